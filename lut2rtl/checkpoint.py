@@ -1,0 +1,316 @@
+"""Checkpoint I/O: the ``model.pt`` file format (documented in docs/checkpoint.md).
+
+A checkpoint is a plain dict of tensors and Python scalars, strings, lists and
+dicts, written with ``torch.save`` and read only with
+``torch.load(path, weights_only=True)``: a file that carries pickled code is
+refused and the code never runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import CheckpointError, NetlistError
+from .fileio import atomic_write_bytes
+from .netlist import MAX_INPUTS, MAX_K, MAX_LUTS, GroupSum, Layer, Netlist, Thermometer, check_netlist
+
+FORMAT = "lut2rtl-checkpoint"
+VERSION = 1
+# A file larger than this is refused before torch reads it (the largest real
+# networks, 64M LUTs of k=6, need far less).
+MAX_FILE_BYTES = 8 << 30
+
+_META_TYPES = (str, int, float, bool, type(None))
+
+
+def netlist_to_dict(net: Netlist) -> dict[str, Any]:
+    """The checkpoint dict of a netlist (see docs/checkpoint.md)."""
+    import torch
+
+    check_netlist(net)
+    layered = net.is_layered()
+    layers = []
+    for l, layer in enumerate(net.layers):
+        if layered:
+            base = 0 if l == 0 else net.offsets[l - 1]
+            idx = layer.inputs - base
+            reads = "previous"
+        else:
+            idx = layer.inputs
+            reads = "any"
+        layers.append({
+            "k": int(layer.k),
+            "reads": reads,
+            "inputs": torch.from_numpy(np.array(idx, dtype=np.int64)),
+            # uint64 bit patterns stored as int64 (two's complement)
+            "tables": torch.from_numpy(layer.tables.astype(np.uint64).view(np.int64).copy()),
+        })
+    d: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "n_inputs": int(net.n_inputs),
+        "layers": layers,
+        "group_sum": None if net.group_sum is None else {
+            "classes": int(net.group_sum.classes),
+            "tau": float(net.group_sum.tau),
+            "beta": float(net.group_sum.beta),
+        },
+        "encoder": None if net.encoder is None else {
+            "kind": "thermometer",
+            "thresholds": torch.from_numpy(np.array(net.encoder.thresholds, dtype=np.float64)),
+        },
+        "metadata": _clean_metadata(net.metadata),
+    }
+    if not layered:
+        d["outputs"] = torch.from_numpy(np.array(net.outputs, dtype=np.int64))
+    return d
+
+
+def save_checkpoint(net: Netlist, path: str | os.PathLike[str], *, extra: Mapping[str, Any] | None = None) -> None:
+    """Write a netlist to ``path`` atomically (a temporary file renamed into place).
+
+    ``extra`` adds top-level keys (e.g. training state as tensors); they must
+    be readable with ``weights_only=True`` and must not shadow format keys.
+    """
+    import torch
+
+    d = netlist_to_dict(net)
+    if extra:
+        clash = set(extra) & set(d)
+        if clash:
+            raise ValueError(f"extra keys shadow checkpoint keys: {sorted(clash)}")
+        d.update(extra)
+    buf = io.BytesIO()
+    torch.save(d, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> Netlist:
+    """Read and validate a checkpoint; raise :class:`CheckpointError` naming the problem."""
+    raw = read_checkpoint_dict(path)
+    return netlist_from_dict(raw, where=str(path))
+
+
+def read_checkpoint_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read the raw dict of a checkpoint with ``weights_only=True`` (no code runs)."""
+    import torch
+
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except FileNotFoundError:
+        raise CheckpointError(f"{p}: no such file") from None
+    except OSError as e:
+        raise CheckpointError(f"{p}: cannot read: {e.strerror or e}") from None
+    if p.is_dir():
+        raise CheckpointError(f"{p}: is a folder, not a checkpoint file")
+    if size > MAX_FILE_BYTES:
+        raise CheckpointError(f"{p}: {size} bytes is larger than the {MAX_FILE_BYTES}-byte limit")
+    try:
+        raw = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any failure to parse is a bad checkpoint
+        raise CheckpointError(f"{p}: not a loadable lut2rtl checkpoint ({_one_line(e)})") from None
+    if not isinstance(raw, dict):
+        raise CheckpointError(f"{p}: top level is {type(raw).__name__}, expected a dict")
+    return raw
+
+
+def checkpoint_hash(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a checkpoint file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def netlist_from_dict(raw: Mapping[str, Any], *, where: str = "checkpoint") -> Netlist:
+    """Validate a checkpoint dict and build the netlist it describes."""
+    import torch
+
+    def fail(msg: str) -> CheckpointError:
+        return CheckpointError(f"{where}: {msg}")
+
+    if not isinstance(raw, Mapping):
+        raise fail(f"top level is {type(raw).__name__}, expected a dict")
+    fmt = raw.get("format")
+    if fmt != FORMAT:
+        if raw.get("kind") == "float-baseline":
+            raise fail("this is a float baseline model (mlp / dlgn-halfspace): it has no logic network to compile")
+        raise fail(f"'format' is {fmt!r}, expected {FORMAT!r} (not a lut2rtl checkpoint)")
+    version = raw.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise fail(f"'version' is {version!r}, expected an integer")
+    if version != VERSION:
+        raise fail(f"checkpoint version {version} is not supported (this lut2rtl reads version {VERSION})")
+
+    n_inputs = _get_int(raw, "n_inputs", where, lo=1, hi=MAX_INPUTS)
+    layers_raw = raw.get("layers")
+    if not isinstance(layers_raw, (list, tuple)):
+        raise fail(f"'layers' must be a list, got {type(layers_raw).__name__}")
+    if len(layers_raw) == 0:
+        raise fail("'layers' is empty: the network has no layers")
+
+    total = 0
+    for l, lr in enumerate(layers_raw):
+        if not isinstance(lr, Mapping):
+            raise fail(f"layers[{l}] must be a dict, got {type(lr).__name__}")
+        t = lr.get("tables")
+        if isinstance(t, torch.Tensor) and t.ndim >= 1:
+            total += int(t.shape[0])
+    if total > MAX_LUTS:
+        raise fail(f"{total} LUTs exceeds the limit of {MAX_LUTS}")
+
+    layers: list[Layer] = []
+    offsets = [n_inputs]
+    for l, lr in enumerate(layers_raw):
+        here = f"layers[{l}]"
+        k = _get_int(lr, "k", f"{where}: {here}", lo=1, hi=MAX_K)
+        reads = lr.get("reads", "previous")
+        if reads not in ("previous", "any"):
+            raise fail(f"{here}.reads is {reads!r}, expected 'previous' or 'any'")
+        inputs = _get_tensor(lr, "inputs", f"{where}: {here}", integer=True)
+        tables = _get_tensor(lr, "tables", f"{where}: {here}", integer=True)
+        if tables.ndim != 1:
+            raise fail(f"{here}.tables must be 1-D, got shape {tuple(tables.shape)}")
+        n = int(tables.shape[0])
+        if n == 0:
+            raise fail(f"{here} is empty (0 LUTs)")
+        if tuple(inputs.shape) != (n, k):
+            raise fail(f"{here}.inputs has shape {tuple(inputs.shape)}, expected ({n}, {k}) for {n} LUTs of k={k}")
+        idx = inputs.to(torch.int64).numpy()
+        if reads == "previous":
+            lo = 0 if l == 0 else offsets[l - 1]
+            width = offsets[l] - lo
+            bad = np.argwhere((idx < 0) | (idx >= width))
+            if bad.size:
+                neuron, m = (int(v) for v in bad[0])
+                src = "the input bits" if l == 0 else f"layer {l - 1}"
+                raise fail(
+                    f"layer {l}, neuron {neuron}: input {m} is {int(idx[neuron, m])}, "
+                    f"outside 0..{width - 1} ({src} has {width} outputs)"
+                )
+            idx = idx + lo
+        tab = tables.to(torch.int64).numpy().view(np.uint64)
+        layers.append(Layer(k=k, inputs=idx, tables=tab))
+        offsets.append(offsets[-1] + n)
+
+    outputs = None
+    if "outputs" in raw and raw["outputs"] is not None:
+        o = _get_tensor(raw, "outputs", where, integer=True)
+        if o.ndim != 1:
+            raise fail(f"'outputs' must be 1-D, got shape {tuple(o.shape)}")
+        outputs = o.to(torch.int64).numpy()
+
+    group_sum = None
+    gs = raw.get("group_sum")
+    if gs is not None:
+        if not isinstance(gs, Mapping):
+            raise fail(f"'group_sum' must be a dict or None, got {type(gs).__name__}")
+        classes = _get_int(gs, "classes", f"{where}: group_sum", lo=1, hi=1 << 20)
+        tau = _get_float(gs, "tau", f"{where}: group_sum", default=1.0)
+        beta = _get_float(gs, "beta", f"{where}: group_sum", default=0.0)
+        group_sum = GroupSum(classes=classes, tau=tau, beta=beta)
+
+    encoder = None
+    enc = raw.get("encoder")
+    if enc is not None:
+        if not isinstance(enc, Mapping):
+            raise fail(f"'encoder' must be a dict or None, got {type(enc).__name__}")
+        if enc.get("kind") != "thermometer":
+            raise fail(f"encoder kind {enc.get('kind')!r} is not supported (expected 'thermometer')")
+        th = _get_tensor(enc, "thresholds", f"{where}: encoder", integer=False)
+        if th.ndim != 2:
+            raise fail(f"encoder.thresholds must have shape (features, m), got {tuple(th.shape)}")
+        encoder = Thermometer(thresholds=th.to(torch.float64).numpy())
+
+    meta = raw.get("metadata", {})
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, Mapping):
+        raise fail(f"'metadata' must be a dict, got {type(meta).__name__}")
+
+    net = Netlist(
+        n_inputs=n_inputs, layers=tuple(layers), outputs=outputs,
+        group_sum=group_sum, encoder=encoder, metadata=_clean_metadata(meta),
+    )
+    try:
+        check_netlist(net, where=where)
+    except NetlistError as e:
+        raise CheckpointError(str(e)) from None
+    return net
+
+
+# --------------------------------------------------------------------------
+
+def _get_int(d: Mapping[str, Any], key: str, where: str, *, lo: int, hi: int) -> int:
+    if key not in d:
+        raise CheckpointError(f"{where}: missing key {key!r}")
+    v = d[key]
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise CheckpointError(f"{where}: {key!r} is {type(v).__name__}, expected an integer")
+    if not lo <= int(v) <= hi:
+        raise CheckpointError(f"{where}: {key!r}={int(v)} outside {lo}..{hi}")
+    return int(v)
+
+
+def _get_float(d: Mapping[str, Any], key: str, where: str, *, default: float) -> float:
+    v = d.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise CheckpointError(f"{where}: {key!r} is {type(v).__name__}, expected a number")
+    if not math.isfinite(float(v)):
+        raise CheckpointError(f"{where}: {key!r} is {v}, expected a finite number")
+    return float(v)
+
+
+def _get_tensor(d: Mapping[str, Any], key: str, where: str, *, integer: bool) -> Any:
+    import torch
+
+    if key not in d:
+        raise CheckpointError(f"{where}: missing key {key!r}")
+    t = d[key]
+    if not isinstance(t, torch.Tensor):
+        raise CheckpointError(f"{where}: {key!r} is {type(t).__name__}, expected a tensor")
+    if t.is_sparse or t.is_complex() or t.dtype == torch.bool:
+        raise CheckpointError(f"{where}: {key!r} has unsupported dtype {t.dtype}")
+    if integer and t.is_floating_point():
+        raise CheckpointError(f"{where}: {key!r} has dtype {t.dtype}, expected an integer dtype")
+    if not integer and not t.is_floating_point():
+        raise CheckpointError(f"{where}: {key!r} has dtype {t.dtype}, expected a floating dtype")
+    return t.detach().cpu().contiguous()
+
+
+def _clean_metadata(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep metadata plain: str keys; str/int/float/bool/None values or lists/dicts of them."""
+    def clean(v: Any, depth: int = 0) -> Any:
+        if depth > 4:
+            return str(v)
+        if isinstance(v, _META_TYPES):
+            return v
+        if isinstance(v, (np.integer,)):
+            return int(v)
+        if isinstance(v, (np.floating,)):
+            return float(v)
+        if isinstance(v, (list, tuple)):
+            return [clean(x, depth + 1) for x in v]
+        if isinstance(v, Mapping):
+            return {str(k): clean(x, depth + 1) for k, x in v.items()}
+        return str(v)
+
+    return {str(k): clean(v) for k, v in meta.items()}
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    first = text[0] if text else ""
+    if "weights_only" in str(e) or "Unsupported global" in str(e) or "Weights only load failed" in str(e):
+        return "it contains pickled objects other than tensors and plain data; refused without running them"
+    return f"{type(e).__name__}: {first}"[:300]

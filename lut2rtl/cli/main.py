@@ -1,0 +1,51 @@
+"""The root command group and its error handling."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+
+from .. import __version__
+from ..errors import Lut2RtlError
+
+
+class _Lut2RtlGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Lut2RtlError as e:
+            message = " ".join(str(e).split()) or type(e).__name__
+            click.echo(f"error: {message}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("error: interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Lut2RtlGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="lut2rtl")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress details to stderr.")
+def main(verbose: bool) -> None:
+    """Train logic-gate / LUT networks and compile them to bit-exact FPGA RTL.
+
+    \b
+    Examples:
+      lut2rtl info examples/digits.pt
+      lut2rtl eval examples/digits.pt --dataset digits
+      lut2rtl compile examples/digits.pt --target ice40 --pipeline 4 -o build/digits
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s", stream=sys.stderr)
+
+
+def _register() -> None:
+    # one module per command; imported here so `lut2rtl --help` lists them all
+    from . import cmd_compile, cmd_eval, cmd_import, cmd_info, cmd_synth, cmd_train, cmd_verify
+
+    for mod in (cmd_info, cmd_eval, cmd_train, cmd_compile, cmd_verify, cmd_synth, cmd_import):
+        main.add_command(mod.command)
+
+
+_register()

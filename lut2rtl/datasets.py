@@ -1,0 +1,178 @@
+"""Datasets: the embedded default (scikit-learn's bundled digits, no download),
+MNIST / Fashion-MNIST from local IDX files, and thermometer encoding."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DatasetError
+from .netlist import Thermometer
+
+__all__ = [
+    "Dataset",
+    "load_dataset",
+    "load_digits",
+    "load_idx",
+    "load_mnist",
+    "thermometer_thresholds",
+    "DATASETS",
+]
+
+DATASETS = ("digits", "mnist", "fashion-mnist")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A train/test split of raw float features and integer labels."""
+
+    name: str
+    x_train: np.ndarray  # float32 [N, F]
+    y_train: np.ndarray  # int64 [N]
+    x_test: np.ndarray
+    y_test: np.ndarray
+    classes: int
+    feature_range: tuple[float, float]
+
+    @property
+    def features(self) -> int:
+        return int(self.x_train.shape[1])
+
+
+def load_digits(*, test_fraction: float = 0.25, split_seed: int = 0) -> Dataset:
+    """scikit-learn's bundled 8x8 digits (1797 samples, 64 features in 0..16).
+
+    The split is deterministic: a fixed permutation from ``split_seed``,
+    stratified per class so train and test hold the classes in equal shares.
+    """
+    from sklearn.datasets import load_digits as _sk_load_digits
+
+    d = _sk_load_digits()
+    x = np.asarray(d.data, dtype=np.float32)
+    y = np.asarray(d.target, dtype=np.int64)
+    rng = np.random.default_rng(split_seed)
+    train_idx, test_idx = [], []
+    for c in range(10):
+        idx = np.flatnonzero(y == c)
+        idx = idx[rng.permutation(idx.size)]
+        n_test = int(round(idx.size * test_fraction))
+        test_idx.append(idx[:n_test])
+        train_idx.append(idx[n_test:])
+    tr = np.sort(np.concatenate(train_idx))
+    te = np.sort(np.concatenate(test_idx))
+    return Dataset("digits", x[tr], y[tr], x[te], y[te], 10, (0.0, 16.0))
+
+
+def load_idx(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an IDX file (optionally gzipped): the MNIST container format."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise DatasetError(f"{p}: no such file") from None
+    except OSError as e:
+        raise DatasetError(f"{p}: cannot read: {e.strerror or e}") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise DatasetError(f"{p}: corrupt gzip data ({e})") from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise DatasetError(f"{p}: not an IDX file (bad magic number)")
+    dtypes = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+    code, ndim = raw[2], raw[3]
+    if code not in dtypes:
+        raise DatasetError(f"{p}: unknown IDX data type {code:#x}")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DatasetError(f"{p}: truncated IDX header")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    dtype = np.dtype(dtypes[code])
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if len(raw) - header != count * dtype.itemsize:
+        raise DatasetError(
+            f"{p}: IDX header says shape {shape} ({count * dtype.itemsize} bytes) "
+            f"but the file holds {len(raw) - header} bytes of data"
+        )
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+
+
+_MNIST_FILES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+
+
+def load_mnist(directory: str | os.PathLike[str], *, name: str = "mnist") -> Dataset:
+    """MNIST or Fashion-MNIST from the four standard IDX files in ``directory``
+    (plain or ``.gz``). Images are flattened to 784 features in 0..255."""
+    d = Path(directory)
+    if not d.is_dir():
+        raise DatasetError(f"{d}: not a folder (expected the four MNIST IDX files in it)")
+    arrays: dict[str, np.ndarray] = {}
+    for key, stem in _MNIST_FILES.items():
+        for candidate in (d / stem, d / (stem + ".gz")):
+            if candidate.exists():
+                arrays[key] = load_idx(candidate)
+                break
+        else:
+            raise DatasetError(f"{d}: missing {stem} (or {stem}.gz)")
+    for split in ("train", "test"):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if x.ndim != 3 or y.ndim != 1 or x.shape[0] != y.shape[0]:
+            raise DatasetError(f"{d}: {split} images {x.shape} and labels {y.shape} do not match")
+    return Dataset(
+        name,
+        arrays["x_train"].reshape(arrays["x_train"].shape[0], -1).astype(np.float32),
+        arrays["y_train"].astype(np.int64),
+        arrays["x_test"].reshape(arrays["x_test"].shape[0], -1).astype(np.float32),
+        arrays["y_test"].astype(np.int64),
+        10,
+        (0.0, 255.0),
+    )
+
+
+def load_dataset(name: str, path: str | os.PathLike[str] | None = None) -> Dataset:
+    """Load a dataset by name: ``digits`` (embedded) or ``mnist``/``fashion-mnist`` (``path``)."""
+    if name == "digits":
+        return load_digits()
+    if name in ("mnist", "fashion-mnist"):
+        if path is None:
+            raise DatasetError(f"dataset {name!r} needs --data-dir: a folder with its IDX files (no download)")
+        return load_mnist(path, name=name)
+    raise DatasetError(f"unknown dataset {name!r} (choose from {', '.join(DATASETS)})")
+
+
+def thermometer_thresholds(
+    x_train: np.ndarray,
+    bits_per_feature: int,
+    *,
+    mode: str = "uniform",
+    feature_range: tuple[float, float] | None = None,
+) -> Thermometer:
+    """Thermometer thresholds per feature.
+
+    ``uniform``: ``bits_per_feature`` thresholds evenly inside the feature range
+    (global range, same for every feature). ``quantile``: per-feature quantiles
+    of the training data, ``i / (m + 1)`` for ``i = 1..m``.
+    """
+    x = np.asarray(x_train, dtype=np.float64)
+    m = int(bits_per_feature)
+    if m < 1:
+        raise ValueError("bits_per_feature must be >= 1")
+    if mode == "uniform":
+        lo, hi = feature_range if feature_range is not None else (float(x.min()), float(x.max()))
+        t = lo + (hi - lo) * np.arange(1, m + 1) / (m + 1)
+        thresholds = np.tile(t, (x.shape[1], 1))
+    elif mode == "quantile":
+        q = np.arange(1, m + 1) / (m + 1)
+        thresholds = np.quantile(x, q, axis=0).T
+    else:
+        raise ValueError(f"unknown thermometer mode {mode!r} (uniform or quantile)")
+    return Thermometer(np.ascontiguousarray(thresholds, dtype=np.float64))

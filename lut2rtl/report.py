@@ -1,0 +1,81 @@
+"""Plain-data summaries of netlists and their accuracy, for the CLI and benchmarks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .datasets import Dataset
+from .errors import ShapeError
+from .evaluate import evaluate_features
+from .netlist import Netlist, gate_name, table_depends_on
+
+
+def netlist_summary(net: Netlist) -> dict[str, Any]:
+    """Layers, fan-in, gate-type histogram, live LUTs and classes of a netlist."""
+    live = net.live_mask()
+    layers = []
+    for l, layer in enumerate(net.layers):
+        lo = net.offsets[l]
+        live_l = live[lo:lo + layer.size]
+        tables, counts = np.unique(layer.tables, return_counts=True)
+        hist = {gate_name(int(t), layer.k): int(c) for t, c in zip(tables, counts)}
+        # the 'top' gate types, most frequent first (a full histogram for k = 2)
+        top = dict(sorted(hist.items(), key=lambda kv: (-kv[1], kv[0]))[: 16 if layer.k == 2 else 8])
+        n_dep = table_depends_on(layer.tables, layer.k).sum(axis=1)
+        layers.append({
+            "index": l,
+            "k": int(layer.k),
+            "luts": int(layer.size),
+            "live": int(live_l.sum()),
+            "constant": int((n_dep == 0).sum()),
+            "wires": int((n_dep == 1).sum()),
+            "distinct_tables": int(tables.size),
+            "gates": top,
+        })
+    return {
+        "inputs": int(net.n_inputs),
+        "outputs": int(net.n_outputs),
+        "depth": net.depth,
+        "luts": int(net.n_luts),
+        "live_luts": int(live[net.n_inputs:].sum()),
+        "layered": net.is_layered(),
+        "classes": None if net.group_sum is None else int(net.group_sum.classes),
+        "tau": None if net.group_sum is None else float(net.group_sum.tau),
+        "beta": None if net.group_sum is None else float(net.group_sum.beta),
+        "encoder": None if net.encoder is None else {
+            "kind": "thermometer",
+            "features": net.encoder.features,
+            "bits_per_feature": int(net.encoder.thresholds.shape[1]),
+        },
+        "metadata": dict(net.metadata),
+        "layers": layers,
+    }
+
+
+def score_dataset(net: Netlist, data: Dataset, split: str = "test") -> dict[str, Any]:
+    """Accuracy of the reference evaluator on a dataset split."""
+    if net.group_sum is None:
+        raise ShapeError("the network has no GroupSum: it predicts no classes to score")
+    if net.encoder is None:
+        raise ShapeError("the network has no input encoder: it cannot read raw dataset features")
+    if net.encoder.features != data.features:
+        raise ShapeError(
+            f"the network's encoder expects {net.encoder.features} features, dataset {data.name!r} has {data.features}"
+        )
+    if net.group_sum.classes != data.classes:
+        raise ShapeError(
+            f"the network predicts {net.group_sum.classes} classes, dataset {data.name!r} has {data.classes}"
+        )
+    x, y = (data.x_test, data.y_test) if split == "test" else (data.x_train, data.y_train)
+    r = evaluate_features(net, x)
+    assert r.pred is not None
+    correct = int((r.pred == y).sum())
+    return {
+        "dataset": data.name,
+        "split": split,
+        "samples": int(y.shape[0]),
+        "correct": correct,
+        "accuracy": correct / max(1, int(y.shape[0])),
+    }

@@ -1,0 +1,99 @@
+"""Finding and running external tools, in one place.
+
+A tool is looked up as: the environment override (``LUT2RTL_<NAME>``, a path
+or a command name), then the PyPI package's launcher next to the running
+Python, then ``PATH``. A command is kept as data (a list of strings); a
+failure becomes a :class:`~lut2rtl.errors.ToolError` carrying the command and
+the tail of stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ToolError, ToolNotFound
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ToolResult", "find_tool", "run_tool"]
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    command: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def env_var(name: str) -> str:
+    return "LUT2RTL_" + name.upper().replace("-", "_")
+
+
+def find_tool(name: str, *, candidates: Sequence[str | Path] = (), hint: str = "") -> str:
+    """Path of a tool: ``$LUT2RTL_<NAME>``, then ``candidates``, then the venv's
+    ``bin/`` and ``PATH``. Raises :class:`ToolNotFound` with an install hint."""
+    override = os.environ.get(env_var(name))
+    if override:
+        found = shutil.which(override)
+        if found is None:
+            raise ToolNotFound(f"{env_var(name)}={override!r} is not an executable")
+        return found
+    for c in candidates:
+        p = Path(c)
+        if p.is_file() and os.access(p, os.X_OK):
+            return str(p)
+    beside_python = Path(sys.executable).parent / name
+    if beside_python.is_file() and os.access(beside_python, os.X_OK):
+        return str(beside_python)
+    found = shutil.which(name)
+    if found is None:
+        raise ToolNotFound(f"{name} not found{': ' + hint if hint else ''} (or set {env_var(name)})")
+    return found
+
+
+def run_tool(
+    command: Sequence[str],
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    check: bool = True,
+    what: str | None = None,
+) -> ToolResult:
+    """Run a command; on a non-zero exit (with ``check``) raise :class:`ToolError`."""
+    cmd = [str(c) for c in command]
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    log.info("running: %s", " ".join(cmd))
+    try:
+        p = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
+    except FileNotFoundError:
+        raise ToolNotFound(f"{cmd[0]} cannot be started (not found)", command=cmd) from None
+    except subprocess.TimeoutExpired as e:
+        err = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
+        raise ToolError(f"{what or Path(cmd[0]).name} timed out after {timeout:g} s", command=cmd,
+                        stderr=err) from None
+    result = ToolResult(cmd, p.returncode, p.stdout, p.stderr)
+    if check and p.returncode != 0:
+        tail = _last_error_line(p.stderr) or _last_error_line(p.stdout)
+        raise ToolError(f"{what or Path(cmd[0]).name} failed (exit {p.returncode}): {tail}", command=cmd,
+                        stderr=p.stderr)
+    return result
+
+
+def _last_error_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    for ln in reversed(lines):
+        if "error" in ln.lower():
+            return ln[:300]
+    return lines[-1][:300] if lines else ""

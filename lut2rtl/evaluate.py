@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ShapeError
-from .netlist import Layer, Netlist, table_to_rows
+from .netlist import Netlist, rows_to_table, table_to_rows, truth_table_rows
 
 __all__ = [
     "EvalResult",
@@ -30,6 +30,8 @@ __all__ = [
 _ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 # Bytes of temporaries per evaluation chunk (bounds memory on wide layers).
 _CHUNK_BYTES = 64 << 20
+# Bytes of the per-chunk signal buffer (all signals x a slice of the words).
+_BUF_BYTES = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -66,26 +68,114 @@ def unpack_bits(words: np.ndarray, n_samples: int) -> np.ndarray:
     return bits.T.astype(bool)
 
 
-def _eval_layer(layer: Layer, sources: np.ndarray) -> np.ndarray:
-    """Evaluate one layer: ``sources`` holds the words of the signals the
-    layer's (remapped) input ids index. Returns ``[n, W]``."""
-    n, k = layer.size, layer.k
-    n_words = sources.shape[1]
-    out = np.empty((n, n_words), dtype=np.uint64)
-    rows = table_to_rows(layer.tables, k)  # [n, 2^k] bool
-    per_node = max(1, (1 << k) * max(n_words, 1) * 8)
-    step = max(1, _CHUNK_BYTES // per_node)
+# --------------------------------------------------------------------------
+# Two-input fast path. Which numpy expression computes which table is found by
+# evaluating each candidate on the truth-table rows of the one encoding
+# (lut2rtl.netlist), so no second gate list exists here.
+
+def _op_const0(a, b, out, tmp):  # type: ignore[no-untyped-def]
+    out.fill(0)
+
+
+def _op_const1(a, b, out, tmp):  # type: ignore[no-untyped-def]
+    out.fill(_ONES)
+
+
+_CANDIDATES = (
+    _op_const0,
+    _op_const1,
+    lambda a, b, out, tmp: np.copyto(out, a),
+    lambda a, b, out, tmp: np.copyto(out, b),
+    lambda a, b, out, tmp: np.invert(a, out=out),
+    lambda a, b, out, tmp: np.invert(b, out=out),
+    lambda a, b, out, tmp: np.bitwise_and(a, b, out=out),
+    lambda a, b, out, tmp: np.bitwise_or(a, b, out=out),
+    lambda a, b, out, tmp: np.bitwise_xor(a, b, out=out),
+    lambda a, b, out, tmp: np.invert(np.bitwise_and(a, b, out=out), out=out),
+    lambda a, b, out, tmp: np.invert(np.bitwise_or(a, b, out=out), out=out),
+    lambda a, b, out, tmp: np.invert(np.bitwise_xor(a, b, out=out), out=out),
+    lambda a, b, out, tmp: np.bitwise_and(a, np.invert(b, out=tmp), out=out),
+    lambda a, b, out, tmp: np.bitwise_and(np.invert(a, out=tmp), b, out=out),
+    lambda a, b, out, tmp: np.bitwise_or(a, np.invert(b, out=tmp), out=out),
+    lambda a, b, out, tmp: np.bitwise_or(np.invert(a, out=tmp), b, out=out),
+)
+
+
+def _derive_gate_ops() -> tuple:  # type: ignore[type-arg]
+    rows = truth_table_rows(2)
+    a = np.where(rows[:, 0], _ONES, np.uint64(0))[:, None]
+    b = np.where(rows[:, 1], _ONES, np.uint64(0))[:, None]
+    ops: list = [None] * 16  # type: ignore[type-arg]
+    for fn in _CANDIDATES:
+        out = np.empty_like(a)
+        fn(a, b, out, np.empty_like(a))
+        table = int(rows_to_table(out[:, 0] == _ONES))
+        if ops[table] is None:
+            ops[table] = fn
+    assert all(op is not None for op in ops), "a 2-input function has no fast path"
+    return tuple(ops)
+
+
+_GATE_OPS = _derive_gate_ops()
+
+
+@dataclass(frozen=True)
+class _LayerPlan:
+    lo: int  # first signal id written
+    k: int
+    # k == 2: groups of equal tables: (table, dest ids, input a ids, input b ids)
+    groups: tuple[tuple[int, np.ndarray, np.ndarray, np.ndarray], ...]
+    inputs: np.ndarray  # k != 2: [n, k] ids
+    rows: np.ndarray  # k != 2: [n, 2^k] bool
+
+
+def _plan(net: Netlist) -> tuple[_LayerPlan, ...]:
+    plans = []
+    for l, layer in enumerate(net.layers):
+        lo = net.offsets[l]
+        if layer.k == 2:
+            order = np.argsort(layer.tables, kind="stable")
+            tabs = layer.tables[order]
+            cuts = np.flatnonzero(np.diff(tabs)) + 1
+            groups = []
+            for part in np.split(np.arange(layer.size), cuts):
+                if part.size == 0:
+                    continue
+                sel = order[part]
+                groups.append((int(tabs[part[0]]), (sel + lo).astype(np.intp),
+                               layer.inputs[sel, 0].astype(np.intp), layer.inputs[sel, 1].astype(np.intp)))
+            plans.append(_LayerPlan(lo, 2, tuple(groups), layer.inputs, np.empty((0, 0), bool)))
+        else:
+            rows = table_to_rows(layer.tables, layer.k)
+            plans.append(_LayerPlan(lo, layer.k, (), layer.inputs.astype(np.intp), rows))
+    return tuple(plans)
+
+
+def _run_layer_generic(p: _LayerPlan, buf: np.ndarray) -> None:
+    """Multiplexer tree over the truth table, for any k."""
+    n, k = p.inputs.shape
+    n_words = buf.shape[1]
+    step = max(1, _CHUNK_BYTES // max(1, (1 << k) * n_words * 8))
     for lo in range(0, n, step):
         hi = min(n, lo + step)
-        idx = layer.inputs[lo:hi]
+        idx = p.inputs[lo:hi]
         # v[:, j] holds the word of row j: constants to start with
-        v = np.where(rows[lo:hi], _ONES, np.uint64(0))[:, :, None]  # [c, 2^k, 1]
+        v = np.where(p.rows[lo:hi], _ONES, np.uint64(0))[:, :, None]  # [c, 2^k, 1]
         for m in range(k - 1, -1, -1):
-            x = sources[idx[:, m]][:, None, :]  # [c, 1, W]
+            x = buf[idx[:, m]][:, None, :]  # [c, 1, W]
             even, odd = v[:, 0::2], v[:, 1::2]
             v = even ^ ((even ^ odd) & x)
-        out[lo:hi] = np.broadcast_to(v[:, 0, :], (hi - lo, n_words))
-    return out
+        buf[p.lo + lo:p.lo + hi] = np.broadcast_to(v[:, 0, :], (hi - lo, n_words))
+
+
+def _run_layer_gates(p: _LayerPlan, buf: np.ndarray) -> None:
+    n_words = buf.shape[1]
+    for table, dest, ia, ib in p.groups:
+        a = np.take(buf, ia, axis=0)
+        b = np.take(buf, ib, axis=0)
+        out = np.empty((dest.size, n_words), dtype=np.uint64)
+        _GATE_OPS[table](a, b, out, np.empty_like(out))
+        buf[dest] = out
 
 
 def evaluate_packed(net: Netlist, words: np.ndarray) -> np.ndarray:
@@ -94,60 +184,24 @@ def evaluate_packed(net: Netlist, words: np.ndarray) -> np.ndarray:
     if w.ndim != 2 or w.shape[0] != net.n_inputs:
         raise ShapeError(f"packed inputs must have shape ({net.n_inputs}, W), got {tuple(w.shape)}")
     w = w.astype(np.uint64, copy=False)
-    n_layers = len(net.layers)
-    offs = net.offsets
-    # Last layer that reads each source (inputs = source 0, layer l = source l+1);
-    # sources that feed the outputs live to the end.
-    last_use = [-1] * (n_layers + 1)
-    src_of_layer_inputs: list[np.ndarray] = []
-    for l, layer in enumerate(net.layers):
-        src = np.searchsorted(offs, layer.inputs.ravel(), side="right")  # 0 = inputs
-        srcs = np.unique(src)
-        src_of_layer_inputs.append(srcs)
-        for s in srcs:
-            last_use[int(s)] = l
-    out_srcs = np.unique(np.searchsorted(offs, net.outputs, side="right"))
-    for s in out_srcs:
-        last_use[int(s)] = n_layers
-    values: list[np.ndarray | None] = [w] + [None] * n_layers
-    for l, layer in enumerate(net.layers):
-        srcs = src_of_layer_inputs[l]
-        if len(srcs) == 1:
-            s = int(srcs[0])
-            base = 0 if s == 0 else offs[s - 1]
-            stack = values[s]
-            local = Layer(k=layer.k, inputs=layer.inputs - base, tables=layer.tables)
-        else:
-            stack, remap = _gather_sources(values, offs, srcs)
-            local = Layer(k=layer.k, inputs=remap(layer.inputs), tables=layer.tables)
-        assert stack is not None
-        values[l + 1] = _eval_layer(local, stack)
-        for s in srcs:
-            if last_use[int(s)] == l:
-                values[int(s)] = None
-    stack, remap = _gather_sources(values, offs, out_srcs)
-    return stack[remap(net.outputs)]
-
-
-def _gather_sources(values: list[np.ndarray | None], offs: tuple[int, ...], srcs: np.ndarray):  # type: ignore[no-untyped-def]
-    parts = []
-    bases = []
-    new_base = 0
-    for s in srcs:
-        v = values[int(s)]
-        assert v is not None, "source freed before its last use"
-        parts.append(v)
-        bases.append((0 if s == 0 else offs[int(s) - 1], new_base))
-        new_base += v.shape[0]
-    stack = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
-    starts = np.array([b[0] for b in bases], dtype=np.int64)
-    shift = np.array([b[1] - b[0] for b in bases], dtype=np.int64)
-
-    def remap(ids: np.ndarray) -> np.ndarray:
-        pos = np.searchsorted(starts, ids, side="right") - 1
-        return ids + shift[pos]
-
-    return stack, remap
+    plans = _plan(net)
+    n_words = w.shape[1]
+    out = np.empty((net.n_outputs, n_words), dtype=np.uint64)
+    # Work on column chunks small enough that all signals of a chunk stay in
+    # cache-friendly memory (and memory stays bounded on huge networks).
+    chunk = int(max(1, min(n_words, _BUF_BYTES // max(1, net.n_signals * 8), 256)))
+    outputs = net.outputs.astype(np.intp)
+    for c0 in range(0, n_words, chunk):
+        c1 = min(n_words, c0 + chunk)
+        buf = np.empty((net.n_signals, c1 - c0), dtype=np.uint64)
+        buf[: net.n_inputs] = w[:, c0:c1]
+        for p in plans:
+            if p.k == 2:
+                _run_layer_gates(p, buf)
+            else:
+                _run_layer_generic(p, buf)
+        out[:, c0:c1] = buf[outputs]
+    return out
 
 
 def class_counts(out_bits: np.ndarray, classes: int) -> np.ndarray:

@@ -23,6 +23,7 @@ __all__ = [
     "evaluate_features",
     "evaluate_packed",
     "pack_bits",
+    "packed_class_counts",
     "predict",
     "unpack_bits",
 ]
@@ -54,10 +55,11 @@ def pack_bits(bits: np.ndarray) -> np.ndarray:
         b = b.astype(bool)
     n_samples, n = b.shape
     words = (n_samples + 63) // 64
-    padded = np.zeros((n, words * 64), dtype=bool)
-    padded[:, :n_samples] = b.T
-    packed = np.packbits(padded, axis=1, bitorder="little")  # [n, words*8] uint8
-    return np.ascontiguousarray(packed).view("<u8").astype(np.uint64, copy=False)
+    # pack along the sample axis first (8x less data to transpose afterwards)
+    packed = np.zeros((words * 8, n), dtype=np.uint8)
+    packed[: (n_samples + 7) // 8] = np.packbits(b, axis=0, bitorder="little")
+    per_signal = np.ascontiguousarray(packed.reshape(words, 8, n).transpose(2, 0, 1))  # [n, words, 8]
+    return per_signal.view("<u8").reshape(n, words).astype(np.uint64, copy=False)
 
 
 def unpack_bits(words: np.ndarray, n_samples: int) -> np.ndarray:
@@ -65,7 +67,7 @@ def unpack_bits(words: np.ndarray, n_samples: int) -> np.ndarray:
     w = np.ascontiguousarray(words, dtype="<u8")
     as_bytes = w.view(np.uint8)
     bits = np.unpackbits(as_bytes, axis=1, bitorder="little")[:, :n_samples]
-    return bits.T.astype(bool)
+    return bits.view(bool).T  # a transposed view: no copy
 
 
 # --------------------------------------------------------------------------
@@ -209,8 +211,26 @@ def class_counts(out_bits: np.ndarray, classes: int) -> np.ndarray:
     n_samples, n_out = out_bits.shape
     if n_out % classes:
         raise ShapeError(f"{classes} classes do not divide {n_out} outputs")
+    return packed_class_counts(pack_bits(out_bits), classes, n_samples)
+
+
+def packed_class_counts(out_words: np.ndarray, classes: int, n_samples: int) -> np.ndarray:
+    """Packed outputs ``[n_out, W]`` -> per-class popcounts ``[n_samples, classes]`` (int64)."""
+    n_out = out_words.shape[0]
+    if n_out % classes:
+        raise ShapeError(f"{classes} classes do not divide {n_out} outputs")
     g = n_out // classes
-    return out_bits.reshape(n_samples, classes, g).sum(axis=2, dtype=np.int64)
+    counts = np.empty((n_samples, classes), dtype=np.int64)
+    w = np.ascontiguousarray(out_words, dtype="<u8")
+    step = max(1, (16 << 20) // max(1, n_out * 64))  # words per chunk
+    acc_dtype = np.uint8 if g < 256 else (np.uint16 if g < 65536 else np.uint32)
+    for w0 in range(0, w.shape[1], step):
+        w1 = min(w.shape[1], w0 + step)
+        bits = np.unpackbits(w[:, w0:w1].copy().view(np.uint8), axis=1, bitorder="little")  # [n_out, 64*c]
+        c = bits.reshape(classes, g, -1).sum(axis=1, dtype=acc_dtype)  # [classes, 64*c]
+        s0, s1 = w0 * 64, min(n_samples, w1 * 64)
+        counts[s0:s1] = c[:, : s1 - s0].T
+    return counts
 
 
 def predict(counts: np.ndarray) -> np.ndarray:
@@ -228,7 +248,7 @@ def evaluate(net: Netlist, bits: np.ndarray) -> EvalResult:
     out_bits = unpack_bits(out_words, n_samples)
     if net.group_sum is None:
         return EvalResult(out_bits=out_bits, counts=None, pred=None)
-    counts = class_counts(out_bits, net.group_sum.classes)
+    counts = packed_class_counts(out_words, net.group_sum.classes, n_samples)
     return EvalResult(out_bits=out_bits, counts=counts, pred=predict(counts))
 
 

@@ -313,4 +313,6 @@ def _one_line(e: BaseException) -> str:
     first = text[0] if text else ""
     if "weights_only" in str(e) or "Unsupported global" in str(e) or "Weights only load failed" in str(e):
         return "it contains pickled objects other than tensors and plain data; refused without running them"
-    return f"{type(e).__name__}: {first}"[:300]
+    # torch's own messages run on for several sentences: keep the first
+    sentence = first.split(". ")[0].rstrip(".")
+    return f"{type(e).__name__}: {sentence}"[:200]

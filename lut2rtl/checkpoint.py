@@ -314,5 +314,5 @@ def _one_line(e: BaseException) -> str:
     if "weights_only" in str(e) or "Unsupported global" in str(e) or "Weights only load failed" in str(e):
         return "it contains pickled objects other than tensors and plain data; refused without running them"
     # torch's own messages run on for several sentences: keep the first
-    sentence = first.split(". ")[0].rstrip(".")
+    sentence = first.split(". ")[0].rstrip(".") or "the file is empty or truncated"
     return f"{type(e).__name__}: {sentence}"[:200]

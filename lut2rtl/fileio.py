@@ -63,6 +63,8 @@ def atomic_output_dir(path: str | os.PathLike[str], *, force: bool = False) -> I
         raise OutputError(f"{dest} already exists (use --force to replace it)")
     if dest.exists() and not dest.is_dir():
         raise OutputError(f"{dest} exists and is not a folder")
+    if dest.exists():
+        _check_replaceable(dest)
     parent = dest.parent if str(dest.parent) else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -90,6 +92,21 @@ def atomic_output_dir(path: str | os.PathLike[str], *, force: bool = False) -> I
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _check_replaceable(dest: Path) -> None:
+    """Refuse to replace a folder whose loss is surely a typo (``-o ~ --force``,
+    ``-o .. --force``): the current folder or one above it, the home folder."""
+    try:
+        real = dest.resolve()
+        cwd = Path.cwd().resolve()
+    except OSError:
+        return
+    if real == cwd or real in cwd.parents:
+        raise OutputError(f"{dest} is the current folder or contains it; refusing to replace it")
+    with contextlib.suppress(RuntimeError, KeyError, OSError):
+        if real == Path.home().resolve():
+            raise OutputError(f"{dest} is the home folder; refusing to replace it")
 
 
 def _remove(p: str) -> None:

@@ -79,3 +79,33 @@ def score_dataset(net: Netlist, data: Dataset, split: str = "test") -> dict[str,
         "correct": correct,
         "accuracy": correct / max(1, int(y.shape[0])),
     }
+
+
+def pass_report(net: Netlist, level: int = 2, *, lut_size: int = 4) -> list[dict[str, Any]]:
+    """Size of the network after each pass of an optimization level: one row
+    per pass (``"input"`` first) with LUTs, live LUTs, depth, the LUT inputs
+    the tables depend on, and the pass's run time in seconds."""
+    import time
+
+    from .passes import run_pipeline
+
+    rows: list[dict[str, Any]] = []
+    clock = [time.perf_counter()]
+
+    def trace(name: str, n: Netlist) -> None:
+        now = time.perf_counter()
+        live = n.live_mask()
+        deps = sum(int(table_depends_on(layer.tables, layer.k).sum()) for layer in n.layers)
+        rows.append({
+            "pass": name,
+            "luts": int(n.n_luts),
+            "live_luts": int(live[n.n_inputs:].sum()),
+            "depth": n.depth,
+            "max_k": max((layer.k for layer in n.layers), default=0),
+            "lut_inputs": deps,
+            "seconds": 0.0 if name == "input" else round(now - clock[0], 4),
+        })
+        clock[0] = time.perf_counter()
+
+    run_pipeline(net, level, lut_size=lut_size, trace=trace)
+    return rows

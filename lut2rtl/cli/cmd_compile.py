@@ -1,14 +1,70 @@
-"""`lut2rtl compile` (not available yet)."""
+"""`lut2rtl compile`: checkpoint -> build folder (Verilog, manifest, vectors)."""
 
 from __future__ import annotations
 
+import json
+import time
+
 import click
 
-from ..errors import Lut2RtlError
+from ..compile import compile_checkpoint
+from ..rtl.network import FABRICS
+from ..rtl.targets import TARGETS
 
 
-@click.command("compile", context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def command(args: tuple[str, ...]) -> None:
-    """(Not available yet.)"""
-    raise Lut2RtlError("'lut2rtl compile' is not available in this version yet")
+@click.command("compile")
+@click.argument("checkpoint", type=click.Path(dir_okay=False, path_type=str))
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=str),
+              help="Build folder to write (must not exist unless --force).")
+@click.option("--target", default="ice40", show_default=True, type=click.Choice(sorted(TARGETS)),
+              help="FPGA family whose LUT primitives are instantiated; 'generic' writes plain logic.")
+@click.option("--pipeline", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Register stages (latency in cycles); 0 is combinational.")
+@click.option("--opt", default=2, show_default=True, type=click.IntRange(0, 2), help="Optimization level.")
+@click.option("--name", default=None, help="Top module name (default: the checkpoint's file stem).")
+@click.option("--out-bits", is_flag=True, help="Also expose the raw output bits when the model has a GroupSum.")
+@click.option("--force", is_flag=True, help="Replace an existing build folder.")
+@click.option("--fabric", default="auto", show_default=True, type=click.Choice(FABRICS),
+              help="Build the LUT fabric in Amaranth or as structural Verilog (auto: by size).")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as one JSON object.")
+def command(checkpoint: str, out_dir: str, target: str, pipeline: int, opt: int, name: str | None,
+            out_bits: bool, force: bool, fabric: str, as_json: bool) -> None:
+    """Compile CHECKPOINT into a build folder: <name>.v, <name>.json (manifest),
+    vectors.npz (test vectors) and netlist.pt (the reference netlist).
+
+    \b
+    Examples:
+      lut2rtl compile examples/digits.pt --target ice40 --pipeline 4 -o build/digits
+      lut2rtl compile examples/digits.pt --target generic -o build/generic --force
+      lut2rtl compile big.pt --target xilinx --pipeline 8 --fabric verilog -o build/big
+    """
+    t0 = time.monotonic()
+
+    def progress(msg: str) -> None:
+        if not as_json:
+            click.echo(f"[{time.monotonic() - t0:6.1f}s] {msg}", err=True)
+
+    res = compile_checkpoint(checkpoint, out_dir, target=target, pipeline=pipeline, opt=opt, name=name,
+                             out_bits=out_bits, force=force, fabric=fabric, progress=progress)
+    man = res.manifest
+    if as_json:
+        click.echo(json.dumps(man, sort_keys=True))
+        return
+    est = man["estimate"]
+    click.echo(f"{checkpoint} -> {res.out_dir}/ ({man['target']}, top module {man['top']}, "
+               f"{time.monotonic() - t0:.1f}s)")
+    click.echo(f"{'layer':>7} {'LUTs':>9}")
+    for l, n in enumerate(est["layer_luts"]):
+        click.echo(f"{l:>7} {n:>9}")
+    if man["classes"] is not None:
+        click.echo(f"{'popcnt':>7} {est['popcount_luts']:>9}  ({man['classes']} classes, "
+                   f"counts {man['count_width']} bits)")
+    click.echo(f"{'total':>7} {est['luts']:>9}  LUTs (estimate), {est['ffs']} flip-flops")
+    lv = est["levels"]
+    cuts = est["register_cuts"]
+    click.echo(f"latency {man['latency']} cycles; logic depth {lv['fabric']} fabric + {lv['groupsum']} "
+               f"popcount/argmax levels; registers after fabric levels {cuts['fabric']}, "
+               f"popcount levels {cuts['groupsum']}, {cuts['outputs']} on the outputs")
+    ports = ", ".join(f"{p}[{v['width']}]" for p, v in man["ports"].items())
+    click.echo(f"ports: {ports}")
+    click.echo("files: " + ", ".join(res.files))

@@ -7,21 +7,31 @@ import json
 import click
 
 from ..checkpoint import load_checkpoint
-from ..report import netlist_summary
+from ..report import netlist_summary, pass_report
 
 
 @click.command("info")
 @click.argument("checkpoint", type=click.Path(dir_okay=False, path_type=str))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def command(checkpoint: str, as_json: bool) -> None:
+@click.option("--passes", "show_passes", is_flag=True,
+              help="Also run the optimization passes and show the size after each.")
+@click.option("--opt", type=click.IntRange(1, 2), default=2, show_default=True,
+              help="Optimization level whose passes --passes runs.")
+@click.option("--lut-size", type=click.IntRange(3, 6), default=4, show_default=True,
+              help="LUT inputs of the target, for the packing pass (4: iCE40/ECP5/Gowin, 6: Xilinx).")
+def command(checkpoint: str, as_json: bool, show_passes: bool, opt: int, lut_size: int) -> None:
     """Show layers, fan-in, gate types, live LUTs and classes of CHECKPOINT.
 
     \b
     Examples:
       lut2rtl info examples/digits.pt
       lut2rtl info examples/digits.pt --json
+      lut2rtl info examples/digits.pt --passes --lut-size 6
     """
-    s = netlist_summary(load_checkpoint(checkpoint))
+    net = load_checkpoint(checkpoint)
+    s = netlist_summary(net)
+    if show_passes:
+        s["passes"] = pass_report(net, opt, lut_size=lut_size)
     if as_json:
         click.echo(json.dumps(s, sort_keys=True))
         return
@@ -40,3 +50,9 @@ def command(checkpoint: str, as_json: bool) -> None:
         gates = " ".join(f"{g}:{c}" for g, c in layer["gates"].items())
         click.echo(f"{layer['index']:>5} {layer['k']:>2} {layer['luts']:>8} {layer['live']:>8} "
                    f"{layer['constant']:>6} {layer['wires']:>6}  {gates}")
+    if show_passes:
+        click.echo(f"passes (--opt {opt}, LUT size {lut_size}):")
+        click.echo(f"{'pass':>8} {'LUTs':>8} {'live':>8} {'depth':>5} {'max k':>5} {'inputs':>8} {'time s':>7}")
+        for row in s["passes"]:
+            click.echo(f"{row['pass']:>8} {row['luts']:>8} {row['live_luts']:>8} {row['depth']:>5} "
+                       f"{row['max_k']:>5} {row['lut_inputs']:>8} {row['seconds']:>7.3f}")

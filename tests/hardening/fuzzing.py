@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import io
+import zipfile
 from typing import Any
 
 import numpy as np
@@ -58,8 +59,8 @@ def mutate_dict(d: dict[str, Any], ops: list[tuple[int, int, int]]) -> dict[str,
         key = path[-1]
         target = parent[key]
         k = kind % 7
-        if k == 0:  # replace by an odd value
-            parent[key] = _VALUES[what % len(_VALUES)]
+        if k == 0:  # replace by an odd value (a copy: later ops must not mutate _VALUES)
+            parent[key] = copy.deepcopy(_VALUES[what % len(_VALUES)])
         elif k == 1:  # delete
             if isinstance(parent, dict):
                 del parent[key]
@@ -69,9 +70,13 @@ def mutate_dict(d: dict[str, Any], ops: list[tuple[int, int, int]]) -> dict[str,
             flat = target.reshape(-1).clone()
             i = what % flat.numel()
             if flat.is_floating_point():
-                flat[i] = [float("nan"), float("inf"), -1e300, 0.0][what % 4]
+                value: Any = [float("nan"), float("inf"), -1e300, 0.0][what % 4]
             else:
-                flat[i] = [-1, 2**31, 2**62, 10**6, 0][what % 5]
+                value = [-1, 2**31, 2**62, 10**6, 0][what % 5]
+            try:
+                flat[i] = value
+            except (RuntimeError, OverflowError):  # does not fit a narrow dtype (int8, float32...)
+                flat[i] = 1 if flat.dtype == torch.bool else -1
             parent[key] = flat.reshape(target.shape)
         elif k == 3 and isinstance(target, torch.Tensor):  # change dtype
             parent[key] = target.to([torch.float32, torch.int8, torch.bool, torch.float64, torch.int32][what % 5])
@@ -99,6 +104,26 @@ def to_bytes(d: dict[str, Any]) -> bytes:
     buf = io.BytesIO()
     torch.save(d, buf)
     return buf.getvalue()
+
+
+PLACEHOLDER = "LUT2RTL_FUZZ_PLACEHOLDER"
+
+
+def splice_deep_list(data: bytes, depth: int) -> bytes:
+    """Replace the string PLACEHOLDER in a torch.save file by a list nested
+    ``depth`` deep (written as raw pickle opcodes: pickle itself cannot write it)."""
+    zin = zipfile.ZipFile(io.BytesIO(data))
+    needle = b"X" + len(PLACEHOLDER).to_bytes(4, "little") + PLACEHOLDER.encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zout:
+        for info in zin.infolist():
+            member = zin.read(info.filename)
+            if info.filename.endswith("data.pkl"):
+                assert needle in member
+                # EMPTY_LIST x depth, APPEND x (depth - 1)
+                member = member.replace(needle, b"]" * depth + b"a" * (depth - 1), 1)
+            zout.writestr(info, member)
+    return out.getvalue()
 
 
 def mutate_bytes(data: bytes, ops: list[tuple[int, int]]) -> bytes:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,74 @@ def test_fuzz_structural_long(tmp_path_factory, ops):
 @pytest.mark.parametrize("case", sorted(CORPUS.glob("*.pt")), ids=lambda p: p.stem)
 def test_corpus(case):
     run_all(case)
+
+
+# What `info` says about each corpus file: the message names the place
+# (key, layer, neuron). Files not listed here load (they are odd but valid).
+VALID = {"deep_metadata", "metadata_tensor"}
+EXPECTED = {
+    "beta_inf": r"group_sum: 'beta' is inf, expected a finite number",
+    "bool_inputs": r"layers\[0\]: 'inputs' has unsupported dtype torch\.bool",
+    "classes_not_dividing": r"group_sum: 3 classes do not divide the 20 outputs",
+    "complex_thresholds": r"encoder: 'thresholds' has unsupported dtype torch\.complex64",
+    "deep_format": r"'format' is a list of 1 items, expected 'lut2rtl-checkpoint' .*",
+    "deep_reads": r"layers\[0\]\.reads is a list of 1 items, expected 'previous' or 'any'",
+    "empty_file": r"not a loadable lut2rtl checkpoint \(.+\)",
+    "empty_layer": r"layers\[1\] is empty \(0 LUTs\)",
+    "empty_layers": r"'layers' is empty: the network has no layers",
+    "encoder_kind_unknown": r"encoder kind 'onehot' is not supported \(expected 'thermometer'\)",
+    "encoder_width_mismatch": r"encoder produces 9 bits but the network has 64 inputs",
+    "float_baseline": r"this is a float baseline model .+",
+    "float_tables": r"layers\[0\]: 'tables' has dtype torch\.float32, expected an integer dtype",
+    "group_sum_not_dict": r"'group_sum' must be a dict or None, got list",
+    "huge_classes": r"group_sum: 'classes'=1099511627776 outside 1\.\.\d+",
+    "huge_format_string": r"'format' is 'x{56}\.\.\., expected .{0,80}",
+    "huge_n_inputs": r"'n_inputs'=1099511627776 outside 1\.\.\d+",
+    "index_past_end": r"layer 1, neuron 3: input 1 is 40, outside 0\.\.39 \(layer 0 has 40 outputs\)",
+    "inf_threshold": r"encoder threshold \[feature 0, 0\] is inf \(must be finite\)",
+    "k0": r"layers\[0\]: 'k'=0 outside 1\.\.6",
+    "k7": r"layers\[0\]: 'k'=7 outside 1\.\.6",
+    "layer_not_dict": r"layers\[0\] must be a dict, got list",
+    "layers_not_list": r"'layers' must be a list, got dict",
+    "metadata_not_dict": r"'metadata' must be a dict, got list",
+    "missing_layers": r"missing key 'layers'",
+    "missing_n_inputs": r"missing key 'n_inputs'",
+    "missing_tables": r"layers\[1\]: missing key 'tables'",
+    "n_inputs_float": r"'n_inputs' is float, expected an integer",
+    "nan_threshold": r"encoder threshold \[feature 3, 0\] is nan \(must be finite\)",
+    "negative_index": r"layer 0, neuron 0: input 0 is -5, outside 0\.\.63 .+",
+    "not_a_zip": r"not a loadable lut2rtl checkpoint \(.+\)",
+    "outputs_2d": r"'outputs' must be 1-D, got shape \(2, 2\)",
+    "outputs_out_of_range": r"output 0 reads signal 1000000000, outside 0\.\.123",
+    "pickled_callable": r"not a loadable lut2rtl checkpoint \(.*refused without running them\)",
+    "raw_pickle_callable": r"not a loadable lut2rtl checkpoint \(.*refused without running them\)",
+    "reads_bogus": r"layers\[0\]\.reads is 'next', expected 'previous' or 'any'",
+    "sparse_tables": r"layers\[0\]: 'tables' has unsupported layout torch\.sparse_coo .*",
+    "string_k": r"layers\[0\]: 'k' is str, expected an integer",
+    "table_too_wide": r"layer 0, neuron 0: truth table 0x100000 is wider than 2\*\*2 = 4 bits",
+    "tables_2d": r"layers\[0\]\.tables must be 1-D, got shape \(40, 1\)",
+    "tau_nan": r"group_sum: 'tau' is nan, expected a finite number",
+    "thresholds_1d": r"encoder\.thresholds must have shape \(features, m\), got \(64,\)",
+    "truncated": r"not a loadable lut2rtl checkpoint \(.+\)",
+    "version_99": r"checkpoint version 99 is not supported \(this lut2rtl reads version 1\)",
+    "version_bool": r"'version' is True, expected an integer",
+    "zero_tau": r"group_sum\.tau must be positive, got 0\.0",
+}
+
+
+def test_corpus_is_pinned():
+    assert {p.stem for p in CORPUS.glob("*.pt")} == set(EXPECTED) | VALID
+
+
+@pytest.mark.parametrize("stem", sorted(EXPECTED))
+def test_corpus_messages(stem):
+    path = CORPUS / f"{stem}.pt"
+    r = CliRunner().invoke(main, ["info", str(path)])
+    assert r.exit_code == 1, r.output
+    assert re.fullmatch(rf"error: {re.escape(str(path))}: {EXPECTED[stem]}", r.output.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("stem", sorted(VALID))
+def test_corpus_valid_oddities_load(stem):
+    r = CliRunner().invoke(main, ["info", str(CORPUS / f"{stem}.pt"), "--json"])
+    assert r.exit_code == 0, r.output

@@ -1,0 +1,268 @@
+"""Checkpoint -> build folder: Verilog, manifest, test vectors, source netlist.
+
+The build folder (written atomically, byte-identical for identical inputs):
+
+``<name>.v``
+    All Verilog of the design; top module ``<name>``. FPGA primitives
+    (``SB_LUT4`` ...) are instantiated, not defined.
+``<name>.json``
+    The manifest: ports, latency, target, estimates, options (docs/hardware.md).
+``netlist.pt``
+    The source netlist (before optimization) in checkpoint format: the
+    reference the design must match.
+``vectors.npz``
+    Test vectors computed by the reference evaluator on the source netlist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .checkpoint import checkpoint_hash, load_checkpoint, netlist_to_dict
+from .errors import CompileError, OutputError
+from .evaluate import evaluate
+from .fileio import atomic_output_dir
+from .netlist import Netlist, check_netlist
+from .passes import OPT_LEVELS, optimize
+from .rtl.network import FABRICS, MAX_PIPELINE, LutNetwork, check_ports, plan_network
+from .rtl.targets import get_target
+
+__all__ = ["CompileResult", "compile_checkpoint", "compile_netlist", "default_name", "make_vectors",
+           "write_npz"]
+
+Progress = Callable[[str], None]
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Verilog/SystemVerilog words a module may not be called (the common ones)
+_RESERVED = frozenset(
+    "always and assign begin buf case default else end endcase endmodule for function if initial inout input "
+    "integer module nand nor not or output parameter reg signed supply0 supply1 task tri wire xor xnor "
+    "logic bit byte int class package interface program".split()
+)
+# Random vectors: this many added to a dataset's test split, or alone.
+N_RANDOM_EXTRA = 256
+N_RANDOM_ONLY = 1024
+
+
+@dataclass
+class CompileResult:
+    """What :func:`compile_netlist` wrote: the folder, its manifest, and a
+    summary for display (per-layer LUT estimate, latency, files)."""
+
+    out_dir: Path
+    manifest: dict[str, Any]
+    files: list[str] = field(default_factory=list)
+
+
+def default_name(path: str | Path) -> str:
+    """Module name from a file name: its stem, non-identifier characters -> ``_``."""
+    stem = Path(path).stem
+    name = re.sub(r"[^A-Za-z0-9_]", "_", stem) or "top"
+    if name[0].isdigit():
+        name = "m_" + name
+    if name in _RESERVED:
+        name += "_top"
+    return name
+
+
+def compile_checkpoint(checkpoint: str | Path, out_dir: str | Path, *, target: str = "ice40", pipeline: int = 0,
+                       opt: int = 2, name: str | None = None, out_bits: bool = False, force: bool = False,
+                       fabric: str = "auto", progress: Progress | None = None) -> CompileResult:
+    """Compile a checkpoint file into a build folder (see the module docstring).
+
+    ``progress``, if given, is called with a one-line message at each step
+    (optimizing, mapping, elaborating, writing the fabric, vectors, writing).
+
+    Raises :class:`~lut2rtl.errors.CheckpointError` for an unreadable
+    checkpoint, :class:`CompileError` for options the design cannot have,
+    :class:`OutputError` when ``out_dir`` exists (without ``force``) or
+    cannot be written; nothing is written then.
+    """
+    _check_options(target, pipeline, opt, fabric, name)
+    _check_out_dir(out_dir, force)
+    net = load_checkpoint(checkpoint)
+    return compile_netlist(
+        net, out_dir, target=target, pipeline=pipeline, opt=opt, name=name or default_name(checkpoint),
+        out_bits=out_bits, force=force, fabric=fabric, progress=progress, source_path=str(checkpoint),
+        _source_sha256=checkpoint_hash(checkpoint),
+    )
+
+
+def compile_netlist(net: Netlist, out_dir: str | Path, *, target: str = "ice40", pipeline: int = 0, opt: int = 2,
+                    name: str | None = None, out_bits: bool = False, force: bool = False, fabric: str = "auto",
+                    progress: Progress | None = None, source_path: str | None = None,
+                    _source_sha256: str | None = None) -> CompileResult:
+    """Compile a netlist into a build folder; options as :func:`compile_checkpoint`.
+
+    ``name`` defaults to the stem of ``source_path`` (or ``top``). The
+    manifest's ``checkpoint_sha256`` is the hash of the source checkpoint
+    file, or of the written ``netlist.pt`` when there is none.
+    """
+    if name is None:
+        name = default_name(source_path) if source_path else "top"
+    _check_options(target, pipeline, opt, fabric, name)
+    _check_out_dir(out_dir, force)
+    check_netlist(net, where=source_path or "netlist")
+    check_ports(net)  # before any costly work
+    say = progress or (lambda _msg: None)
+    tgt = get_target(target)
+
+    say(f"optimizing (level {opt})")
+    opt_net = optimize(net, opt, lut_size=tgt.lut_size)
+    check_netlist(opt_net, where="optimized netlist")
+    if opt_net.n_outputs != net.n_outputs or opt_net.n_inputs != net.n_inputs:
+        raise CompileError("internal error: optimization changed the number of inputs or outputs")
+
+    say(f"mapping {opt_net.n_luts} LUTs onto {target}")
+    plan = plan_network(opt_net, tgt, pipeline, fabric=fabric)
+    core = LutNetwork(opt_net, out_bits=out_bits, clock_ports=True, module_prefix=name, plan=plan)
+    how = "in Amaranth" if plan.fabric_mode == "amaranth" else "as structural Verilog"
+    say(f"elaborating {plan.fabric.n_cells} LUT cells (fabric built {how})")
+    text = core.to_verilog(name, progress=say)
+
+    say("computing test vectors")
+    vectors = make_vectors(net)
+    src_buf = io.BytesIO()
+    import torch
+
+    torch.save(netlist_to_dict(net), src_buf)
+    netlist_bytes = src_buf.getvalue()
+    sha = _source_sha256 or hashlib.sha256(netlist_bytes).hexdigest()
+
+    manifest = _manifest(net, opt_net, core, name=name, target=target, pipeline=pipeline, opt=opt,
+                         fabric=fabric, sha=sha, n_vectors=int(vectors["in_bits"].shape[0]))
+    files = {
+        f"{name}.v": text.encode("utf-8"),
+        f"{name}.json": (json.dumps(manifest, sort_keys=True, indent=2) + "\n").encode("utf-8"),
+        "netlist.pt": netlist_bytes,
+        "vectors.npz": write_npz(vectors),
+    }
+    say(f"writing {out_dir}")
+    with atomic_output_dir(out_dir, force=force) as tmp:
+        for fname, data in sorted(files.items()):
+            try:
+                (tmp / fname).write_bytes(data)
+            except OSError as e:
+                raise OutputError(f"cannot write {Path(out_dir) / fname}: {e.strerror or e}") from None
+    return CompileResult(out_dir=Path(out_dir), manifest=manifest, files=sorted(files))
+
+
+def _check_options(target: str, pipeline: int, opt: int, fabric: str, name: str | None) -> None:
+    get_target(target)
+    if not isinstance(pipeline, int) or isinstance(pipeline, bool) or pipeline < 0:
+        raise CompileError(f"--pipeline must be a non-negative integer, got {pipeline!r}")
+    if pipeline > MAX_PIPELINE:
+        raise CompileError(f"--pipeline {pipeline} is more than {MAX_PIPELINE} register stages")
+    if opt not in OPT_LEVELS:
+        raise CompileError(f"--opt must be one of {', '.join(map(str, OPT_LEVELS))}, got {opt!r}")
+    if fabric not in FABRICS:
+        raise CompileError(f"--fabric must be one of {', '.join(FABRICS)}, got {fabric!r}")
+    if name is not None and (not _IDENT.match(name) or name in _RESERVED or name.startswith("lut2rtl_")):
+        raise CompileError(f"--name {name!r} is not a usable Verilog module name "
+                           f"(letters, digits, '_', not starting with a digit or 'lut2rtl_', not a keyword)")
+
+
+def _check_out_dir(out_dir: str | Path, force: bool) -> None:
+    p = Path(out_dir)
+    if p.exists() and not force:
+        raise OutputError(f"{p} already exists (use --force to replace it)")
+    if p.exists() and not p.is_dir():
+        raise OutputError(f"{p} exists and is not a folder")
+
+
+def make_vectors(net: Netlist) -> dict[str, np.ndarray]:
+    """Test vectors of the contract: the digits test split (when the
+    checkpoint says it was trained on digits and its encoder fits) plus
+    256 random input vectors (seed 0), else 1024 random vectors."""
+    rng = np.random.default_rng(0)
+    parts = []
+    enc = net.encoder
+    if net.metadata.get("dataset") == "digits" and enc is not None:
+        from .datasets import load_digits
+
+        data = load_digits()
+        if enc.features == data.x_test.shape[1]:
+            parts.append(enc.encode(data.x_test).astype(np.uint8))
+    n_rand = N_RANDOM_EXTRA if parts else N_RANDOM_ONLY
+    parts.append(rng.integers(0, 2, size=(n_rand, net.n_inputs), dtype=np.uint8))
+    in_bits = np.concatenate(parts, axis=0)
+    res = evaluate(net, in_bits.astype(bool))
+    out: dict[str, np.ndarray] = {"in_bits": in_bits, "out_bits": res.out_bits.astype(np.uint8)}
+    if net.group_sum is not None:
+        assert res.counts is not None and res.pred is not None
+        out["counts"] = res.counts.astype(np.int64)
+        out["out_class"] = res.pred.astype(np.int64)
+    return out
+
+
+def write_npz(arrays: dict[str, np.ndarray]) -> bytes:
+    """``numpy.savez`` bytes with fixed zip timestamps (byte-identical output)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        for key in sorted(arrays):
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            arr = io.BytesIO()
+            np.lib.format.write_array(arr, np.ascontiguousarray(arrays[key]), allow_pickle=False)
+            zf.writestr(info, arr.getvalue())
+    return buf.getvalue()
+
+
+def _manifest(net: Netlist, opt_net: Netlist, core: LutNetwork, *, name: str, target: str, pipeline: int,
+              opt: int, fabric: str, sha: str, n_vectors: int) -> dict[str, Any]:
+    from amaranth.hdl import Shape
+    from amaranth.lib.wiring import In
+
+    p = core.plan
+    ports: dict[str, dict[str, Any]] = {}
+    for pname, member in core.signature.members.items():
+        ports[pname] = {"dir": "in" if member.flow == In else "out", "width": Shape.cast(member.shape).width}
+    per_layer = p.fabric.cells_per_layer()
+    gs_hw = core.groupsum_hw
+    popcount_luts = int(gs_hw.luts_estimate) if gs_hw is not None else 0
+    estimate = {
+        "luts": int(p.fabric.n_cells) + popcount_luts,
+        "fabric_luts": int(p.fabric.n_cells),
+        "popcount_luts": popcount_luts,
+        "ffs": int(core.ff_estimate),
+        "fabric_ffs": int(p.stages.fabric_ffs),
+        "layer_luts": per_layer,
+        "levels": {"fabric": int(p.fabric.depth), "groupsum": int(p.groupsum_levels)},
+        "register_cuts": {"fabric": list(p.stages.fabric_cuts), "groupsum": list(p.stages.groupsum_cuts),
+                          "outputs": int(p.stages.output_registers)},
+    }
+    return {
+        "name": name,
+        "top": name,
+        "target": target,
+        "pipeline": pipeline,
+        "latency": pipeline,
+        "opt": opt,
+        "n_inputs": int(net.n_inputs),
+        "n_outputs": int(net.n_outputs),
+        "classes": p.classes,
+        "count_width": p.count_width if p.classes is not None else None,
+        "class_width": p.class_width if p.classes is not None else None,
+        "out_bits": bool(core.has_out_bits),
+        "ports": ports,
+        "files": {"verilog": f"{name}.v", "vectors": "vectors.npz", "netlist": "netlist.pt"},
+        "primitives": None if p.target.primitive is None else target,
+        "checkpoint_sha256": sha,
+        "lut2rtl_version": __version__,
+        "estimate": estimate,
+        "vectors": n_vectors,
+        "options": {"target": target, "pipeline": pipeline, "opt": opt, "out_bits": bool(core.has_out_bits),
+                    "fabric": fabric, "fabric_built": p.fabric_mode, "lut_size": p.target.lut_size,
+                    "optimized_luts": int(opt_net.n_luts), "source_luts": int(net.n_luts)},
+    }

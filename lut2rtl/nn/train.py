@@ -1,0 +1,336 @@
+"""The training entry point: ``train(config, data, callback)``.
+
+One loop for the four logic methods and the float baselines. Deterministic for
+a seed: torch's RNG is seeded with ``config.seed``, the wiring comes from
+``numpy.random.default_rng(config.seed)`` and batches from a torch ``Generator``
+with the same seed on every process.
+
+Multi-process: under ``torchrun`` (``WORLD_SIZE`` > 1 in the environment) the
+model is wrapped in ``DistributedDataParallel`` (gloo on CPU, nccl on CUDA);
+every process draws the same global batch and trains on its share of it, so the
+global batch size is ``config.batch_size`` whatever the process count.
+
+The library never prints: progress goes to ``callback(event)`` where ``event``
+is a plain dict (see :class:`TrainEvent` keys in :func:`train`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..datasets import Dataset, thermometer_thresholds
+from ..errors import Lut2RtlError
+from ..netlist import Netlist
+from ..report import score_dataset
+from .baselines import BASELINES, make_baseline
+from .layers import METHODS
+from .model import LogicNet, build_logic_net
+
+__all__ = ["ALL_METHODS", "TrainConfig", "TrainResult", "TrainingError", "default_tau", "train"]
+
+log = logging.getLogger(__name__)
+
+ALL_METHODS = METHODS + BASELINES
+_TRAIN_EVAL_SAMPLES = 5000
+# Adam learning rates that did best on digits (bench/bench_training.py); gumbel's sampled hard
+# gates need larger steps to move the argmax, the float baselines smaller ones.
+DEFAULT_LR = {"dlgn": 0.05, "gumbel": 0.1, "light": 0.05, "warp": 0.05, "mlp": 0.005, "dlgn-halfspace": 0.005}
+
+
+class TrainingError(Lut2RtlError):
+    """Bad training options (names the option)."""
+
+
+@dataclass
+class TrainConfig:
+    """Options of one training run (CLI names in parentheses)."""
+
+    method: str = "dlgn"
+    k: int = 2
+    width: int = 1000
+    depth: int = 2
+    steps: int = 2000
+    tau: float | None = None  # GroupSum tau; None -> default_tau(width, classes)
+    lr: float | None = None  # None -> DEFAULT_LR[method]
+    batch_size: int = 128
+    wiring: str = "random"
+    bits_per_feature: int = 3
+    encoding: str = "uniform"
+    seed: int = 0
+    device: str = "auto"
+    eval_every: int = 250
+    init: str = "random"
+    temperature: float | None = None  # gumbel tau_g / warp tau
+    weight_decay: float = 0.0
+
+    def check(self) -> None:
+        """Raise :class:`TrainingError` naming the first bad option."""
+        if self.method not in ALL_METHODS:
+            raise TrainingError(f"--method {self.method!r}: choose from {', '.join(ALL_METHODS)}")
+        if self.method in ("dlgn", "gumbel") and self.k != 2:
+            raise TrainingError(f"--k {self.k}: method {self.method} has 2-input gates only (use light or warp)")
+        if not 1 <= self.k <= 6:
+            raise TrainingError(f"--k {self.k}: fan-in must be in 1..6")
+        for name in ("width", "depth", "steps", "batch_size", "bits_per_feature", "eval_every"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or v < 1:
+                raise TrainingError(f"--{name.replace('_', '-')} {v!r}: must be a positive integer")
+        for name in ("lr", "tau", "temperature"):
+            v = getattr(self, name)
+            if v is not None and (not math.isfinite(v) or v <= 0):
+                raise TrainingError(f"--{name} {v!r}: must be a positive number")
+        if self.wiring not in ("random", "unique"):
+            raise TrainingError(f"--wiring {self.wiring!r}: random or unique")
+        if self.encoding not in ("uniform", "quantile"):
+            raise TrainingError(f"--encoding {self.encoding!r}: uniform or quantile")
+        if self.init not in ("residual", "random"):
+            raise TrainingError(f"--init {self.init!r}: residual or random")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise TrainingError(f"--device {self.device!r}: auto, cpu or cuda")
+
+
+@dataclass
+class TrainResult:
+    """What a run produced. ``net`` is None for float baselines."""
+
+    config: TrainConfig
+    net: Netlist | None
+    model: nn.Module
+    accuracy: float  # discrete test accuracy (reference evaluator) or baseline eval accuracy
+    history: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    rank: int = 0
+    world_size: int = 1
+
+    def baseline_dict(self) -> dict[str, Any]:
+        """The file content of a float baseline (no ``format`` key: not compilable)."""
+        return {
+            "kind": "float-baseline",
+            "method": self.config.method,
+            "config": asdict(self.config),
+            "accuracy": self.accuracy,
+            "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+        }
+
+    def training_record(self) -> dict[str, Any]:
+        """Plain data saved under the checkpoint's ``training`` key (no wall times: a rerun with the
+        same seed writes the same bytes)."""
+        timing = ("seconds", "train_seconds", "step_ms")
+        return {
+            "config": asdict(self.config),
+            "history": [{k: v for k, v in h.items() if k not in timing} for h in self.history],
+            "metrics": {k: v for k, v in self.metrics.items() if k not in timing},
+        }
+
+
+def default_tau(width: int, classes: int) -> float:
+    """GroupSum tau that scales with the group size (about 10 for 800-bit groups)."""
+    return round(max(1.0, math.sqrt(width / classes) / 3.0), 2)
+
+
+def _resolve_device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise TrainingError("--device cuda: no CUDA device is available")
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+def _dist_env() -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    return rank, world
+
+
+def _setup_distributed(device: torch.device) -> tuple[int, int, torch.device]:
+    rank, world = _dist_env()
+    if world <= 1:
+        return 0, 1, device
+    import torch.distributed as dist
+
+    if device.type == "cuda":
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local)
+        device = torch.device("cuda", local)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size(), device
+
+
+@torch.no_grad()
+def _accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, train_mode: bool, chunk: int = 4096) -> float:
+    was = model.training
+    model.train(train_mode)
+    correct = 0
+    for lo in range(0, x.shape[0], chunk):
+        out = model(x[lo:lo + chunk].float())
+        correct += int((out.argmax(-1) == y[lo:lo + chunk]).sum())
+    model.train(was)
+    return correct / max(1, x.shape[0])
+
+
+def train(
+    config: TrainConfig,
+    data: Dataset,
+    callback: Callable[[dict[str, Any]], None] | None = None,
+) -> TrainResult:
+    """Train one model on ``data``.
+
+    ``callback`` receives ``{"event": "start", "steps", "params", ...}``, then every
+    step ``{"event": "step", "step", "loss"}`` and every ``eval_every`` steps (and at
+    the end) ``{"event": "eval", "step", "loss", "train_acc", "test_acc", "soft_acc",
+    "gap"}`` (discrete train/test accuracy, soft = train-mode test accuracy,
+    gap = soft - discrete; train accuracy on the first 5000 training samples), and finally ``{"event": "done", ...}``.
+    """
+    config.check()
+    cb = callback or (lambda event: None)
+    device = _resolve_device(config.device)
+    rank, world, device = _setup_distributed(device)
+    torch.manual_seed(config.seed)
+    baseline = config.method in BASELINES
+
+    thresholds = None
+    if baseline:
+        lo, hi = data.feature_range
+        scale = 1.0 / (hi - lo) if hi > lo else 1.0
+        x_tr = torch.from_numpy((data.x_train - lo) * scale).float().to(device)
+        x_te = torch.from_numpy((data.x_test - lo) * scale).float().to(device)
+        model: nn.Module = make_baseline(config.method, data.features, config.width, config.depth, data.classes)
+        tau = None
+    else:
+        thr = thermometer_thresholds(
+            data.x_train, config.bits_per_feature, mode=config.encoding,
+            feature_range=data.feature_range if config.encoding == "uniform" else None,
+        )
+        thresholds = thr.thresholds
+        tau = config.tau if config.tau is not None else default_tau(config.width, data.classes)
+        if config.width % data.classes:
+            raise TrainingError(f"--width {config.width}: must be a multiple of the {data.classes} classes")
+        try:
+            model = build_logic_net(
+                config.method, thr.n_bits, [config.width] * config.depth, config.k,
+                classes=data.classes, tau=tau, thresholds=thresholds, wiring=config.wiring, seed=config.seed,
+                layer_options={"init": config.init, "temperature": config.temperature},
+            )
+        except ValueError as e:
+            raise TrainingError(str(e)) from None
+    model.to(device)
+    # the encoder is fixed: encode the dataset once
+    if isinstance(model, LogicNet):
+        with torch.no_grad():
+            # kept as bytes (MNIST's 60000 x 2352 bits would be 0.5 GB as float32)
+            x_tr = model.encode(torch.from_numpy(data.x_train).to(device)).to(torch.uint8)
+            x_te = model.encode(torch.from_numpy(data.x_test).to(device)).to(torch.uint8)
+        fwd_model: nn.Module = _BitsForward(model)
+    else:
+        fwd_model = model
+    y_tr = torch.from_numpy(data.y_train).to(device)
+    y_te = torch.from_numpy(data.y_test).to(device)
+
+    step_model = fwd_model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        step_model = DDP(fwd_model, device_ids=[device.index] if device.type == "cuda" else None)
+    lr = config.lr if config.lr is not None else DEFAULT_LR[config.method]
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=config.weight_decay)
+    gen = torch.Generator().manual_seed(config.seed)  # same batches on every rank
+    n_params = sum(p.numel() for p in model.parameters())
+    cb({"event": "start", "steps": config.steps, "params": n_params, "tau": tau, "device": str(device),
+        "rank": rank, "world_size": world, "method": config.method, "lr": lr})
+
+    history: list[dict[str, Any]] = []
+    n_train = x_tr.shape[0]
+    bs = min(config.batch_size, n_train)
+    perm = torch.randperm(n_train, generator=gen)
+    pos = 0
+    t0 = time.perf_counter()
+    loss_val = float("nan")
+    loss_ema = None
+    eval_seconds = 0.0
+    for step in range(1, config.steps + 1):
+        if pos + bs > n_train:
+            perm = torch.randperm(n_train, generator=gen)
+            pos = 0
+        batch = perm[pos:pos + bs]
+        pos += bs
+        if world > 1:
+            batch = batch[rank::world]
+        batch = batch.to(device)
+        step_model.train()
+        out = step_model(x_tr[batch].float())
+        loss = nn.functional.cross_entropy(out, y_tr[batch])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        loss_val = float(loss.detach())
+        loss_ema = loss_val if loss_ema is None else 0.9 * loss_ema + 0.1 * loss_val
+        cb({"event": "step", "step": step, "loss": loss_val})
+        if step % config.eval_every == 0 or step == config.steps:
+            te = time.perf_counter()
+            # train accuracy on a fixed subset: a full pass over a large training set each time would dominate
+            rec = _evaluate(fwd_model, x_tr[:_TRAIN_EVAL_SAMPLES], y_tr[:_TRAIN_EVAL_SAMPLES], x_te, y_te, step,
+                            loss_ema, te - t0)
+            history.append(rec)
+            eval_seconds += time.perf_counter() - te
+            cb({"event": "eval", **rec})
+    train_seconds = time.perf_counter() - t0
+
+    model.eval()
+    metrics: dict[str, Any] = {"train_seconds": round(train_seconds, 3), "params": n_params,
+                               # optimizer steps only (the periodic evaluations excluded)
+                               "step_ms": round(1000 * (train_seconds - eval_seconds) / config.steps, 3)}
+    if history:
+        metrics.update({k: history[-1][k] for k in ("soft_acc", "gap", "train_acc")})
+    net: Netlist | None = None
+    if isinstance(model, LogicNet):
+        metadata = {
+            "method": config.method, "dataset": data.name, "seed": config.seed, "k": config.k,
+            "width": config.width, "depth": config.depth, "steps": config.steps, "tau": tau,
+            "bits_per_feature": config.bits_per_feature, "encoding": config.encoding, "wiring": config.wiring,
+        }
+        net = model.to_netlist(metadata)
+        scored = score_dataset(net, data, "test")
+        accuracy = float(scored["accuracy"])
+        net = net.replace(metadata={**metadata, "accuracy": round(accuracy, 6)})
+        metrics["torch_discrete_acc"] = history[-1]["test_acc"] if history else None
+    else:
+        accuracy = _accuracy(model, x_te, y_te, train_mode=False)
+    metrics["accuracy"] = accuracy
+    cb({"event": "done", "accuracy": accuracy, **metrics})
+    return TrainResult(config, net, model, accuracy, history, metrics, rank, world)
+
+
+def _evaluate(model: nn.Module, x_tr: torch.Tensor, y_tr: torch.Tensor, x_te: torch.Tensor, y_te: torch.Tensor,
+              step: int, loss: float | None, seconds: float) -> dict[str, Any]:
+    test_acc = _accuracy(model, x_te, y_te, train_mode=False)
+    soft_acc = _accuracy(model, x_te, y_te, train_mode=True)
+    return {
+        "step": step,
+        "loss": None if loss is None else round(loss, 5),
+        "train_acc": round(_accuracy(model, x_tr, y_tr, train_mode=False), 6),
+        "test_acc": round(test_acc, 6),
+        "soft_acc": round(soft_acc, 6),
+        "gap": round(soft_acc - test_acc, 6),
+        "seconds": round(seconds, 3),
+    }
+
+
+class _BitsForward(nn.Module):
+    """Wraps a LogicNet so the training loop feeds pre-encoded bits."""
+
+    def __init__(self, net: LogicNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, bits: torch.Tensor) -> torch.Tensor:
+        return self.net.forward_bits(bits)

@@ -1,0 +1,297 @@
+"""`LutNetwork`: a netlist as a pipelined Amaranth component.
+
+Ports (see docs/hardware.md): ``in_valid``, ``in_bits`` in; ``out_valid``
+and, with a GroupSum, ``out_class`` and ``out_counts`` (class ``c`` in bits
+``[c*count_width, (c+1)*count_width)``), ``out_bits`` without a GroupSum or
+when asked for. ``out_valid`` is ``in_valid`` delayed by ``latency`` cycles.
+With ``clock_ports=True`` the component also has ``clk`` and ``rst`` ports and
+drives its own ``sync`` domain from them (what a stand-alone top needs);
+otherwise it uses the enclosing design's ``sync`` domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from amaranth.hdl import Cat, ClockDomain, ClockSignal, Const, Instance, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from ..errors import CompileError
+from ..netlist import Netlist
+from . import groupsum as _gs
+from .fabric import CHUNK, Segment, build_segment, cell_inits, chunks, segments, write_fabric_verilog
+from .mapping import MappedFabric, map_netlist
+from .pipeline import StagePlan, plan_stages
+from .targets import Target, get_target
+
+__all__ = ["AUTO_VERILOG_CELLS", "FABRICS", "MAX_PIPELINE", "LutNetwork", "NetworkPlan", "check_ports", "plan_network"]
+
+FABRICS = ("auto", "amaranth", "verilog")
+# Above this many mapped cells ``fabric="auto"`` writes the LUT fabric as
+# structural Verilog (Amaranth costs ~0.5-1 ms per LUT cell; the writer ~2 us).
+AUTO_VERILOG_CELLS = 4000
+MAX_PORT_BITS = (1 << 16) - 1
+# More stages than any LUT network has levels (popcount included); refusing
+# absurd values up front keeps a typo from allocating millions of registers.
+MAX_PIPELINE = 1024
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkPlan:
+    """Everything decided before elaboration: mapping, pipeline, widths."""
+
+    net: Netlist
+    target: Target
+    fabric: MappedFabric
+    stages: StagePlan
+    segments: tuple[Segment, ...]
+    inits: np.ndarray | None
+    classes: int | None
+    count_width: int
+    class_width: int
+    groupsum_levels: int
+    fabric_mode: str  # "amaranth" | "verilog"
+
+    @property
+    def latency(self) -> int:
+        return self.stages.pipeline
+
+
+def check_ports(net: Netlist) -> None:
+    """:class:`CompileError` when a port of the design would be wider than Amaranth allows."""
+    for what, width in (("input bits", net.n_inputs), ("output bits", net.n_outputs)):
+        if width > MAX_PORT_BITS:
+            raise CompileError(f"the network has {width} {what}; a port of the design can have at most "
+                               f"{MAX_PORT_BITS} (Amaranth's limit on one value)")
+
+
+def plan_network(net: Netlist, target: str | Target = "ice40", pipeline: int = 0, *,
+                 fabric: str = "auto") -> NetworkPlan:
+    """Map ``net`` onto ``target``'s LUTs and place ``pipeline`` register stages."""
+    tgt = get_target(target) if isinstance(target, str) else target
+    if not isinstance(pipeline, int) or isinstance(pipeline, bool) or pipeline < 0:
+        raise CompileError(f"pipeline must be a non-negative integer, got {pipeline!r}")
+    if pipeline > MAX_PIPELINE:
+        raise CompileError(f"pipeline {pipeline} is more than {MAX_PIPELINE} register stages")
+    if fabric not in FABRICS:
+        raise CompileError(f"unknown fabric {fabric!r} (choose from {', '.join(FABRICS)})")
+    check_ports(net)
+    fab = map_netlist(net, tgt.lut_size)
+    gs = net.group_sum
+    if gs is not None:
+        classes = int(gs.classes)
+        group = net.n_outputs // classes
+        g_levels = _gs.groupsum_levels(net.n_outputs, classes, tgt.lut_size)
+        cw, clw = _gs.count_width(group), _gs.class_width(classes)
+    else:
+        classes, g_levels, cw, clw = None, 0, 0, 0
+    stages = plan_stages(fab, pipeline, g_levels)
+    mode = fabric
+    if mode == "auto":
+        mode = "verilog" if fab.n_cells > AUTO_VERILOG_CELLS else "amaranth"
+    return NetworkPlan(
+        net=net, target=tgt, fabric=fab, stages=stages, segments=tuple(segments(fab, stages)),
+        inits=None if tgt.primitive is None else cell_inits(fab, tgt), classes=classes,
+        count_width=cw, class_width=clw, groupsum_levels=g_levels, fabric_mode=mode,
+    )
+
+
+class LutNetwork(wiring.Component):
+    """A LUT netlist as an Amaranth component, bit-exact with
+    :func:`lut2rtl.evaluate.evaluate`.
+
+    Parameters
+    ----------
+    net:
+        The netlist (already optimized, if wanted).
+    target:
+        ``ice40``, ``ecp5``, ``xilinx``, ``gowin`` (LUT primitives as
+        ``Instance``) or ``generic`` (plain logic).
+    pipeline:
+        Register stages (the latency in cycles); 0 is combinational.
+    out_bits:
+        With a GroupSum, also expose the raw output bits as ``out_bits``.
+    fabric:
+        ``amaranth`` builds every LUT in Amaranth; ``verilog`` writes the LUTs
+        and the registers between them as one structural Verilog module (see
+        :meth:`verilog_modules`, which must be added to the Verilog the
+        design is converted to) and instantiates it; ``auto`` picks
+        ``verilog`` above :data:`AUTO_VERILOG_CELLS` cells.
+    clock_ports:
+        Add ``clk``/``rst`` ports that drive the component's own ``sync``
+        domain (for a stand-alone top module).
+    module_prefix:
+        Name prefix of the Verilog fabric module (``<prefix>__fabric``).
+    """
+
+    def __init__(self, net: Netlist, target: str = "ice40", pipeline: int = 0, *, out_bits: bool = False,
+                 fabric: str = "auto", clock_ports: bool = False, module_prefix: str = "lut2rtl",
+                 plan: NetworkPlan | None = None) -> None:
+        self.plan = plan if plan is not None else plan_network(net, target, pipeline, fabric=fabric)
+        p = self.plan
+        self.clock_ports = clock_ports
+        self.module_prefix = module_prefix
+        self.has_out_bits = p.classes is None or out_bits
+        members: dict[str, Any] = {}
+        if clock_ports:
+            members["clk"] = In(1)
+            members["rst"] = In(1)
+        members["in_valid"] = In(1)
+        members["in_bits"] = In(net.n_inputs)
+        members["out_valid"] = Out(1)
+        if p.classes is not None:
+            members["out_class"] = Out(p.class_width)
+            members["out_counts"] = Out(p.classes * p.count_width)
+        if self.has_out_bits:
+            members["out_bits"] = Out(net.n_outputs)
+        super().__init__(wiring.Signature(members))
+        # filled in by elaborate(): what the GroupSum builder made, flip-flop count
+        self.groupsum_hw: _gs.GroupSumHW | None = None
+        self.ff_estimate = 0
+
+    @property
+    def latency(self) -> int:
+        return self.plan.latency
+
+    @property
+    def fabric_module_name(self) -> str:
+        return f"{self.module_prefix}__fabric"
+
+    def verilog_modules(self, progress: Callable[[str], None] | None = None) -> str:
+        """Verilog text of the fabric module (empty for ``fabric="amaranth"``):
+        it must be added to the Verilog the component is converted to."""
+        p = self.plan
+        if p.fabric_mode != "verilog":
+            return ""
+        return write_fabric_verilog(self.fabric_module_name, p.fabric, list(p.segments), p.target, p.inits,
+                                    progress)
+
+    def to_verilog(self, name: str, progress: Callable[[str], None] | None = None) -> str:
+        """All Verilog of this component as a top module ``name`` (Amaranth's
+        output plus the fabric module); needs ``clock_ports=True``."""
+        from amaranth.back import verilog
+
+        if not self.clock_ports:
+            raise ValueError("to_verilog() needs a component built with clock_ports=True")
+        text = verilog.convert(self, name=name, emit_src=False, strip_internal_attrs=True)
+        fabric_text = self.verilog_modules(progress=progress)
+        if fabric_text:
+            text = text.rstrip("\n") + "\n\n" + fabric_text
+        return text
+
+    def elaborate(self, platform: Any) -> Module:
+        p = self.plan
+        m = Module()
+        if self.clock_ports:
+            m.domains.sync = cd = ClockDomain("sync")
+            m.d.comb += [cd.clk.eq(self.clk), cd.rst.eq(self.rst)]
+        if p.fabric_mode == "verilog":
+            fabric_out = self._verilog_fabric(m)
+        else:
+            fabric_out = self._amaranth_fabric(m)
+        stages = p.stages.fabric_stages
+        outs: dict[str, Any] = {}
+        if p.classes is not None:
+            gsm = Module()
+            gs = _gs.build_groupsum(gsm, fabric_out, p.classes, lut_size=p.target.lut_size, target=p.target.name,
+                                    register_after=p.stages.groupsum_cuts)
+            m.submodules.groupsum = gsm
+            self.groupsum_hw = gs
+            gs_ffs = _sync_bits(gsm)
+            outs["out_counts"] = Cat(*gs.counts)
+            outs["out_class"] = gs.cls
+            gs_stages = gs.stages
+            if self.has_out_bits:
+                outs["out_bits"] = _delay(m, fabric_out, gs_stages, "bits_gs")
+        else:
+            gs_stages, gs_ffs = 0, 0
+            outs["out_bits"] = fabric_out
+        # registers the plan put on the outputs, plus any the GroupSum did not build
+        extra = p.stages.output_registers + len(p.stages.groupsum_cuts) - gs_stages
+        if stages + gs_stages + extra != p.latency:
+            raise CompileError(f"internal error: pipeline has {stages + gs_stages + extra} stages, "
+                               f"expected {p.latency}")
+        for name, v in outs.items():
+            m.d.comb += getattr(self, name).eq(_delay(m, v, extra, name + "_q"))
+        m.d.comb += self.out_valid.eq(_delay(m, self.in_valid, p.latency, "valid_q", reset=True))
+        # the Verilog fabric's registers are not Amaranth statements: count them from the plan
+        fabric_ffs = p.stages.fabric_ffs if p.fabric_mode == "verilog" else 0
+        self.ff_estimate = _sync_bits(m) + gs_ffs + fabric_ffs
+        return m
+
+    def _verilog_fabric(self, m: Module) -> Any:
+        p = self.plan
+        pieces = [self.in_bits[lo:lo + CHUNK] for lo in range(0, len(self.in_bits), CHUNK)]
+        out = [Signal(w, name=f"fabric_o{c}") for c, w in enumerate(chunks(p.net.n_outputs))]
+        ports: dict[str, Any] = {f"i_i{c}": v for c, v in enumerate(pieces)}
+        ports.update({f"o_o{c}": v for c, v in enumerate(out)})
+        if p.stages.fabric_stages:
+            ports["i_clk"] = ClockSignal("sync")
+        m.submodules.fabric = Instance(self.fabric_module_name, **ports)
+        return out[0] if len(out) == 1 else Cat(*out)
+
+    def _amaranth_fabric(self, m: Module) -> Any:
+        p = self.plan
+        # a vector as CHUNK-bit pieces (Amaranth's limit on one value is 65535 bits)
+        cur: list[Any] = [self.in_bits[lo:lo + CHUNK] for lo in range(0, len(self.in_bits), CHUNK)]
+        out: list[Any] = []
+        for seg in p.segments:
+            # every segment output is a named Signal: slicing a long Cat() later
+            # costs Amaranth time proportional to the whole Cat per slice
+            out = [Signal(w, name=f"seg{seg.index}_o{c}") for c, w in enumerate(chunks(seg.out_refs.size))]
+            if seg.cells.size == 0:
+                if np.array_equal(seg.out_refs, seg.in_ids):
+                    out = cur
+                else:
+                    _assign_chunks(m, out, self._wiring(seg, _Pieces(cur)))
+            else:
+                sub = Module()
+                _assign_chunks(sub, out, build_segment(sub, p.fabric, seg, p.target, p.inits, _Pieces(cur)))
+                m.submodules[f"seg{seg.index}"] = sub
+            if seg.index < p.stages.fabric_stages:
+                regs = [Signal(len(v), name=f"stage{seg.index + 1}_{c}", reset_less=True) for c, v in enumerate(out)]
+                for r, v in zip(regs, out):
+                    m.d.sync += r.eq(v)
+                cur = regs
+        return out[0] if len(out) == 1 else Cat(*out)
+
+    def _wiring(self, seg: Segment, cur: Any) -> Any:
+        pos = {int(q): i for i, q in enumerate(seg.in_ids.tolist())}
+        bits = []
+        for r in seg.out_refs.tolist():
+            bits.append(Const(1 if r == -2 else 0, 1) if r < 0 else cur[pos[r]])
+        return Cat(*bits)
+
+
+class _Pieces:
+    """Bit ``q`` of a vector held as CHUNK-bit pieces."""
+
+    def __init__(self, pieces: list[Any]) -> None:
+        self.pieces = pieces
+
+    def __getitem__(self, q: int) -> Any:
+        return self.pieces[q // CHUNK][q % CHUNK]
+
+
+def _assign_chunks(m: Module, dst: list[Any], value: Any) -> None:
+    lo = 0
+    for d in dst:
+        m.d.comb += d.eq(value[lo:lo + len(d)])
+        lo += len(d)
+
+
+def _sync_bits(m: Module) -> int:
+    # flip-flops this module's own sync statements drive (not its submodules')
+    return sum(len(st.lhs) for st in m._statements.get("sync", []))  # no public API for this
+
+
+def _delay(m: Module, v: Any, n: int, name: str, *, reset: bool = False) -> Any:
+    for i in range(n):
+        r = Signal(len(v), name=f"{name}{i}", reset_less=not reset)
+        m.d.sync += r.eq(v)
+        v = r
+    return v

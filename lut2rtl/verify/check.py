@@ -1,0 +1,126 @@
+"""``lut2rtl verify``: simulate (and optionally prove) a compiled design folder."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import VerificationError
+from .compare import format_mismatches
+from .folder import DesignFolder, load_design
+from .formal import FormalResult, prove_equivalence
+from .simulate import SimResult, simulate_design
+from .vectors import expected_vectors, random_inputs
+
+log = logging.getLogger(__name__)
+
+__all__ = ["VerifyReport", "formal_check", "raise_on_failure", "verify_build"]
+
+
+@dataclass
+class VerifyReport:
+    """What ``lut2rtl verify`` found; ``ok`` is False on any mismatch or failed proof."""
+
+    design: str
+    vectors: int
+    sim: SimResult | None = None
+    formal: FormalResult | None = None
+    formal_subject: str = ""  # what was proved ("this design" or "the latency-0 compile of ...")
+    seconds: float = 0.0
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return (self.sim is None or self.sim.ok) and (self.formal is None or self.formal.proved)
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"design": self.design, "ok": self.ok, "vectors": self.vectors,
+                             "seconds": round(self.seconds, 3)}
+        if self.sim is not None:
+            c = self.sim.comparison
+            d["simulation"] = {
+                "ok": self.sim.ok, "cycles": self.sim.cycles, "mismatched_vectors": c.mismatched_vectors,
+                "valid_errors": c.n_valid_errors, "build_seconds": round(self.sim.build_seconds, 3),
+                "sim_seconds": round(self.sim.sim_seconds, 3), "cached_build": self.sim.cached,
+                "mismatches": [{"vector": m.vector, "port": m.port, "expected": m.expected, "got": m.got}
+                               for m in c.mismatches],
+            }
+        if self.formal is not None:
+            d["formal"] = {"proved": self.formal.proved, "seconds": round(self.formal.seconds, 3),
+                           "method": self.formal.method, "subject": self.formal_subject,
+                           "detail": self.formal.detail}
+        return d
+
+
+def formal_check(design: DesignFolder) -> tuple[FormalResult, str]:
+    """Prove the design equal to its ``netlist.pt``; returns the result and what was proved.
+
+    A combinational design is proved as it is. For a pipelined one, the same
+    netlist is compiled again with latency 0 (same target and options) and
+    that is proved: the proof covers the LUT fabric, popcount and argmax; the
+    registers are covered by simulation.
+    """
+    out_bits = bool(design.manifest.get("out_bits"))
+    if design.latency == 0:
+        return (prove_equivalence(design.netlist, design.verilog, design.top, family=design.primitives,
+                                  out_bits=out_bits), "this design")
+    from ..compile import compile_netlist
+
+    opts = dict(design.manifest.get("options") or {})
+    kwargs: dict[str, Any] = {"target": str(design.manifest.get("target", "generic")), "pipeline": 0,
+                              "opt": int(design.manifest.get("opt", 2)), "name": design.top, "out_bits": out_bits}
+    if "fabric" in opts:
+        kwargs["fabric"] = opts["fabric"]
+    with tempfile.TemporaryDirectory(prefix="lut2rtl-formal-") as tmp:
+        res = compile_netlist(design.netlist, Path(tmp) / "p0", **kwargs)
+        p0 = load_design(res.out_dir)
+        proof = prove_equivalence(p0.netlist, p0.verilog, p0.top, family=p0.primitives, out_bits=out_bits)
+    return proof, f"the latency-0 compile of {design.top} (same target and options)"
+
+
+def verify_build(path: str | os.PathLike[str], *, extra_vectors: int = 0, seed: int = 0, formal: bool = False,
+                 simulate: bool = True, gap: float = 0.25, cache_dir: Path | None = None) -> VerifyReport:
+    """Check a compiled design folder against its reference netlist.
+
+    Simulation streams ``vectors.npz`` plus ``extra_vectors`` random vectors
+    (from ``seed``, expected outputs from the reference evaluator on
+    ``netlist.pt``) through a Verilator model; ``formal`` adds a Yosys proof
+    (see :func:`formal_check`). Returns the report; the caller decides what a
+    failure means (:func:`raise_on_failure`).
+    """
+    t0 = time.perf_counter()
+    design = load_design(path)
+    vectors = design.vectors()
+    if extra_vectors:
+        net = design.netlist
+        vectors = vectors.concat(expected_vectors(net, random_inputs(net.n_inputs, extra_vectors, seed)))
+    report = VerifyReport(design=str(design.path), vectors=vectors.n)
+    if simulate:
+        report.sim = simulate_design(design, vectors, seed=seed, gap=gap, cache_dir=cache_dir)
+        report.lines += format_mismatches(report.sim.comparison)
+    if formal:
+        report.formal, report.formal_subject = formal_check(design)
+        if not report.formal.proved:
+            report.lines.append(f"formal proof FAILED for {report.formal_subject}; counterexample:")
+            report.lines += ["  " + ln for ln in report.formal.detail.splitlines()]
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def raise_on_failure(report: VerifyReport) -> None:
+    """Raise :class:`VerificationError` with a one-line summary if the report failed."""
+    if report.ok:
+        return
+    parts = []
+    if report.sim is not None and not report.sim.ok:
+        c = report.sim.comparison
+        parts.append(f"{c.mismatched_vectors} of {report.vectors} vectors differ from the reference"
+                     + (f", out_valid wrong in {c.n_valid_errors} cycles" if c.n_valid_errors else ""))
+    if report.formal is not None and not report.formal.proved:
+        parts.append(f"not equivalent to netlist.pt (formal, {report.formal_subject})")
+    raise VerificationError(f"{report.design}: " + "; ".join(parts))

@@ -1,0 +1,128 @@
+"""An independent, deliberately simple Verilog writer for a netlist.
+
+It is the *other side* of the formal proof: the compiled design (FPGA
+primitives, ``LUT_INIT`` permutations, pipeline registers, popcount trees)
+must equal this text for every input. It therefore shares nothing with
+:mod:`lut2rtl.rtl` and uses the IR's truth-table encoding directly: row
+``j = {x_0, ..., x_{k-1}}`` (``x_0`` the most significant bit) of a LUT is
+``table_to_rows(T)[j]``, written as bit ``j`` of a Verilog constant and
+selected by indexing it with the concatenated inputs. A popcount is a loop
+of ``+``; the argmax is a chain of strict ``>`` compares (ties keep the
+lower class).
+
+The module has the ports of the hardware contract (``clk``, ``rst``,
+``in_valid``, ``in_bits``, ``out_valid``, ``out_class``, ``out_counts``,
+``out_bits``). ``latency`` > 0 adds that many register stages after the
+logic, which makes it a contract-conforming pipelined design for testing the
+simulation flow itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..netlist import Netlist, table_to_rows
+
+__all__ = ["emit_reference_verilog", "port_widths"]
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+
+def port_widths(net: Netlist, *, out_bits: bool = False) -> dict[str, int]:
+    """Ports of a contract design for ``net`` (name -> width), in port order."""
+    ports = {"clk": 1, "rst": 1, "in_valid": 1, "in_bits": net.n_inputs, "out_valid": 1}
+    gs = net.group_sum
+    if gs is not None:
+        group = net.n_outputs // gs.classes
+        ports["out_class"] = max(1, (gs.classes - 1).bit_length())
+        ports["out_counts"] = gs.classes * group.bit_length()
+    if gs is None or out_bits:
+        ports["out_bits"] = net.n_outputs
+    return ports
+
+
+def emit_reference_verilog(net: Netlist, name: str = "reference", *, latency: int = 0,
+                           out_bits: bool = False) -> str:
+    """Verilog text of module ``name`` computing ``net`` (see the module docstring)."""
+    if not _IDENT.match(name):
+        raise ValueError(f"module name {name!r} is not a Verilog identifier")
+    if latency < 0:
+        raise ValueError("latency must be >= 0")
+    ports = port_widths(net, out_bits=out_bits)
+    n_in, n_sig = net.n_inputs, net.n_signals
+    w: list[str] = []
+    decl = []
+    for p, width in ports.items():
+        d = "input" if p in ("clk", "rst", "in_valid", "in_bits") else "output"
+        decl.append(f"    {d} wire {'' if width == 1 else f'[{width - 1}:0] '}{p}")
+    w.append(f"module {name} (")
+    w.append(",\n".join(decl))
+    w.append(");")
+    w.append(f"    wire [{n_sig - 1}:0] s;")
+    w.append(f"    assign s[{n_in - 1}:0] = in_bits;")
+    for l, layer in enumerate(net.layers):
+        rows = table_to_rows(layer.tables, layer.k)  # [n, 2^k]: rows[n, j] = output of row j
+        base = net.offsets[l]
+        w.append(f"    // layer {l}: {layer.size} LUT(s) of {layer.k} input(s)")
+        for n in range(layer.size):
+            # bit j of the constant is row j, so the literal lists rows 2^k-1 .. 0
+            lit = "".join("1" if b else "0" for b in rows[n][::-1])
+            sel = ", ".join(f"s[{int(i)}]" for i in layer.inputs[n])
+            w.append(f"    localparam [{(1 << layer.k) - 1}:0] T{base + n} = {1 << layer.k}'b{lit};")
+            w.append(f"    assign s[{base + n}] = T{base + n}[{{{sel}}}];")
+    n_out = net.n_outputs
+    w.append(f"    wire [{n_out - 1}:0] o;")
+    for i, sig in enumerate(np.asarray(net.outputs).tolist()):
+        w.append(f"    assign o[{i}] = s[{int(sig)}];")
+    results: list[tuple[str, int, str]] = []  # (port, width, combinational expression)
+    gs = net.group_sum
+    if gs is not None:
+        c_n = gs.classes
+        group = n_out // c_n
+        cw = group.bit_length()
+        kw = ports["out_class"]
+        w.append(f"    function [{cw - 1}:0] popcount(input [{group - 1}:0] v);")
+        w.append("        integer i;")
+        w.append("        begin")
+        w.append("            popcount = 0;")
+        w.append(f"            for (i = 0; i < {group}; i = i + 1) popcount = popcount + v[i];")
+        w.append("        end")
+        w.append("    endfunction")
+        for c in range(c_n):
+            w.append(f"    wire [{cw - 1}:0] cnt{c} = popcount(o[{c * group + group - 1}:{c * group}]);")
+        w.append(f"    wire [{cw - 1}:0] best_cnt0 = cnt0;")
+        w.append(f"    wire [{kw - 1}:0] best_idx0 = {kw}'d0;")
+        for c in range(1, c_n):
+            w.append(f"    wire better{c} = cnt{c} > best_cnt{c - 1};")
+            w.append(f"    wire [{cw - 1}:0] best_cnt{c} = better{c} ? cnt{c} : best_cnt{c - 1};")
+            w.append(f"    wire [{kw - 1}:0] best_idx{c} = better{c} ? {kw}'d{c} : best_idx{c - 1};")
+        results.append(("out_class", kw, f"best_idx{c_n - 1}"))
+        cat = ", ".join(f"cnt{c}" for c in reversed(range(c_n)))
+        results.append(("out_counts", c_n * cw, f"{{{cat}}}"))
+    if "out_bits" in ports:
+        results.append(("out_bits", n_out, "o"))
+    if latency == 0:
+        w.append("    assign out_valid = in_valid;")
+        for port, _, expr in results:
+            w.append(f"    assign {port} = {expr};")
+    else:
+        total = sum(width for _, width, _ in results)
+        cat = ", ".join(expr for _, _, expr in results)
+        w.append(f"    wire [{total - 1}:0] d0 = {{{cat}}};")
+        w.append("    wire v0 = in_valid;")
+        for st in range(1, latency + 1):
+            w.append(f"    reg [{total - 1}:0] d{st};")
+            w.append(f"    reg v{st};")
+            w.append("    always @(posedge clk) begin")
+            w.append(f"        d{st} <= d{st - 1};")
+            w.append(f"        if (rst) v{st} <= 1'b0; else v{st} <= v{st - 1};")
+            w.append("    end")
+        w.append(f"    assign out_valid = v{latency};")
+        hi = total
+        for port, width, _ in results:
+            w.append(f"    assign {port} = d{latency}[{hi - 1}:{hi - width}];")
+            hi -= width
+    w.append("endmodule")
+    return "\n".join(w) + "\n"

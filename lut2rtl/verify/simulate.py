@@ -1,0 +1,237 @@
+"""Simulating a compiled design with Verilator through cocotb's runner.
+
+:func:`verilator_build` builds (or reuses) a Verilator model of a Verilog file
+plus the FPGA family's primitive models (Yosys's ``share/<family>/cells_sim.v``).
+Builds are cached in a folder keyed by a hash of every source, flag and tool
+version, so an unchanged design is built once. :func:`simulate` streams
+vectors through the model with the testbench of :mod:`lut2rtl.verify.tb` and
+returns the comparison with the reference outputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ToolError
+from ..tools.verilator import find_verilator, verilator_env
+from ..tools.yosys import yosys_share
+from .compare import Comparison, Observed, compare
+from .folder import FAMILIES, DesignFolder
+from .tb import CONFIG_ENV
+from .vectors import Vectors
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SimResult", "default_cache_dir", "primitive_models", "simulate", "simulate_design", "verilator_build"]
+
+CACHE_ENV = "LUT2RTL_SIM_CACHE"
+TB_MODULE = "lut2rtl.verify.tb"
+# Warnings that the vendor primitive models trigger and that say nothing about
+# the design; -Wno-fatal keeps any other lint warning from failing a build.
+_BASE_ARGS = ["-Wno-fatal", "-Wno-TIMESCALEMOD", "-Wno-SPECIFYIGN", "-Wno-MULTIDRIVEN", "--x-assign", "0",
+              "--x-initial", "0"]
+
+
+@dataclass(frozen=True)
+class SimResult:
+    """Outcome of one simulation run."""
+
+    comparison: Comparison
+    observed: Observed
+    vectors: int
+    cycles: int
+    build_seconds: float  # 0 when the cached model was reused
+    sim_seconds: float  # the streaming loop inside the simulator
+    run_seconds: float  # the whole simulator process (start-up included)
+    cached: bool
+    build_dir: Path
+
+    @property
+    def ok(self) -> bool:
+        return self.comparison.ok
+
+
+def default_cache_dir() -> Path:
+    """``$LUT2RTL_SIM_CACHE``, else ``$XDG_CACHE_HOME/lut2rtl/verilator`` (``~/.cache/...``)."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lut2rtl" / "verilator"
+
+
+def primitive_models(family: str | None) -> tuple[list[Path], list[str]]:
+    """Simulation models and Verilator arguments for a primitive family (``None``: plain logic)."""
+    if family is None:
+        return [], []
+    if family not in FAMILIES:
+        raise ValueError(f"unknown primitive family {family!r}")
+    share = yosys_share() / family
+    args = []
+    if family == "ecp5":
+        # cells_sim.v includes its .vh files; NO_INCLUDES skips the FF/IO models a LUT design does not need
+        args = ["-DNO_INCLUDES", f"-I{share}"]
+    return [share / "cells_sim.v"], args
+
+
+def _tool_versions() -> str:
+    parts = []
+    for pkg in ("verilator", "cocotb"):
+        try:
+            parts.append(f"{pkg}={metadata.version(pkg)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{pkg}=?")
+    return ";".join(parts)
+
+
+@contextlib.contextmanager
+def _verilator_on_path() -> Iterator[dict[str, str]]:
+    # cocotb's runner looks Verilator up with shutil.which() in this process's PATH
+    env = verilator_env()
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield env
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def verilator_build(verilog: Path, top: str, family: str | None, *,
+                    cache_dir: Path | None = None) -> tuple[Path, float, bool]:
+    """Build (or reuse) the Verilator model of ``top`` in ``verilog``.
+
+    Returns ``(build_dir, seconds, cached)``. Raises :class:`ToolError` (with
+    the tail of the build log) when Verilator or the C++ build fails.
+    """
+    from cocotb_tools.runner import get_runner
+
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    models, args = primitive_models(family)
+    build_args = _BASE_ARGS + args
+    h = hashlib.sha256()
+    h.update(Path(verilog).read_bytes())
+    for m in models:
+        h.update(m.read_bytes())
+    h.update(json.dumps([top, build_args, _tool_versions()]).encode())
+    key = h.hexdigest()[:20]
+    build_dir = cache / f"{top}-{key}"
+    stamp = build_dir / "lut2rtl-built"
+    with _locked(cache / f"{top}-{key}.lock"):
+        if stamp.is_file() and (build_dir / top).is_file():
+            return build_dir, 0.0, True
+        if build_dir.exists():
+            shutil.rmtree(build_dir)  # a build that was interrupted
+        build_dir.mkdir(parents=True)
+        # the sources are copied so the model does not depend on the user's folder
+        src = build_dir / "design.v"
+        shutil.copyfile(verilog, src)
+        t0 = time.perf_counter()
+        runner = _quiet(get_runner("verilator"))
+        log_file = build_dir / "build.log"
+        with _verilator_on_path():
+            try:
+                runner.build(sources=[src, *models], hdl_toplevel=top, build_args=build_args, build_dir=build_dir,
+                             always=True, log_file=log_file)
+            except (RuntimeError, SystemExit) as e:
+                tail = _tail(log_file)
+                raise ToolError(f"Verilator build of {verilog} failed: {tail or e}",
+                                command=[find_verilator()], stderr=tail) from None
+        seconds = time.perf_counter() - t0
+        stamp.write_text(json.dumps({"seconds": seconds}))
+        log.info("built %s in %.1f s", build_dir, seconds)
+        return build_dir, seconds, False
+
+
+def _quiet(runner):  # type: ignore[no-untyped-def]
+    # the runner logs every command at INFO on its own logger; follow our verbosity
+    runner.log.setLevel(logging.INFO if log.isEnabledFor(logging.INFO) else logging.WARNING)
+    return runner
+
+
+def _tail(log_file: Path, n: int = 6) -> str:
+    try:
+        lines = log_file.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    errs = [ln for ln in lines if "%Error" in ln or "error:" in ln.lower()]
+    return " | ".join((errs or lines)[-n:]).strip()
+
+
+def simulate(verilog: Path, top: str, ports: dict[str, int], latency: int, expected: Vectors, *,
+             family: str | None, classes: int | None, seed: int = 0, gap: float = 0.25,
+             cache_dir: Path | None = None, timeout: float | None = None) -> SimResult:
+    """Stream ``expected.in_bits`` through the design and compare with ``expected``.
+
+    One slot per clock, with idle slots (``in_valid = 0``, garbage inputs)
+    drawn with probability ``gap`` from ``seed``. Raises :class:`ToolError` if
+    the model cannot be built or the simulator does not produce a result.
+    """
+    from cocotb_tools.runner import get_runner
+
+    build_dir, build_s, cached = verilator_build(verilog, top, family, cache_dir=cache_dir)
+    with tempfile.TemporaryDirectory(prefix="lut2rtl-sim-") as tmp:
+        work = Path(tmp)
+        expected.save(work / "stimulus.npz")
+        cfg = {"stimulus": str(work / "stimulus.npz"), "result": str(work / "result.npz"),
+               "latency": latency, "ports": ports, "seed": seed, "gap": gap, "classes": classes}
+        (work / "config.json").write_text(json.dumps(cfg))
+        runner = _quiet(get_runner("verilator"))
+        t0 = time.perf_counter()
+        env = {**verilator_env(), CONFIG_ENV: str(work / "config.json"),
+               "COCOTB_RESOLVE_X": "ZEROS", "PYTHONWARNINGS": "ignore"}
+        with _verilator_on_path():
+            try:
+                runner.test(test_module=TB_MODULE, hdl_toplevel=top, hdl_toplevel_lang="verilog", build_dir=build_dir,
+                            test_dir=work,
+                            extra_env=env, log_file=work / "sim.log", results_xml=str(work / "results.xml"),
+                            seed=seed)
+            except (RuntimeError, SystemExit) as e:
+                if not (work / "result.npz").is_file():
+                    raise ToolError(f"simulation of {top} failed: {_tail(work / 'sim.log') or e}") from None
+        run_s = time.perf_counter() - t0
+        res_path = work / "result.npz"
+        if not res_path.is_file():
+            raise ToolError(f"simulation of {top} produced no result: {_tail(work / 'sim.log')}")
+        with np.load(res_path) as z:
+            r = {k: np.asarray(z[k]) for k in z.files}
+    observed = Observed(out_bits=r.get("out_bits"), counts=r.get("counts"), out_class=r.get("out_class"),
+                        valid_expected=r["valid_expected"], valid_got=r["valid_got"])
+    return SimResult(comparison=compare(expected, observed), observed=observed, vectors=expected.n,
+                     cycles=int(r["cycles"]), build_seconds=build_s, sim_seconds=float(r["seconds"]),
+                     run_seconds=run_s, cached=cached, build_dir=build_dir)
+
+
+def simulate_design(design: DesignFolder, vectors: Vectors, *, seed: int = 0, gap: float = 0.25,
+                    cache_dir: Path | None = None) -> SimResult:
+    """:func:`simulate` a compiled design folder against ``vectors``."""
+    return simulate(design.verilog, design.top, design.ports, design.latency, vectors,
+                    family=design.primitives, classes=design.classes, seed=seed, gap=gap, cache_dir=cache_dir)

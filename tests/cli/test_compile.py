@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lut2rtl.checkpoint import save_checkpoint
+from lut2rtl.cli import main
+from lut2rtl.netgen import random_netlist
+
+
+@pytest.fixture
+def ckpt(tmp_path: Path) -> Path:
+    net = random_netlist(0, 16, [24, 20], 2, classes=4)
+    p = tmp_path / "small-net.pt"
+    save_checkpoint(net, p)
+    return p
+
+
+def test_compile_summary(tmp_path: Path, ckpt: Path) -> None:
+    out = tmp_path / "build"
+    r = CliRunner().invoke(main, ["compile", str(ckpt), "--target", "ice40", "--pipeline", "2", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "top module small_net" in r.output
+    assert "latency 2 cycles" in r.output
+    assert "files: netlist.pt, small_net.json, small_net.v, vectors.npz" in r.output
+    assert "popcnt" in r.output
+    man = json.loads((out / "small_net.json").read_text())
+    assert man["latency"] == 2 and man["target"] == "ice40"
+
+
+def test_compile_json_and_options(tmp_path: Path, ckpt: Path) -> None:
+    out = tmp_path / "b"
+    r = CliRunner().invoke(main, ["compile", str(ckpt), "--target", "generic", "--opt", "0", "--name", "core",
+                                  "--out-bits", "--fabric", "verilog", "--json", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    man = json.loads(r.stdout)
+    assert man["top"] == "core" and man["out_bits"] is True and man["opt"] == 0
+    assert man["options"]["fabric_built"] == "verilog" and "out_bits" in man["ports"]
+    assert (out / "core.v").exists()
+
+
+@pytest.mark.parametrize(("args", "pattern"), [
+    (["--target", "vhdl"], r"Invalid value for '--target'"),
+    (["--pipeline", "-1"], r"Invalid value for '--pipeline'"),
+    (["--name", "9bad"], r"^error: --name '9bad' is not a usable Verilog module name"),
+])
+def test_compile_bad_options(tmp_path: Path, ckpt: Path, args: list[str], pattern: str) -> None:
+    import re
+
+    out = tmp_path / "o"
+    r = CliRunner().invoke(main, ["compile", str(ckpt), "-o", str(out), *args])
+    assert r.exit_code != 0
+    assert re.search(pattern, r.output, re.M), r.output
+    assert not out.exists()
+
+
+def test_compile_existing_folder_and_missing_checkpoint(tmp_path: Path, ckpt: Path) -> None:
+    out = tmp_path / "o"
+    out.mkdir()
+    r = CliRunner().invoke(main, ["compile", str(ckpt), "-o", str(out)])
+    assert r.exit_code == 1
+    assert r.output.startswith("error: ") and r.output.rstrip().endswith("already exists (use --force to replace it)")
+    r = CliRunner().invoke(main, ["compile", str(tmp_path / "nope.pt"), "-o", str(tmp_path / "p")])
+    assert r.exit_code == 1 and r.output.rstrip().endswith("nope.pt: no such file")
+    assert "Traceback" not in r.output
+
+
+def test_compile_help_has_examples() -> None:
+    r = CliRunner().invoke(main, ["compile", "--help"])
+    assert r.exit_code == 0 and "Examples:" in r.output and "--pipeline" in r.output
+
+
+def test_compile_subprocess_exit_code(tmp_path: Path, ckpt: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "lut2rtl", "compile", str(ckpt), "--target", "nope", "-o",
+                        str(tmp_path / "z")], capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr

@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from amaranth.back import rtlil
+from amaranth.hdl import Cat, Const, Module, Signal
+from amaranth.sim import Simulator
+
+from lut2rtl.evaluate import class_counts, predict
+from lut2rtl.rtl.groupsum import build_groupsum, class_width, count_width, groupsum_levels
+
+
+def _expected(samples: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray]:
+    counts = class_counts(samples.astype(bool), classes)
+    # an independent check of the oracle on a few rows: bin(x).count("1")
+    g = samples.shape[1] // classes
+    for row, cnt in zip(samples[:4], counts[:4]):
+        for c in range(classes):
+            word = int("".join(str(int(b)) for b in row[c * g:(c + 1) * g]), 2)
+            assert bin(word).count("1") == cnt[c]
+    return counts, predict(counts)
+
+
+def _simulate(samples: np.ndarray, classes: int, *, lut_size: int = 4, register_after=(),
+              const_bits: dict[int, int] | None = None, target: str = "generic") -> tuple[np.ndarray, np.ndarray, int]:
+    """Stream ``samples`` through a GroupSum in Amaranth's simulator (every
+    target is plain Amaranth logic, so every target simulates); returns
+    (counts, classes, stages) re-aligned by the latency.
+    ``const_bits`` replaces those bit positions with constants."""
+    n = samples.shape[1]
+    const_bits = const_bits or {}
+    m = Module()
+    live = [i for i in range(n) if i not in const_bits]
+    inp = Signal(max(1, len(live)))
+    parts = []
+    for i in range(n):
+        parts.append(Const(const_bits[i], 1) if i in const_bits else inp[live.index(i)])
+    hw = build_groupsum(m, Cat(*parts), classes, lut_size=lut_size, target=target,
+                        register_after=register_after)
+    assert len(hw.counts) == classes
+    assert all(len(c) == count_width(n // classes) for c in hw.counts)
+    assert len(hw.cls) == class_width(classes)
+    words = [int("".join(str(int(samples[s, i])) for i in reversed(live)) or "0", 2) for s in range(len(samples))]
+    got_counts: list[list[int]] = []
+    got_cls: list[int] = []
+    lat = hw.stages
+
+    async def bench(ctx) -> None:  # type: ignore[no-untyped-def]
+        for t in range(len(words) + lat):
+            ctx.set(inp, words[t] if t < len(words) else 0)
+            if lat:
+                # outputs settle before the edge: read them for sample t - lat
+                if t >= lat:
+                    got_counts.append([ctx.get(c) for c in hw.counts])
+                    got_cls.append(ctx.get(hw.cls))
+                await ctx.tick()
+            else:
+                got_counts.append([ctx.get(c) for c in hw.counts])
+                got_cls.append(ctx.get(hw.cls))
+
+    sim = Simulator(m)
+    if lat:
+        sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    return np.array(got_counts, dtype=np.int64), np.array(got_cls, dtype=np.int64), lat
+
+
+def _check(samples: np.ndarray, classes: int, **kw) -> int:  # type: ignore[no-untyped-def]
+    const_bits = kw.get("const_bits") or {}
+    full = samples.copy()
+    for i, v in const_bits.items():
+        full[:, i] = v
+    counts, cls, stages = _simulate(full, classes, **kw)
+    exp_counts, exp_cls = _expected(full, classes)
+    np.testing.assert_array_equal(counts, exp_counts)
+    np.testing.assert_array_equal(cls, exp_cls)
+    return stages
+
+
+def test_widths() -> None:
+    assert [count_width(g) for g in (0, 1, 2, 3, 4, 7, 8, 100)] == [0, 1, 2, 2, 3, 3, 4, 7]
+    assert [class_width(c) for c in (1, 2, 3, 4, 5, 10, 16, 17)] == [1, 1, 2, 2, 3, 4, 4, 5]
+    with pytest.raises(ValueError):
+        class_width(0)
+
+
+@pytest.mark.parametrize("lut_size", [4, 6])
+@pytest.mark.parametrize(("classes", "g"), [(1, 9), (2, 5), (3, 3), (4, 2), (5, 1)])
+def test_exhaustive_small(classes: int, g: int, lut_size: int) -> None:
+    n = classes * g
+    samples = np.array(list(itertools.product([0, 1], repeat=n)), dtype=np.uint8)
+    _check(samples, classes, lut_size=lut_size)
+
+
+@pytest.mark.parametrize(("lut_size", "target"), [(4, "generic"), (6, "generic"), (4, "ice40"), (6, "xilinx")])
+@pytest.mark.parametrize(("classes", "g"), [(10, 20), (3, 37), (7, 6), (2, 64)])
+def test_random_and_corners(classes: int, g: int, lut_size: int, target: str, rng: np.random.Generator) -> None:
+    n = classes * g
+    dense = rng.random((60, 1)) < rng.random((60, n))  # varied densities
+    corners = [np.zeros(n), np.ones(n)]
+    # ties: every class the same count, and the top two classes tied
+    for k in (1, g // 2, g):
+        row = np.zeros(n)
+        for c in range(classes):
+            row[c * g:c * g + k] = 1
+        corners.append(row)
+    if classes > 2:
+        row = np.zeros(n)
+        for c, k in ((classes - 1, g), (1, g), (0, g - 1)):
+            row[c * g:c * g + k] = 1
+        corners.append(row)
+    samples = np.vstack([dense.astype(np.uint8), np.array(corners, dtype=np.uint8)])
+    _check(samples, classes, lut_size=lut_size, target=target)
+
+
+def _level_sets(levels: int) -> list[tuple[int, ...]]:
+    return [tuple(range(1, levels + 1)), (levels,), (1,), tuple(range(1, levels + 1, 2)),
+            tuple(range(2, levels + 1, 3))]
+
+
+@pytest.mark.parametrize("lut_size", [4, 6])
+@pytest.mark.parametrize(("classes", "g"), [(10, 13), (3, 40), (1, 5)])
+def test_pipelined(classes: int, g: int, lut_size: int, rng: np.random.Generator) -> None:
+    levels = groupsum_levels(classes * g, classes, lut_size)
+    samples = (rng.random((24, classes * g)) < 0.5).astype(np.uint8)
+    for regs in _level_sets(levels):
+        stages = _check(samples, classes, lut_size=lut_size, register_after=regs)
+        assert stages == len(set(regs))
+
+
+def test_constant_bits(rng: np.random.Generator) -> None:
+    classes, g = 4, 9
+    samples = (rng.random((40, classes * g)) < 0.5).astype(np.uint8)
+    consts = {0: 1, 1: 1, 5: 0, 9: 1, 20: 0, 35: 1}
+    _check(samples, classes, const_bits=consts)
+    _check(samples, classes, const_bits=consts, register_after=(1, 3))
+
+
+def test_levels_are_monotone() -> None:
+    for lut_size in (4, 6):
+        prev = 0
+        for g in (1, 2, 3, 6, 12, 50, 100, 1000, 10000):
+            lv = groupsum_levels(10 * g, 10, lut_size)
+            assert lv >= prev
+            prev = lv
+        assert groupsum_levels(2000 * 32, 2000, lut_size) > groupsum_levels(10 * 32, 10, lut_size)
+
+
+@pytest.mark.filterwarnings("ignore::amaranth.hdl._ir.UnusedElaboratable")
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"lut_size": 5}, r"lut_size"),
+    ({"target": "altera"}, r"unknown target 'altera'"),
+    ({"register_after": (0,)}, r"register_after has levels \[0\] outside 1\.\."),
+    ({"register_after": (999,)}, r"register_after has levels \[999\]"),
+])
+def test_bad_arguments(kwargs: dict, match: str) -> None:
+    args = {"lut_size": 4, "target": "generic", **kwargs}
+    with pytest.raises(ValueError, match=match):
+        build_groupsum(Module(), Signal(20), 10, **args)
+
+
+@pytest.mark.filterwarnings("ignore::amaranth.hdl._ir.UnusedElaboratable")
+def test_bad_grouping() -> None:
+    with pytest.raises(ValueError, match=r"21 output bits do not split into 10"):
+        build_groupsum(Module(), Signal(21), 10, lut_size=4, target="generic")
+    with pytest.raises(ValueError, match=r"classes must be >= 1"):
+        groupsum_levels(10, 0, 4)
+
+
+def _design(n: int, classes: int, target: str, lut_size: int, register_after=()):  # type: ignore[no-untyped-def]
+    m = Module()
+    bits = Signal(n, name="bits")
+    hw = build_groupsum(m, bits, classes, lut_size=lut_size, target=target, register_after=register_after)
+    return m, [bits, *hw.counts, hw.cls], hw
+
+
+def test_deterministic_output() -> None:
+    texts = []
+    for _ in range(2):
+        m, ports, _ = _design(60, 3, "ice40", 4, register_after=(1, 4))
+        texts.append(rtlil.convert(m, ports=ports, name="top"))
+    assert texts[0] == texts[1]
+
+
+def test_structure_and_estimate() -> None:
+    # a tree, not one big sum: the popcount of 100 bits is built from
+    # 3-bit counters and adders, and the estimate is about one LUT per bit
+    _, _, hw = _design(1000, 10, "ice40", 4)
+    assert 800 <= hw.luts_estimate <= 1600
+    assert hw.levels == groupsum_levels(1000, 10, 4)
+    assert hw.stages == 0
+
+
+@pytest.mark.yosys
+@pytest.mark.parametrize(("family", "lut_size"), [("ice40", 4), pytest.param("xilinx", 6, marks=pytest.mark.slow)])
+def test_yosys_beats_behavioural(family: str, lut_size: int, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from lut2rtl.tools.reports import parse_yosys_stat
+    from lut2rtl.tools.yosys import run_yosys
+
+    n, classes = 120, 2
+    luts = {}
+    for style in ("ours", "behavioural"):
+        if style == "ours":
+            m, ports, _ = _design(n, classes, family, lut_size)
+        else:
+            m = Module()
+            bits = Signal(n, name="bits")
+            outs = [Signal(7, name=f"o{c}") for c in range(classes)]
+            for c, o in enumerate(outs):
+                m.d.comb += o.eq(sum(bits[c * 60 + i] for i in range(60)))
+            ports = [bits, *outs]
+        (tmp_path / f"{style}.il").write_text(rtlil.convert(m, ports=ports, name="top"))
+        run_yosys(f"read_rtlil {style}.il; synth_{family} -top top; tee -q -o {style}.json stat -json",
+                  cwd=tmp_path)
+        luts[style] = parse_yosys_stat(tmp_path / f"{style}.json").luts
+    # ours includes the argmax; the behavioural design is popcount only
+    assert luts["ours"] < luts["behavioural"], luts

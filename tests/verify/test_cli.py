@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lut2rtl.cli.main import main
+from lut2rtl.netgen import random_netlist
+from lut2rtl.verify.reference import emit_reference_verilog, port_widths
+from lut2rtl.verify.vectors import expected_vectors, random_inputs
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, ["verify", *args], env=env)
+
+
+def _fake_build(folder: Path, latency: int = 0) -> Path:
+    """A build folder that follows the contract, its Verilog from the reference emitter."""
+    from lut2rtl.checkpoint import save_checkpoint
+
+    net = random_netlist(6, 10, [16, 8], 2, classes=2)
+    folder.mkdir()
+    (folder / "fake.v").write_text(emit_reference_verilog(net, "fake", latency=latency))
+    save_checkpoint(net, folder / "netlist.pt")
+    expected_vectors(net, random_inputs(10, 64, 0)).save(folder / "vectors.npz")
+    manifest = {"name": "fake", "top": "fake", "target": "generic", "pipeline": latency, "latency": latency,
+                "n_inputs": 10, "n_outputs": 8, "classes": 2, "out_bits": False, "primitives": None,
+                "ports": {p: {"dir": "in" if p in ("clk", "rst", "in_valid", "in_bits") else "out", "width": w}
+                          for p, w in port_widths(net).items()},
+                "files": {"verilog": "fake.v", "vectors": "vectors.npz", "netlist": "netlist.pt"}}
+    (folder / "fake.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    return folder
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    r = _run(str(tmp_path / "nope"))
+    assert r.exit_code == 1
+    assert re.fullmatch(r"error: .*nope: no such design folder \(compile one with `lut2rtl compile`\)\n", r.output)
+
+
+def test_missing_manifest(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    r = _run(str(tmp_path / "b"))
+    assert r.exit_code == 1
+    assert re.fullmatch(r"error: .*b: no manifest \(<name>\.json with 'top' and 'ports'\) in this folder\n", r.output)
+
+
+def test_missing_file_named_by_manifest(tmp_path: Path) -> None:
+    b = _fake_build(tmp_path / "b")
+    (b / "vectors.npz").unlink()
+    r = _run(str(b))
+    assert r.exit_code == 1 and re.fullmatch(r"error: .*vectors\.npz: file named by the manifest is missing\n",
+                                             r.output)
+
+
+def test_tool_missing(tmp_path: Path) -> None:
+    b = _fake_build(tmp_path / "b")
+    r = _run(str(b), env={"LUT2RTL_VERILATOR": str(tmp_path / "no-verilator"), "LUT2RTL_SIM_CACHE": str(tmp_path)})
+    assert r.exit_code == 1
+    assert re.fullmatch(r"error: LUT2RTL_VERILATOR=.* is not an executable\n", r.output)
+
+
+def test_no_sim_needs_formal(tmp_path: Path) -> None:
+    r = _run(str(tmp_path), "--no-sim")
+    assert r.exit_code == 2 and "--no-sim leaves nothing to check" in r.output
+
+
+@pytest.mark.verilator
+@pytest.mark.yosys
+def test_verify_fake_build_ok_and_json(tmp_path: Path) -> None:
+    b = _fake_build(tmp_path / "b", latency=2)
+    r = _run(str(b), "--vectors", "100", "--json", env={"LUT2RTL_SIM_CACHE": str(REPO / "sim_build")})
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert d["ok"] and d["vectors"] == 164 and d["simulation"]["mismatched_vectors"] == 0
+
+
+@pytest.mark.verilator
+def test_verify_reports_mismatch(tmp_path: Path) -> None:
+    b = _fake_build(tmp_path / "b", latency=2)  # the same Verilog as above: its model is cached
+    # claim latency 3 for a latency-2 design: out_valid and the data arrive a cycle early
+    m = json.loads((b / "fake.json").read_text())
+    m["latency"] = 3
+    (b / "fake.json").write_text(json.dumps(m))
+    r = _run(str(b), env={"LUT2RTL_SIM_CACHE": str(REPO / "sim_build")})
+    assert r.exit_code == 1
+    lines = r.output.splitlines()
+    assert re.fullmatch(r"error: .*b: \d+ of 64 vectors differ from the reference, out_valid wrong in \d+ cycles",
+                        lines[-1])
+    assert any(re.match(r"  vector \d+: out_(class|counts) expected", ln) for ln in lines)

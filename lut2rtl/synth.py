@@ -111,15 +111,21 @@ def read_build(build_dir: str | os.PathLike[str]) -> tuple[dict[str, Any], Path]
     if len(manifests) > 1:
         raise CompileError(f"{d} has several manifests ({', '.join(p.name for p in manifests)})")
     try:
-        manifest = json.loads(manifests[0].read_text())
-    except (OSError, json.JSONDecodeError) as e:
+        manifest = json.loads(manifests[0].read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
         raise CompileError(f"cannot read the manifest {manifests[0]}: {e}") from None
     if not isinstance(manifest, dict):
         raise CompileError(f"the manifest {manifests[0]} is not a JSON object")
     for key in ("top", "ports", "pipeline"):
         if key not in manifest:
             raise CompileError(f"the manifest {manifests[0]} has no {key!r}")
-    verilog = d / str(manifest.get("files", {}).get("verilog", f"{manifest['top']}.v"))
+    files = manifest.get("files", {})
+    if not isinstance(files, dict):
+        raise CompileError(f"the manifest {manifests[0]} has a malformed 'files' entry (expected an object)")
+    name = files.get("verilog", f"{manifest['top']}.v")
+    if not isinstance(name, str) or Path(name).name != name:
+        raise CompileError(f"the manifest {manifests[0]} names Verilog {name!r}, not a file in the folder")
+    verilog = d / name
     if not verilog.is_file():
         raise CompileError(f"the build folder {d} lacks its Verilog file {verilog.name}")
     core_ports(manifest)  # checks the ports

@@ -73,13 +73,14 @@ def _progress_printer(enabled: bool, steps: int) -> Any:
 @click.option("--threads", type=int, default=1, show_default=True,
               help="torch CPU threads (these layers are small: one thread is usually fastest).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), default=None,
-              help="Checkpoint to write (atomically; an existing file is replaced).")
+              help="Checkpoint to write (atomically; an existing file needs --force).")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the result.")
 def command(method: str, k: int, dataset: str, data_dir: str | None, width: int, depth: int, steps: int,
             tau: float | None, lr: float | None, batch_size: int, wiring: str, bits_per_feature: int, encoding: str,
             init: str, temperature: float | None, seed: int, device: str, eval_every: int, threads: int,
-            output: str | None, quiet: bool, as_json: bool) -> None:
+            output: str | None, force: bool, quiet: bool, as_json: bool) -> None:
     """Train a logic-gate / LUT network and save its discretized checkpoint.
 
     The reported accuracy is the discrete test accuracy of the saved netlist,
@@ -103,6 +104,10 @@ def command(method: str, k: int, dataset: str, data_dir: str | None, width: int,
                       batch_size=batch_size, wiring=wiring, bits_per_feature=bits_per_feature, encoding=encoding,
                       seed=seed, device=device, eval_every=eval_every, init=init, temperature=temperature)
     cfg.check()
+    if output is not None and os.path.exists(output) and not force:
+        from ..errors import OutputError
+
+        raise OutputError(f"{output} already exists (use --force to replace it)")
     if threads < 1:
         raise TrainingError(f"--threads {threads}: must be a positive integer")
     import torch

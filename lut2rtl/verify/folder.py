@@ -104,13 +104,25 @@ def load_design(path: str | os.PathLike[str]) -> DesignFolder:
         raise bad_file(manifest_path, f"manifest lacks key(s) {', '.join(missing)}")
     try:
         files = manifest["files"]
-        verilog = folder / str(files["verilog"])
-        netlist_path = folder / str(files.get("netlist", "netlist.pt"))
-        vectors_path = folder / str(files.get("vectors", "vectors.npz"))
+        names = {"verilog": files["verilog"], "netlist": files.get("netlist", "netlist.pt"),
+                 "vectors": files.get("vectors", "vectors.npz")}
+        for key, name in names.items():
+            # plain file names only: a manifest must not point outside its folder
+            if not isinstance(name, str) or not name or Path(name).name != name or name in (".", ".."):
+                raise bad_file(manifest_path, f"files.{key} must be a plain file name in the folder, got {name!r}")
+        verilog = folder / names["verilog"]
+        netlist_path = folder / names["netlist"]
+        vectors_path = folder / names["vectors"]
         ports = {k: int(v["width"]) for k, v in manifest["ports"].items()}
         latency = int(manifest["latency"])
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise bad_file(manifest_path, f"malformed manifest ({e!r})") from None
+    for key in ("n_inputs", "n_outputs", "classes"):
+        v = manifest.get(key)
+        if key == "classes" and v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise bad_file(manifest_path, f"{key!r} must be a positive integer, got {_short(v)}")
     if latency < 0:
         raise bad_file(manifest_path, f"latency {latency} is negative")
     for need in ("clk", "rst", "in_valid", "in_bits", "out_valid"):
@@ -123,3 +135,8 @@ def load_design(path: str | os.PathLike[str]) -> DesignFolder:
         if not f.is_file():
             raise BuildFolderError(f"{f}: file named by the manifest is missing")
     return DesignFolder(folder, manifest, verilog, netlist_path, vectors_path)
+
+
+def _short(v: object) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."

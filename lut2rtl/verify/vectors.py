@@ -73,10 +73,34 @@ def expected_vectors(net: Netlist, in_bits: np.ndarray) -> Vectors:
     )
 
 
+def _check_npz_sizes(p: Path) -> None:
+    """Refuse members whose .npy header claims more data than the member holds
+    (numpy would allocate the claimed size before reading)."""
+    try:
+        with zipfile.ZipFile(p) as zf:
+            for info in zf.infolist():
+                if not info.filename.endswith(".npy"):
+                    continue
+                with zf.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    if version == (1, 0):
+                        shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                    else:
+                        shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                claimed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                if claimed > info.file_size:
+                    raise bad_file(p, f"member {info.filename} claims {claimed} bytes but holds {info.file_size}")
+    except FileNotFoundError:
+        raise bad_file(p, "file not found") from None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise bad_file(p, f"not a readable .npz file ({e})") from None
+
+
 def load_vectors(path: str | os.PathLike[str], *, n_inputs: int, n_outputs: int,
                  classes: int | None) -> Vectors:
     """Read a ``vectors.npz`` of a build folder and check its shapes against the manifest."""
     p = Path(path)
+    _check_npz_sizes(p)
     try:
         with np.load(p, allow_pickle=False) as z:
             data = {k: np.asarray(z[k]) for k in z.files}

@@ -147,8 +147,6 @@ def test_existing_build_folder_is_not_clobbered(tmp_path: Path, tiny: Path) -> N
     assert names(out) == {"mine.txt"}
 
 
-@pytest.mark.xfail(strict=True, reason="train -o replaces an existing file without --force (lut2rtl/cli/cmd_train.py "
-                                       "has no --force; the hardening brief asks for one)")
 def test_train_does_not_clobber_existing_output(tmp_path: Path) -> None:
     out = tmp_path / "model.pt"
     out.write_bytes(b"keep")

@@ -224,11 +224,7 @@ def damage(folder: Path, ops: list[tuple[int, int, int]], marker: Path) -> None:
 # an exception other than Lut2RtlError raised in one of these functions is
 # recorded as an event instead of failing the fuzz run. Remove an entry once
 # its xfail test passes.
-KNOWN_BUGS = {
-    ("verify/folder.py", "vectors"),  # int() of a non-integer manifest n_inputs/n_outputs
-    ("verify/folder.py", "classes"),  # int() of a non-integer manifest classes
-    ("synth.py", "read_build"),  # UnicodeDecodeError of the manifest; 'files' not a dict
-}
+KNOWN_BUGS: set[tuple[str, str]] = set()  # none open
 
 
 def _known_bug(e: BaseException) -> bool:

@@ -3,7 +3,8 @@
 One truth-table bit of a LUT that matters for the vectors is flipped; the
 flipped netlist is compiled to Verilog and checked against the ORIGINAL
 netlist's expectations. Simulation must report mismatches and the formal
-proof must fail.
+proof must fail, with either proof strategy. Bits moved between GroupSum
+groups (same fabric, different counts) must fail the proof too.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 
 from lut2rtl.compile import compile_netlist
+from lut2rtl.errors import ToolError
 from lut2rtl.evaluate import evaluate
 from lut2rtl.netgen import random_netlist
 from lut2rtl.netlist import Layer, Netlist
@@ -68,3 +70,41 @@ def test_formal_detects_flipped_bit(original: Netlist, tmp_path: Path) -> None:
     assert "in_bits" in bad.detail
     good = prove_equivalence(flipped, design.verilog, design.top, family="ice40", out_bits=False)
     assert good.proved
+
+
+@pytest.mark.yosys
+def test_formal_equiv_strategy_alone_cannot_prove_a_flipped_bit(original: Netlist, tmp_path: Path) -> None:
+    # the compositional strategy (named pairs, local SAT steps) must never "prove" a wrong design
+    flipped, _, _ = flip_one_bit(original, random_inputs(original.n_inputs, 400, 0))
+    design = load_design(compile_netlist(flipped, tmp_path / "flipped", target="ice40", pipeline=0).out_dir)
+    with pytest.raises(ToolError, match="undecided"):
+        prove_equivalence(original, design.verilog, design.top, family="ice40", out_bits=False,
+                          strategies=("equiv",))
+    good = prove_equivalence(flipped, design.verilog, design.top, family="ice40", out_bits=False,
+                             strategies=("equiv",))
+    assert good.proved and "equiv" in good.method
+
+
+@pytest.mark.yosys
+@pytest.mark.parametrize("strategies", [("equiv",), ("equiv", "miter")])
+def test_formal_detects_bits_moved_between_groups(original: Netlist, tmp_path: Path,
+                                                   strategies: tuple[str, ...]) -> None:
+    # same fabric, two output bits swapped across classes: only the GroupSum differs
+    g = original.n_outputs // original.group_sum.classes
+    outs = np.asarray(original.outputs).copy()
+    for i in range(g):  # a pair of bits from classes 0 and 1 that differ on some input
+        j = g + i
+        if outs[i] != outs[j]:
+            outs[i], outs[j] = outs[j], outs[i]
+            break
+    moved = original.replace(outputs=outs)
+    ins = random_inputs(original.n_inputs, 400, 0)
+    assert np.any(evaluate(moved, ins).counts != evaluate(original, ins).counts)
+    design = load_design(compile_netlist(moved, tmp_path / "moved", target="ice40", pipeline=0).out_dir)
+    if strategies == ("equiv",):
+        with pytest.raises(ToolError, match="undecided"):
+            prove_equivalence(original, design.verilog, design.top, family="ice40", out_bits=False,
+                              strategies=strategies)
+    else:
+        assert not prove_equivalence(original, design.verilog, design.top, family="ice40", out_bits=False,
+                                     strategies=strategies).proved

@@ -6,13 +6,31 @@ straight from ``netlist.pt``. Yosys reads both, flattens them, builds a miter
 (``miter -equiv``: an output that is 1 iff some output port differs) and
 proves ``trigger = 0`` with SAT (``sat -verify -prove trigger 0``).
 
+Two strategies, tried in this order:
+
+1. ``equiv``: the design is flattened, and the reference is written with the
+   names of the design's GroupSum wires (its input bits, every partial sum
+   of the popcount trees, the counts; see :class:`.reference.NameHint`).
+   ``equiv_make`` pairs the equally named wires with ``$equiv`` cells and
+   ``equiv_simple`` proves each one by SAT on its input cone, which stops
+   at the other pairs; ``equiv_status -assert`` passes only if every pair
+   is proved, so the outputs are proved equal for all inputs. Pairing is a
+   hint, never an assumption: a wrongly paired wire makes a step fail, not
+   pass. This cuts the popcount (hard for one monolithic SAT call: two
+   different adder structures) into small steps, so a trained digits
+   model with its GroupSum proves in seconds.
+2. ``miter``: if any pair is left unproved (a real difference, or a step
+   too hard to prove locally), one monolithic miter (``miter -equiv``) and
+   ``sat -verify -prove trigger 0`` decide, with a counterexample when the
+   designs differ.
+
 Tried and rejected: ``freduce`` before SAT (a 150-LUT proof took minutes
 instead of a second); ``techmap; abc`` before SAT (fast, but it "proved" a
 design with a flipped LUT bit equal -- x/undef bits become don't-cares for
 ABC -- so it is unsound here; the negative control in
 sim/test_negative_control.py guards against such a change).
-Known limit: the GroupSum popcount/argmax makes the SAT problem hard
-(different adder structures on the two sides); see bench_simulation.
+Known limit: the miter alone does not finish in minutes on a GroupSum of
+a few hundred bits per class; see bench_simulation.
 
 Only combinational designs (latency 0) are proved this way: for a pipelined
 build, :func:`lut2rtl.verify.check.verify_build` proves the latency-0 compile
@@ -34,7 +52,7 @@ from ..errors import ToolError
 from ..netlist import Netlist
 from ..tools.yosys import run_yosys
 from .primitives import instantiated_modules, primitive_library
-from .reference import emit_reference_verilog
+from .reference import NameHint, SumNode, emit_reference_verilog
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +60,7 @@ __all__ = ["FormalResult", "prove_equivalence"]
 
 REF_TOP = "lut2rtl_formal_reference"
 MITER = "lut2rtl_formal_miter"
+EQUIV = "lut2rtl_formal_equiv"
 
 
 @dataclass(frozen=True)
@@ -63,52 +82,166 @@ def _primitive_reads(family: str | None, design_text: str, work: Path) -> list[s
 
 
 def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: str | None, out_bits: bool,
-                      timeout: float | None = 600.0, keep_dir: Path | None = None) -> FormalResult:
+                      timeout: float | None = 600.0, keep_dir: Path | None = None,
+                      lut_size: int | None = None, strategies: tuple[str, ...] = ("equiv", "miter"),
+                      ) -> FormalResult:
     """Prove that module ``top`` of ``verilog`` (combinational) computes ``net``.
 
     ``out_bits`` says whether the design has the ``out_bits`` port next to its
-    GroupSum outputs. Returns a :class:`FormalResult` (``proved=False`` with a
-    counterexample when they differ); raises :class:`ToolError` when Yosys
-    fails for another reason (unreadable Verilog, port mismatch, timeout).
+    GroupSum outputs; ``lut_size`` is the LUT size the design was compiled
+    for (it fixes the shape of the popcount trees the ``equiv`` strategy
+    names; default: from ``family``). ``strategies`` are tried in order (see
+    the module docstring); ``timeout`` bounds the whole proof. Returns a
+    :class:`FormalResult` (``proved=False`` with a counterexample when they
+    differ); raises :class:`ToolError` when Yosys fails for another reason
+    (unreadable Verilog, port mismatch, timeout), or when no strategy decides.
     """
-    if top == REF_TOP:
-        raise ValueError(f"design top must not be named {REF_TOP}")
+    if top in (REF_TOP, EQUIV, MITER):
+        raise ValueError(f"design top must not be named {top}")
+    unknown = set(strategies) - {"equiv", "miter"}
+    if not strategies or unknown:
+        raise ValueError(f"strategies must be a non-empty subset of equiv, miter; got {strategies}")
+    t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="lut2rtl-formal-") as tmp:
         work = Path(tmp) if keep_dir is None else Path(keep_dir)
         work.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(verilog, work / "design.v")
-        (work / "reference.v").write_text(emit_reference_verilog(net, REF_TOP, out_bits=out_bits))
-        script = [
-            *_primitive_reads(family, (work / "design.v").read_text(errors="replace"), work),
-            "read_verilog design.v",
-            # -top keeps only the primitive models the design uses (running proc on
-            # the whole model library is slow); flatten then removes non-top
-            # modules, so the reference is read after it
-            f"hierarchy -check -top {top}",
-            "proc",
-            # ROMs/memories (e.g. popcount tables) become logic the SAT solver can model
-            "memory",
-            "flatten -wb",  # the carry/mux models are whiteboxes
-            "read_verilog reference.v",
-            "proc",
-            "opt_clean",
-            f"miter -equiv -flatten {REF_TOP} {top} {MITER}",
-            f"hierarchy -top {MITER}",
-            "opt -fast",
-            "sat -verify -prove trigger 0 -show-inputs -show-outputs",
-        ]
-        t0 = time.perf_counter()
-        try:
-            run_yosys("\n".join(script), cwd=work, log_file="formal.log", timeout=timeout)
-            proved, detail = True, "SAT proved the miter unsatisfiable: equal for all inputs"
-        except ToolError as e:
-            text = _read(work / "formal.log")
-            if "SAT proof finished - model found: FAIL!" not in text and "Assert failed" not in text:
-                raise ToolError(f"formal check of {top} could not run: {e}", command=e.command,
-                                stderr=e.stderr) from None
-            proved, detail = False, _counterexample(text)
-        seconds = time.perf_counter() - t0
-    return FormalResult(proved=proved, seconds=seconds, method="yosys miter + sat", detail=detail)
+        _flatten_design(top, family, work, _left(t0, timeout))
+        notes: list[str] = []
+        if "equiv" in strategies:
+            ok, why = _prove_equiv(net, top, out_bits, lut_size or _LUT_SIZE.get(family or "", 4), work,
+                                   _left(t0, timeout))
+            if ok:
+                return FormalResult(True, time.perf_counter() - t0, "yosys equiv_make + equiv_simple",
+                                    "every paired wire and output proved equal by SAT: equal for all inputs")
+            notes.append(why)
+            log.info("formal: equiv strategy left %s; trying the next strategy", why)
+        if "miter" not in strategies:
+            raise ToolError(f"formal check of {top} undecided: {'; '.join(notes)}")
+        proved, detail = _prove_miter(net, top, out_bits, work, _left(t0, timeout))
+    method = "yosys miter + sat" + (f" (after equiv: {notes[0]})" if notes else "")
+    return FormalResult(proved=proved, seconds=time.perf_counter() - t0, method=method, detail=detail)
+
+
+_LUT_SIZE = {"ice40": 4, "ecp5": 4, "gowin": 4, "xilinx": 6}
+
+
+def _left(t0: float, timeout: float | None) -> float | None:
+    if timeout is None:
+        return None
+    left = timeout - (time.perf_counter() - t0)
+    if left <= 0:
+        raise ToolError(f"formal check timed out after {timeout:.0f} s")
+    return left
+
+
+def _flatten_design(top: str, family: str | None, work: Path, timeout: float | None) -> None:
+    """design.v (+ primitive models) -> design_flat.il (module ``top``) and wires.txt (its wire names)."""
+    script = [
+        *_primitive_reads(family, (work / "design.v").read_text(errors="replace"), work),
+        "read_verilog design.v",
+        # -top keeps only the primitive models the design uses (running proc on
+        # the whole model library is slow)
+        f"hierarchy -check -top {top}",
+        "proc",
+        # ROMs/memories (e.g. popcount tables) become logic the SAT solver can model
+        "memory",
+        "flatten -wb",  # the carry/mux models are whiteboxes
+        "opt_clean",
+        f"tee -q -o wires.txt select -list {top}/w:*gs_*",
+        "write_rtlil design_flat.il",
+    ]
+    run_yosys("\n".join(script), cwd=work, log_file="flatten.log", timeout=timeout)
+
+
+def _name_hint(net: Netlist, lut_size: int, wires: list[str]) -> NameHint:
+    """Names of the design's GroupSum wires, for the reference to use."""
+    if net.group_sum is None:
+        return NameHint()
+    from ..rtl.groupsum import _plan_popcount  # the tree shape the compiler used (a hint only)
+
+    by_suffix: dict[str, str | None] = {}
+    for full in wires:
+        name = full.split("/", 1)[-1]
+        suffix = name.rsplit(".", 1)[-1]
+        by_suffix[suffix] = None if suffix in by_suffix else name  # ambiguous names are not used
+    classes = net.group_sum.classes
+    group = net.n_outputs // classes
+    plan = _plan_popcount(group, lut_size)
+    sums = []
+    for c in range(classes):
+        ids: dict[int, int] = {}  # plan number id -> node index
+        nodes: list[SumNode] = []
+        for op in plan.ops:
+            name = by_suffix.get(f"gs_c{c}_n{op.out}")
+            if name is None:
+                nodes = []
+                break
+            bits = tuple(a for a in op.args if a < plan.n_inputs)
+            subs = tuple(ids[a] for a in op.args if a >= plan.n_inputs)
+            ids[op.out] = len(nodes)
+            nodes.append(SumNode(name, bits, subs))
+        sums.append(tuple(nodes))
+    return NameHint(bits=by_suffix.get("gs_bits"),
+                    counts=tuple(by_suffix.get(f"gs_count{c}") for c in range(classes)),
+                    sums=tuple(sums))
+
+
+def _prove_equiv(net: Netlist, top: str, out_bits: bool, lut_size: int, work: Path,
+                 timeout: float | None) -> tuple[bool, str]:
+    """(True, "") when every $equiv pair is proved; else (False, why)."""
+    wires = _read(work / "wires.txt").split()
+    try:
+        hint = _name_hint(net, lut_size, wires)
+        text = emit_reference_verilog(net, REF_TOP, out_bits=out_bits, hint=hint)
+    except ValueError as e:  # a hint that does not fit: prove without names
+        log.info("formal: no name hint (%s)", e)
+        text = emit_reference_verilog(net, REF_TOP, out_bits=out_bits)
+    (work / "reference_equiv.v").write_text(text)
+    script = [
+        "read_rtlil design_flat.il",
+        "read_verilog reference_equiv.v",
+        "proc",  # (no hierarchy -top here: it would drop one of the two modules)
+        "opt_clean",
+        f"equiv_make {REF_TOP} {top} {EQUIV}",
+        f"hierarchy -top {EQUIV}",
+        "equiv_simple",
+        "equiv_status -assert",
+    ]
+    try:
+        run_yosys("\n".join(script), cwd=work, log_file="equiv.log", timeout=timeout)
+    except ToolError as e:
+        text = _read(work / "equiv.log")
+        m = re.search(r"Found (\d+) unproven \$equiv cells", text)
+        if m:
+            return False, f"{m.group(1)} unproven $equiv pair(s)"
+        if "timed out" in str(e):
+            raise
+        return False, f"equiv_make/equiv_simple failed: {str(e).splitlines()[0][:200]}"
+    return True, ""
+
+
+def _prove_miter(net: Netlist, top: str, out_bits: bool, work: Path, timeout: float | None) -> tuple[bool, str]:
+    (work / "reference.v").write_text(emit_reference_verilog(net, REF_TOP, out_bits=out_bits))
+    script = [
+        "read_rtlil design_flat.il",
+        "read_verilog reference.v",
+        "proc",
+        "opt_clean",
+        f"miter -equiv -flatten {REF_TOP} {top} {MITER}",
+        f"hierarchy -top {MITER}",
+        "opt -fast",
+        "sat -verify -prove trigger 0 -show-inputs -show-outputs",
+    ]
+    try:
+        run_yosys("\n".join(script), cwd=work, log_file="formal.log", timeout=timeout)
+    except ToolError as e:
+        text = _read(work / "formal.log")
+        if "SAT proof finished - model found: FAIL!" not in text and "Assert failed" not in text:
+            raise ToolError(f"formal check of {top} could not run: {e}", command=e.command,
+                            stderr=e.stderr) from None
+        return False, _counterexample(text)
+    return True, "SAT proved the miter unsatisfiable: equal for all inputs"
 
 
 def _read(p: Path) -> str:

@@ -15,19 +15,76 @@ The module has the ports of the hardware contract (``clk``, ``rst``,
 ``out_bits``). ``latency`` > 0 adds that many register stages after the
 logic, which makes it a contract-conforming pipelined design for testing the
 simulation flow itself.
+
+A :class:`NameHint` only *names* intermediate values for the formal proof
+(so that Yosys's ``equiv_make`` can pair them with the design's wires): the
+group bits, each class's count, and a grouping of each popcount into partial
+sums, each written as a plain ``+`` of its parts. Any grouping that uses
+every bit of the group exactly once sums to the same count, and the emitter
+checks that before using one; a hint therefore cannot change what the
+module computes, only how the proof is cut into small steps.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..netlist import Netlist, table_to_rows
 
-__all__ = ["emit_reference_verilog", "port_widths"]
+__all__ = ["NameHint", "SumNode", "emit_reference_verilog", "port_widths"]
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+_ESCAPABLE = re.compile(r"^[!-~]+$")  # printable ASCII, no white space: a Verilog escaped identifier
+
+
+@dataclass(frozen=True)
+class SumNode:
+    """A partial sum of one class's popcount: ``bits`` (indices into the
+    class's group) plus earlier ``nodes`` (indices into the class's node list)."""
+
+    name: str
+    bits: tuple[int, ...] = ()
+    nodes: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class NameHint:
+    """Names for the formal proof (see the module docstring); every field optional."""
+
+    bits: str | None = None  # the GroupSum's input bits (the netlist outputs)
+    counts: tuple[str | None, ...] = ()  # per class
+    sums: tuple[tuple[SumNode, ...], ...] = ()  # per class, in order; the last node is the count
+
+
+def _escaped(name: str) -> str:
+    if not _ESCAPABLE.match(name):
+        raise ValueError(f"hint name {name!r} cannot be a Verilog identifier")
+    return name if _IDENT.match(name) else f"\\{name} "
+
+
+def _check_sums(nodes: tuple[SumNode, ...], group: int) -> list[int]:
+    """Leaf counts per node; raises ValueError unless the nodes partition the group."""
+    seen_bits = [0] * group
+    used = [0] * len(nodes)
+    leaves: list[int] = []
+    for j, nd in enumerate(nodes):
+        if not nd.bits and not nd.nodes:
+            raise ValueError(f"sum node {nd.name} is empty")
+        for b in nd.bits:
+            if not 0 <= b < group:
+                raise ValueError(f"sum node {nd.name} reads bit {b} outside the group")
+            seen_bits[b] += 1
+        for q in nd.nodes:
+            if not 0 <= q < j:
+                raise ValueError(f"sum node {nd.name} reads node {q}, not an earlier one")
+            used[q] += 1
+        leaves.append(len(nd.bits) + sum(leaves[q] for q in nd.nodes))
+    if any(c != 1 for c in seen_bits) or any(c != 1 for c in used[:-1]) or (nodes and used[-1]):
+        raise ValueError("the sum nodes do not use every bit and every partial sum exactly once")
+    return leaves
 
 
 def port_widths(net: Netlist, *, out_bits: bool = False) -> dict[str, int]:
@@ -44,8 +101,10 @@ def port_widths(net: Netlist, *, out_bits: bool = False) -> dict[str, int]:
 
 
 def emit_reference_verilog(net: Netlist, name: str = "reference", *, latency: int = 0,
-                           out_bits: bool = False) -> str:
-    """Verilog text of module ``name`` computing ``net`` (see the module docstring)."""
+                           out_bits: bool = False, hint: NameHint | None = None) -> str:
+    """Verilog text of module ``name`` computing ``net`` (see the module docstring).
+
+    Raises ValueError for a bad module name, latency or ``hint``."""
     if not _IDENT.match(name):
         raise ValueError(f"module name {name!r} is not a Verilog identifier")
     if latency < 0:
@@ -76,6 +135,9 @@ def emit_reference_verilog(net: Netlist, name: str = "reference", *, latency: in
     w.append(f"    wire [{n_out - 1}:0] o;")
     for i, sig in enumerate(np.asarray(net.outputs).tolist()):
         w.append(f"    assign o[{i}] = s[{int(sig)}];")
+    hint = hint or NameHint()
+    if hint.bits is not None:
+        w.append(f"    wire [{n_out - 1}:0] {_escaped(hint.bits)} = o;")
     results: list[tuple[str, int, str]] = []  # (port, width, combinational expression)
     gs = net.group_sum
     if gs is not None:
@@ -90,8 +152,23 @@ def emit_reference_verilog(net: Netlist, name: str = "reference", *, latency: in
         w.append(f"            for (i = 0; i < {group}; i = i + 1) popcount = popcount + v[i];")
         w.append("        end")
         w.append("    endfunction")
+        if hint.sums and len(hint.sums) != c_n:
+            raise ValueError(f"hint has sums for {len(hint.sums)} classes, the netlist has {c_n}")
+        if hint.counts and len(hint.counts) != c_n:
+            raise ValueError(f"hint has counts for {len(hint.counts)} classes, the netlist has {c_n}")
         for c in range(c_n):
-            w.append(f"    wire [{cw - 1}:0] cnt{c} = popcount(o[{c * group + group - 1}:{c * group}]);")
+            nodes = hint.sums[c] if hint.sums else ()
+            if nodes:
+                leaves = _check_sums(nodes, group)
+                names = [_escaped(nd.name) for nd in nodes]
+                for j, nd in enumerate(nodes):
+                    parts = [f"o[{c * group + b}]" for b in nd.bits] + [names[q] for q in nd.nodes]
+                    w.append(f"    wire [{leaves[j].bit_length() - 1}:0] {names[j]} = {' + '.join(parts)};")
+                w.append(f"    wire [{cw - 1}:0] cnt{c} = {names[-1]};")
+            else:
+                w.append(f"    wire [{cw - 1}:0] cnt{c} = popcount(o[{c * group + group - 1}:{c * group}]);")
+            if hint.counts and hint.counts[c] is not None:
+                w.append(f"    wire [{cw - 1}:0] {_escaped(hint.counts[c])} = cnt{c};")
         w.append(f"    wire [{cw - 1}:0] best_cnt0 = cnt0;")
         w.append(f"    wire [{kw - 1}:0] best_idx0 = {kw}'d0;")
         for c in range(1, c_n):

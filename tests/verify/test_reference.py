@@ -11,7 +11,7 @@ from lut2rtl.netgen import random_netlist
 from lut2rtl.tools.yosys import run_yosys
 from lut2rtl.verify.compare import format_mismatches
 from lut2rtl.verify.formal import prove_equivalence
-from lut2rtl.verify.reference import emit_reference_verilog, port_widths
+from lut2rtl.verify.reference import NameHint, SumNode, emit_reference_verilog, port_widths
 from lut2rtl.verify.simulate import simulate
 from lut2rtl.verify.vectors import expected_vectors, random_inputs
 
@@ -63,4 +63,44 @@ def test_formal_proves_synthesized_reference(tmp_path: Path, family: str) -> Non
     (tmp_path / "src.v").write_text(emit_reference_verilog(net, "dut"))
     run_yosys(f"read_verilog src.v; synth_{family} -top dut; write_verilog -noattr gate.v", cwd=tmp_path)
     res = prove_equivalence(net, tmp_path / "gate.v", "dut", family=family, out_bits=False)
+    assert res.proved, res.detail
+
+
+def _hint(nodes: tuple[SumNode, ...], classes: int) -> NameHint:
+    return NameHint(bits="gs.bits", counts=tuple(f"gs.count{c}" for c in range(classes)),
+                    sums=tuple(tuple(SumNode(f"c{c}.{nd.name}", nd.bits, nd.nodes) for nd in nodes)
+                               for c in range(classes)))
+
+
+# group of 5 bits: (0+1+2) and (3+4), then their sum
+GOOD = (SumNode("a", (0, 1, 2)), SumNode("b", (3,), ()), SumNode("c", (4,), (1,)), SumNode("root", (), (0, 2)))
+
+
+@pytest.mark.parametrize("nodes", [
+    (SumNode("a", (0, 1, 2)), SumNode("root", (2, 3, 4), (0,))),  # bit 2 twice
+    (SumNode("a", (0, 1, 2)), SumNode("root", (3,), (0,))),  # bit 4 missing
+    (SumNode("a", (0, 1)), SumNode("b", (2,)), SumNode("root", (3, 4), (0,))),  # node b unused
+    (SumNode("a", (0, 1), (1,)), SumNode("root", (2, 3, 4), (0,))),  # reads a later node
+    (SumNode("a", (0, 1, 2, 3, 9)),),  # bit outside the group
+    (SumNode("a", (0, 1, 2)), SumNode("e"), SumNode("root", (3, 4), (0, 1))),  # empty node
+])
+def test_bad_sum_hints_are_rejected(nodes: tuple[SumNode, ...]) -> None:
+    net = random_netlist(3, 8, [12, 10], 2, classes=2)
+    with pytest.raises(ValueError):
+        emit_reference_verilog(net, "m", hint=_hint(nodes, 2))
+    with pytest.raises(ValueError, match="classes"):
+        emit_reference_verilog(net, "m", hint=NameHint(sums=(GOOD,)))
+    with pytest.raises(ValueError, match="identifier"):
+        emit_reference_verilog(net, "m", hint=NameHint(bits="has space"))
+
+
+@pytest.mark.yosys
+def test_named_reference_computes_the_same(tmp_path: Path) -> None:
+    # names and partial sums change how the text is cut, not what it computes: the
+    # hinted module, as a design, is proved equal to the netlist by the plain miter
+    net = random_netlist(3, 8, [12, 10], 2, classes=2)
+    text = emit_reference_verilog(net, "dut", hint=_hint(GOOD, 2))
+    assert "\\c1.root " in text and "\\gs.count0 " in text
+    (tmp_path / "dut.v").write_text(text)
+    res = prove_equivalence(net, tmp_path / "dut.v", "dut", family=None, out_bits=False, strategies=("miter",))
     assert res.proved, res.detail

@@ -73,20 +73,20 @@ def test_formal_detects_flipped_bit(original: Netlist, tmp_path: Path) -> None:
 
 
 @pytest.mark.yosys
-def test_formal_equiv_strategy_alone_cannot_prove_a_flipped_bit(original: Netlist, tmp_path: Path) -> None:
-    # the compositional strategy (named pairs, local SAT steps) must never "prove" a wrong design
+def test_formal_cut_strategy_alone_cannot_prove_a_flipped_bit(original: Netlist, tmp_path: Path) -> None:
+    # the cut strategy (free values at the named wires, one SAT call) must never "prove" a wrong design
     flipped, _, _ = flip_one_bit(original, random_inputs(original.n_inputs, 400, 0))
     design = load_design(compile_netlist(flipped, tmp_path / "flipped", target="ice40", pipeline=0).out_dir)
     with pytest.raises(ToolError, match="undecided"):
         prove_equivalence(original, design.verilog, design.top, family="ice40", out_bits=False,
-                          strategies=("equiv",))
+                          strategies=("cut",))
     good = prove_equivalence(flipped, design.verilog, design.top, family="ice40", out_bits=False,
-                             strategies=("equiv",))
-    assert good.proved and "equiv" in good.method
+                             strategies=("cut",))
+    assert good.proved and "cut" in good.method
 
 
 @pytest.mark.yosys
-@pytest.mark.parametrize("strategies", [("equiv",), ("equiv", "miter")])
+@pytest.mark.parametrize("strategies", [("cut",), ("cut", "miter")])
 def test_formal_detects_bits_moved_between_groups(original: Netlist, tmp_path: Path,
                                                    strategies: tuple[str, ...]) -> None:
     # same fabric, two output bits swapped across classes: only the GroupSum differs
@@ -101,7 +101,7 @@ def test_formal_detects_bits_moved_between_groups(original: Netlist, tmp_path: P
     ins = random_inputs(original.n_inputs, 400, 0)
     assert np.any(evaluate(moved, ins).counts != evaluate(original, ins).counts)
     design = load_design(compile_netlist(moved, tmp_path / "moved", target="ice40", pipeline=0).out_dir)
-    if strategies == ("equiv",):
+    if strategies == ("cut",):
         with pytest.raises(ToolError, match="undecided"):
             prove_equivalence(original, design.verilog, design.top, family="ice40", out_bits=False,
                               strategies=strategies)

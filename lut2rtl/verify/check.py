@@ -60,6 +60,14 @@ class VerifyReport:
         return d
 
 
+def _shape(design: DesignFolder) -> dict[str, Any]:
+    """The LUT size the design was compiled for (a hint for the proof)."""
+    from ..rtl.targets import TARGETS
+
+    tgt = TARGETS.get(str(design.manifest.get("target")))
+    return {"lut_size": tgt.lut_size if tgt is not None else None}
+
+
 def formal_check(design: DesignFolder) -> tuple[FormalResult, str]:
     """Prove the design equal to its ``netlist.pt``; returns the result and what was proved.
 
@@ -71,7 +79,7 @@ def formal_check(design: DesignFolder) -> tuple[FormalResult, str]:
     out_bits = bool(design.manifest.get("out_bits"))
     if design.latency == 0:
         return (prove_equivalence(design.netlist, design.verilog, design.top, family=design.primitives,
-                                  out_bits=out_bits), "this design")
+                                  out_bits=out_bits, **_shape(design)), "this design")
     from ..compile import compile_netlist
 
     opts = dict(design.manifest.get("options") or {})
@@ -82,7 +90,8 @@ def formal_check(design: DesignFolder) -> tuple[FormalResult, str]:
     with tempfile.TemporaryDirectory(prefix="lut2rtl-formal-") as tmp:
         res = compile_netlist(design.netlist, Path(tmp) / "p0", **kwargs)
         p0 = load_design(res.out_dir)
-        proof = prove_equivalence(p0.netlist, p0.verilog, p0.top, family=p0.primitives, out_bits=out_bits)
+        proof = prove_equivalence(p0.netlist, p0.verilog, p0.top, family=p0.primitives, out_bits=out_bits,
+                                  **_shape(p0))
     return proof, f"the latency-0 compile of {design.top} (same target and options)"
 
 

@@ -8,29 +8,40 @@ proves ``trigger = 0`` with SAT (``sat -verify -prove trigger 0``).
 
 Two strategies, tried in this order:
 
-1. ``equiv``: the design is flattened, and the reference is written with the
-   names of the design's GroupSum wires (its input bits, every partial sum
-   of the popcount trees, the counts; see :class:`.reference.NameHint`).
-   ``equiv_make`` pairs the equally named wires with ``$equiv`` cells and
-   ``equiv_simple`` proves each one by SAT on its input cone, which stops
-   at the other pairs; ``equiv_status -assert`` passes only if every pair
-   is proved, so the outputs are proved equal for all inputs. Pairing is a
-   hint, never an assumption: a wrongly paired wire makes a step fail, not
-   pass. This cuts the popcount (hard for one monolithic SAT call: two
-   different adder structures) into small steps, so a trained digits
-   model with its GroupSum proves in seconds.
-2. ``miter``: if any pair is left unproved (a real difference, or a step
-   too hard to prove locally), one monolithic miter (``miter -equiv``) and
-   ``sat -verify -prove trigger 0`` decide, with a counterexample when the
-   designs differ.
+1. ``cut``: the design is flattened, and the reference is written with the
+   names of the design's popcount partial sums (see
+   :class:`.reference.NameHint`). ``expose -shared -cut`` cuts every wire
+   (not port) the two modules share by name into an output (its driver)
+   and a free input (read by its former readers), in both modules alike;
+   then one miter + SAT call proves all outputs, old and new, equal for all
+   values of the inputs and of the cut wires. That implies the designs are
+   equal: the real values of the reference's cut wires satisfy the
+   design's cut equations, which, the design being acyclic, have one
+   solution: the design's real values. Names are hints, never assumptions:
+   a wrongly paired wire makes the proof fail, not pass. The cuts turn the
+   popcount (hard for one monolithic SAT call: two different adder
+   structures) into many small local problems; digits.pt (2,000 LUTs,
+   GroupSum of 10 x 200 bits) proves in under 10 s.
+2. ``miter``: if the cut proof fails (a real difference, or a cut wire
+   whose free value is impossible in the real circuit), one monolithic
+   miter (``miter -equiv``) and ``sat -verify -prove trigger 0`` decide,
+   with a counterexample when the designs differ.
 
-Tried and rejected: ``freduce`` before SAT (a 150-LUT proof took minutes
-instead of a second); ``techmap; abc`` before SAT (fast, but it "proved" a
-design with a flipped LUT bit equal -- x/undef bits become don't-cares for
-ABC -- so it is unsound here; the negative control in
-sim/test_negative_control.py guards against such a change).
-Known limit: the miter alone does not finish in minutes on a GroupSum of
-a few hundred bits per class; see bench_simulation.
+Also tried: ``equiv_make`` + ``equiv_simple`` on the same named pairs (it
+proves digits.pt in 17 s, but each of its thousands of steps rebuilds most
+of the circuit: minutes at 6,000 LUTs); ``freduce`` before SAT (a 150-LUT
+proof took minutes instead of a second); ``techmap; abc`` before SAT (fast,
+but it "proved" a design with a flipped LUT bit equal -- x/undef bits
+become don't-cares for ABC -- so it is unsound here; the negative control
+in sim/test_negative_control.py guards against such a change).
+
+Known limit: the LUT fabric is not cut. Two-input-gate fabrics prove
+quickly as they are (digits.pt's in 2 s), but a fabric of 6,000 trained
+4-input LUTs (examples/digits_best.pt) does not finish in minutes: the
+packer's cones do not line up with the netlist's LUTs, and cutting at the
+wires that do match needs every alias of the design's nets resolved first
+(``expose -cut`` on one alias of a net leaves readers of the others uncut,
+so such a proof fails; it never passes wrongly).
 
 Only combinational designs (latency 0) are proved this way: for a pipelined
 build, :func:`lut2rtl.verify.check.verify_build` proves the latency-0 compile
@@ -60,7 +71,6 @@ __all__ = ["FormalResult", "prove_equivalence"]
 
 REF_TOP = "lut2rtl_formal_reference"
 MITER = "lut2rtl_formal_miter"
-EQUIV = "lut2rtl_formal_equiv"
 
 
 @dataclass(frozen=True)
@@ -83,24 +93,26 @@ def _primitive_reads(family: str | None, design_text: str, work: Path) -> list[s
 
 def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: str | None, out_bits: bool,
                       timeout: float | None = 600.0, keep_dir: Path | None = None,
-                      lut_size: int | None = None, strategies: tuple[str, ...] = ("equiv", "miter"),
+                      lut_size: int | None = None,
+                      strategies: tuple[str, ...] = ("cut", "miter"),
                       ) -> FormalResult:
     """Prove that module ``top`` of ``verilog`` (combinational) computes ``net``.
 
     ``out_bits`` says whether the design has the ``out_bits`` port next to its
     GroupSum outputs; ``lut_size`` is the LUT size the design was compiled
-    for (it fixes the shape of the popcount trees the ``equiv`` strategy
-    names; default: from ``family``). ``strategies`` are tried in order (see
+    for (it fixes the shape of the popcount trees the ``cut`` strategy
+    names; default: from ``family``; a wrong value makes the ``cut``
+    strategy fail, never pass). ``strategies`` are tried in order (see
     the module docstring); ``timeout`` bounds the whole proof. Returns a
     :class:`FormalResult` (``proved=False`` with a counterexample when they
     differ); raises :class:`ToolError` when Yosys fails for another reason
     (unreadable Verilog, port mismatch, timeout), or when no strategy decides.
     """
-    if top in (REF_TOP, EQUIV, MITER):
+    if top in (REF_TOP, MITER):
         raise ValueError(f"design top must not be named {top}")
-    unknown = set(strategies) - {"equiv", "miter"}
+    unknown = set(strategies) - {"cut", "miter"}
     if not strategies or unknown:
-        raise ValueError(f"strategies must be a non-empty subset of equiv, miter; got {strategies}")
+        raise ValueError(f"strategies must be a non-empty subset of cut, miter; got {strategies}")
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="lut2rtl-formal-") as tmp:
         work = Path(tmp) if keep_dir is None else Path(keep_dir)
@@ -108,18 +120,18 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: st
         shutil.copyfile(verilog, work / "design.v")
         _flatten_design(top, family, work, _left(t0, timeout))
         notes: list[str] = []
-        if "equiv" in strategies:
-            ok, why = _prove_equiv(net, top, out_bits, lut_size or _LUT_SIZE.get(family or "", 4), work,
-                                   _left(t0, timeout))
+        if "cut" in strategies:
+            ok, why = _prove_cut(net, top, out_bits, lut_size or _LUT_SIZE.get(family or "", 4), work,
+                                 _left(t0, timeout))
             if ok:
-                return FormalResult(True, time.perf_counter() - t0, "yosys equiv_make + equiv_simple",
-                                    "every paired wire and output proved equal by SAT: equal for all inputs")
+                return FormalResult(True, time.perf_counter() - t0, "yosys expose -cut + miter + sat",
+                                    "SAT proved every output and cut wire equal: equal for all inputs")
             notes.append(why)
-            log.info("formal: equiv strategy left %s; trying the next strategy", why)
+            log.info("formal: cut strategy: %s; trying the next strategy", why)
         if "miter" not in strategies:
             raise ToolError(f"formal check of {top} undecided: {'; '.join(notes)}")
         proved, detail = _prove_miter(net, top, out_bits, work, _left(t0, timeout))
-    method = "yosys miter + sat" + (f" (after equiv: {notes[0]})" if notes else "")
+    method = "yosys miter + sat" + (f" (after cut: {notes[0]})" if notes else "")
     return FormalResult(proved=proved, seconds=time.perf_counter() - t0, method=method, detail=detail)
 
 
@@ -148,23 +160,34 @@ def _flatten_design(top: str, family: str | None, work: Path, timeout: float | N
         "memory",
         "flatten -wb",  # the carry/mux models are whiteboxes
         "opt_clean",
-        f"tee -q -o wires.txt select -list {top}/w:*gs_*",
+        f"tee -q -o wires.txt select -list {top}/w:*gs_c*",
         "write_rtlil design_flat.il",
     ]
     run_yosys("\n".join(script), cwd=work, log_file="flatten.log", timeout=timeout)
 
 
-def _name_hint(net: Netlist, lut_size: int, wires: list[str]) -> NameHint:
-    """Names of the design's GroupSum wires, for the reference to use."""
-    if net.group_sum is None:
-        return NameHint()
-    from ..rtl.groupsum import _plan_popcount  # the tree shape the compiler used (a hint only)
-
+def _suffixes(wires: list[str]) -> dict[str, str | None]:
+    """Last component of each wire name -> the full name (None if ambiguous)."""
     by_suffix: dict[str, str | None] = {}
     for full in wires:
         name = full.split("/", 1)[-1]
         suffix = name.rsplit(".", 1)[-1]
-        by_suffix[suffix] = None if suffix in by_suffix else name  # ambiguous names are not used
+        by_suffix[suffix] = None if suffix in by_suffix else name
+    return by_suffix
+
+
+def _name_hint(net: Netlist, lut_size: int, wires: list[str]) -> NameHint:
+    """Names of the design's popcount partial sums, for the reference to use.
+
+    The root of each tree is left unnamed: in the design it is the same net
+    as the count and the ``out_counts`` port, and cutting a wire with aliases
+    on ports does not cut where it should (the proof then fails, it does not
+    pass); the outputs themselves are compared anyway."""
+    by_suffix = _suffixes(wires)
+    if net.group_sum is None:
+        return NameHint()
+    from ..rtl.groupsum import _plan_popcount  # the tree shape the compiler used (a hint only)
+
     classes = net.group_sum.classes
     group = net.n_outputs // classes
     plan = _plan_popcount(group, lut_size)
@@ -173,8 +196,8 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str]) -> NameHint:
         ids: dict[int, int] = {}  # plan number id -> node index
         nodes: list[SumNode] = []
         for op in plan.ops:
-            name = by_suffix.get(f"gs_c{c}_n{op.out}")
-            if name is None:
+            name = None if op.out == plan.root else by_suffix.get(f"gs_c{c}_n{op.out}")
+            if name is None and op.out != plan.root:
                 nodes = []
                 break
             bits = tuple(a for a in op.args if a < plan.n_inputs)
@@ -182,42 +205,47 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str]) -> NameHint:
             ids[op.out] = len(nodes)
             nodes.append(SumNode(name, bits, subs))
         sums.append(tuple(nodes))
-    return NameHint(bits=by_suffix.get("gs_bits"),
-                    counts=tuple(by_suffix.get(f"gs_count{c}") for c in range(classes)),
-                    sums=tuple(sums))
+    return NameHint(sums=tuple(sums))
 
 
-def _prove_equiv(net: Netlist, top: str, out_bits: bool, lut_size: int, work: Path,
-                 timeout: float | None) -> tuple[bool, str]:
-    """(True, "") when every $equiv pair is proved; else (False, why)."""
+def _prove_cut(net: Netlist, top: str, out_bits: bool, lut_size: int, work: Path,
+               timeout: float | None) -> tuple[bool, str]:
+    """(True, "") when SAT proves the cut miter; else (False, why)."""
     wires = _read(work / "wires.txt").split()
     try:
         hint = _name_hint(net, lut_size, wires)
         text = emit_reference_verilog(net, REF_TOP, out_bits=out_bits, hint=hint)
-    except ValueError as e:  # a hint that does not fit: prove without names
+    except ValueError as e:  # a hint that does not fit: cut nothing
         log.info("formal: no name hint (%s)", e)
         text = emit_reference_verilog(net, REF_TOP, out_bits=out_bits)
-    (work / "reference_equiv.v").write_text(text)
+    (work / "reference_cut.v").write_text(text)
     script = [
         "read_rtlil design_flat.il",
-        "read_verilog reference_equiv.v",
+        "read_verilog reference_cut.v",
         "proc",  # (no hierarchy -top here: it would drop one of the two modules)
         "opt_clean",
-        f"equiv_make {REF_TOP} {top} {EQUIV}",
-        f"hierarchy -top {EQUIV}",
-        "equiv_simple",
-        "equiv_status -assert",
+        # an adder wider than the wire it drives leaves the wire an alias of a
+        # slice, which expose -cut does not cut; trimming the unused bits makes
+        # the named wire the adder's own output
+        "wreduce",
+        "opt_clean",
+        # ports stay whole: a port net is also an alias of internal wires, and a
+        # cut there would not reach every reader
+        f"expose -shared -cut {REF_TOP}/w:* {REF_TOP}/x:* %d {top}/w:* {top}/x:* %d",
+        f"miter -equiv -flatten {REF_TOP} {top} {MITER}",
+        f"hierarchy -top {MITER}",
+        "opt -fast",
+        "sat -verify -prove trigger 0",
     ]
     try:
-        run_yosys("\n".join(script), cwd=work, log_file="equiv.log", timeout=timeout)
+        run_yosys("\n".join(script), cwd=work, log_file="cut.log", timeout=timeout)
     except ToolError as e:
-        text = _read(work / "equiv.log")
-        m = re.search(r"Found (\d+) unproven \$equiv cells", text)
-        if m:
-            return False, f"{m.group(1)} unproven $equiv pair(s)"
+        text = _read(work / "cut.log")
+        if "SAT proof finished - model found: FAIL!" in text:
+            return False, "a cut output differs for some value of the cut wires"
         if "timed out" in str(e):
             raise
-        return False, f"equiv_make/equiv_simple failed: {str(e).splitlines()[0][:200]}"
+        return False, f"cut proof failed to run: {str(e).splitlines()[0][:200]}"
     return True, ""
 
 

@@ -17,7 +17,7 @@ logic, which makes it a contract-conforming pipelined design for testing the
 simulation flow itself.
 
 A :class:`NameHint` only *names* intermediate values for the formal proof
-(so that Yosys's ``equiv_make`` can pair them with the design's wires): the
+(so that the proof can cut both circuits at the same points): the
 group bits, each class's count, and a grouping of each popcount into partial
 sums, each written as a plain ``+`` of its parts. Any grouping that uses
 every bit of the group exactly once sums to the same count, and the emitter
@@ -45,7 +45,7 @@ class SumNode:
     """A partial sum of one class's popcount: ``bits`` (indices into the
     class's group) plus earlier ``nodes`` (indices into the class's node list)."""
 
-    name: str
+    name: str | None  # None: no name to pair (the emitter names it)
     bits: tuple[int, ...] = ()
     nodes: tuple[int, ...] = ()
 
@@ -59,9 +59,14 @@ class NameHint:
     sums: tuple[tuple[SumNode, ...], ...] = ()  # per class, in order; the last node is the count
 
 
+# names the emitter uses itself
+_RESERVED = re.compile(r"^((s|T|cnt|best_cnt|best_idx|better|d|v)\d+|sum\d+_\d+|o|popcount|i|clk|rst|"
+                       r"in_valid|in_bits|out_valid|out_class|out_counts|out_bits)$")
+
+
 def _escaped(name: str) -> str:
-    if not _ESCAPABLE.match(name):
-        raise ValueError(f"hint name {name!r} cannot be a Verilog identifier")
+    if not _ESCAPABLE.match(name) or _RESERVED.match(name):
+        raise ValueError(f"hint name {name!r} cannot be a Verilog identifier of its own here")
     return name if _IDENT.match(name) else f"\\{name} "
 
 
@@ -119,8 +124,11 @@ def emit_reference_verilog(net: Netlist, name: str = "reference", *, latency: in
     w.append(f"module {name} (")
     w.append(",\n".join(decl))
     w.append(");")
-    w.append(f"    wire [{n_sig - 1}:0] s;")
-    w.append(f"    assign s[{n_in - 1}:0] = in_bits;")
+    hint = hint or NameHint()
+    wire = [f"s{i}" for i in range(n_sig)]
+    # one wire per signal (many part-assignments of one wide vector make Yosys's reader slow)
+    for i in range(n_in):
+        w.append(f"    wire s{i} = in_bits[{i}];")
     for l, layer in enumerate(net.layers):
         rows = table_to_rows(layer.tables, layer.k)  # [n, 2^k]: rows[n, j] = output of row j
         base = net.offsets[l]
@@ -128,14 +136,12 @@ def emit_reference_verilog(net: Netlist, name: str = "reference", *, latency: in
         for n in range(layer.size):
             # bit j of the constant is row j, so the literal lists rows 2^k-1 .. 0
             lit = "".join("1" if b else "0" for b in rows[n][::-1])
-            sel = ", ".join(f"s[{int(i)}]" for i in layer.inputs[n])
+            sel = ", ".join(wire[int(i)] for i in layer.inputs[n])
             w.append(f"    localparam [{(1 << layer.k) - 1}:0] T{base + n} = {1 << layer.k}'b{lit};")
-            w.append(f"    assign s[{base + n}] = T{base + n}[{{{sel}}}];")
+            w.append(f"    wire {wire[base + n]} = T{base + n}[{{{sel}}}];")
     n_out = net.n_outputs
-    w.append(f"    wire [{n_out - 1}:0] o;")
-    for i, sig in enumerate(np.asarray(net.outputs).tolist()):
-        w.append(f"    assign o[{i}] = s[{int(sig)}];")
-    hint = hint or NameHint()
+    cat = ", ".join(wire[int(sig)] for sig in reversed(np.asarray(net.outputs).tolist()))
+    w.append(f"    wire [{n_out - 1}:0] o = {{{cat}}};  // o[i] = output i")
     if hint.bits is not None:
         w.append(f"    wire [{n_out - 1}:0] {_escaped(hint.bits)} = o;")
     results: list[tuple[str, int, str]] = []  # (port, width, combinational expression)
@@ -160,7 +166,7 @@ def emit_reference_verilog(net: Netlist, name: str = "reference", *, latency: in
             nodes = hint.sums[c] if hint.sums else ()
             if nodes:
                 leaves = _check_sums(nodes, group)
-                names = [_escaped(nd.name) for nd in nodes]
+                names = [f"sum{c}_{j}" if nd.name is None else _escaped(nd.name) for j, nd in enumerate(nodes)]
                 for j, nd in enumerate(nodes):
                     parts = [f"o[{c * group + b}]" for b in nd.bits] + [names[q] for q in nd.nodes]
                     w.append(f"    wire [{leaves[j].bit_length() - 1}:0] {names[j]} = {' + '.join(parts)};")

@@ -81,10 +81,24 @@ def run(quick: bool) -> dict:
             for fabric, pipeline in configs:
                 m = measure(ckpt, Path(tmp) / f"b{gates}_{fabric}_{pipeline}", "ice40", pipeline, fabric)
                 rows.append({"gates": n, "fabric": fabric, "pipeline": pipeline, **m})
+    series: dict[str, list[list[float]]] = {}
+    mem: dict[str, list[list[float]]] = {}
+    for r in rows:
+        if "wall_s" in r:
+            key = f"{r['fabric']} fabric, pipeline {r['pipeline']}"
+            series.setdefault(key, []).append([r["gates"], r["wall_s"]])
+            mem.setdefault(key, []).append([r["gates"], r["peak_mb"]])
+    plots = [
+        {"file": "time.png", "title": "Compile wall time vs gates (ice40)", "xlabel": "gates",
+         "ylabel": "seconds", "logx": True, "logy": True, "series": series},
+        {"file": "memory.png", "title": "Compile peak memory vs gates (ice40)", "xlabel": "gates",
+         "ylabel": "peak resident MB", "logx": True, "logy": True, "series": mem},
+    ]
     return {
         "columns": ["gates", "fabric", "pipeline", "cells", "wall_s", "peak_mb", "folder_mb", "error"],
         "rows": rows,
         "notes": __doc__,
+        "extra": {"plots": plots},
     }
 
 

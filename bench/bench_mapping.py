@@ -104,6 +104,25 @@ def _timing(n_gates: int) -> dict[str, Any]:
             "pack_s": round(times.get("pack", 0.0), 1), "total_s": round(total, 1)}
 
 
+def _layers_plot() -> dict[str, Any]:
+    """LUTs per layer of the main example: as trained, and packed for LUT4 / LUT6."""
+    from lut2rtl.checkpoint import load_checkpoint
+    from lut2rtl.passes import optimize
+
+    path = ROOT / "examples" / "digits.pt"
+    if not path.exists():
+        path = ROOT / "examples" / "random_digits.pt"
+    net = load_checkpoint(path).replace(group_sum=None)
+    live = net.live_mask()
+    series = {"as trained (live LUTs)": [[l, int(live[net.offsets[l]:net.offsets[l + 1]].sum())]
+                                         for l in range(len(net.layers))]}
+    for k in (4, 6):
+        packed = optimize(net, 2, lut_size=k)
+        series[f"packed, LUT{k} (per LUT level)"] = [[l, layer.size] for l, layer in enumerate(packed.layers)]
+    return {"file": "layers.png", "title": f"LUTs per layer, examples/{path.name} (GroupSum excluded)",
+            "xlabel": "layer / LUT level", "ylabel": "LUTs", "series": series}
+
+
 def run(quick: bool) -> dict[str, Any]:
     from lut2rtl.passes import optimize
 
@@ -157,6 +176,7 @@ def run(quick: bool) -> dict[str, Any]:
                 rows.append(row)
                 extra["raw"].append(raw)
     extra["timing"] = [_timing(20_000 if quick else 1_000_000)]
+    extra["plots"] = [_layers_plot()]
     t = extra["timing"][0]
     notes = (
         "LUTs per live gate (gates in an output's fan-in cone of the source network). "

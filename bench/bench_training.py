@@ -87,7 +87,15 @@ def run(quick: bool) -> dict[str, Any]:
         f"Float baselines read the raw features scaled to [0, 1] (lr 0.005); their accuracy is in *soft acc*. "
         f"Step times on a shared machine vary run to run; compare rows of the same run only."
     )
-    return {"columns": columns, "rows": rows, "notes": notes, "extra": {"curves": curves}}
+    plots = [
+        {"file": "curves.png", "title": f"Discrete test accuracy while training ({depth} x {width}, digits)",
+         "xlabel": "step", "ylabel": "discrete test accuracy",
+         "series": {label: [[s, a] for s, a, _ in pts] for label, pts in curves.items()}},
+        {"file": "accuracy_vs_luts.png", "title": "Final discrete accuracy vs live LUTs (same run)",
+         "xlabel": "LUTs in the exported netlist", "ylabel": "discrete test accuracy %", "linestyle": "none",
+         "series": {r["method"]: [[r["LUTs"], r["discrete acc %"]]] for r in rows if r["LUTs"] is not None}},
+    ]
+    return {"columns": columns, "rows": rows, "notes": notes, "extra": {"curves": curves, "plots": plots}}
 
 
 if __name__ == "__main__":

@@ -105,22 +105,24 @@ def _timing(n_gates: int) -> dict[str, Any]:
 
 
 def _layers_plot() -> dict[str, Any]:
-    """LUTs per layer of the main example: as trained, and packed for LUT4 / LUT6."""
+    """LUTs per layer of two examples: as trained, and packed into LUT4s / LUT6s (per LUT level)."""
     from lut2rtl.checkpoint import load_checkpoint
     from lut2rtl.passes import optimize
 
-    path = ROOT / "examples" / "digits.pt"
-    if not path.exists():
-        path = ROOT / "examples" / "random_digits.pt"
-    net = load_checkpoint(path).replace(group_sum=None)
-    live = net.live_mask()
-    series = {"as trained (live LUTs)": [[l, int(live[net.offsets[l]:net.offsets[l + 1]].sum())]
-                                         for l in range(len(net.layers))]}
-    for k in (4, 6):
-        packed = optimize(net, 2, lut_size=k)
-        series[f"packed, LUT{k} (per LUT level)"] = [[l, layer.size] for l, layer in enumerate(packed.layers)]
-    return {"file": "layers.png", "title": f"LUTs per layer, examples/{path.name} (GroupSum excluded)",
-            "xlabel": "layer / LUT level", "ylabel": "LUTs", "series": series}
+    series: dict[str, list[list[int]]] = {}
+    for name in ("digits.pt", "digits_warp6.pt"):
+        path = ROOT / "examples" / name
+        if not path.exists():
+            continue
+        net = load_checkpoint(path).replace(group_sum=None)
+        live = net.live_mask()
+        series[f"{path.stem}: as trained (live)"] = [
+            [l, int(live[net.offsets[l]:net.offsets[l + 1]].sum())] for l in range(len(net.layers))]
+        for k in (4, 6):
+            packed = optimize(net, 2, lut_size=k)
+            series[f"{path.stem}: packed LUT{k}"] = [[l, layer.size] for l, layer in enumerate(packed.layers)]
+    return {"file": "layers.png", "title": "LUTs per layer / LUT level (GroupSum excluded)",
+            "xlabel": "layer (trained) or LUT level (packed)", "ylabel": "LUTs", "logy": True, "series": series}
 
 
 def run(quick: bool) -> dict[str, Any]:

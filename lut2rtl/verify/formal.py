@@ -191,21 +191,40 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str]) -> NameHint:
     classes = net.group_sum.classes
     group = net.n_outputs // classes
     plan = _plan_popcount(group, lut_size)
+    const = _constant_outputs(net)
     sums = []
     for c in range(classes):
         ids: dict[int, int] = {}  # plan number id -> node index
         nodes: list[SumNode] = []
+        fixed = [bool(const[c * group + b]) for b in range(group)] + [False] * (len(plan.maxes) - group)
         for op in plan.ops:
-            name = None if op.out == plan.root else by_suffix.get(f"gs_c{c}_n{op.out}")
+            # a partial sum of constant bits is a constant that the design's
+            # Verilog has already folded into its readers: a cut there would not
+            # reach them, so it stays uncut (and so does the root, see above)
+            fixed[op.out] = all(fixed[a] for a in op.args)
+            name = by_suffix.get(f"gs_c{c}_n{op.out}")
             if name is None and op.out != plan.root:
                 nodes = []
                 break
+            if op.out == plan.root or fixed[op.out]:
+                name = None
             bits = tuple(a for a in op.args if a < plan.n_inputs)
             subs = tuple(ids[a] for a in op.args if a >= plan.n_inputs)
             ids[op.out] = len(nodes)
             nodes.append(SumNode(name, bits, subs))
         sums.append(tuple(nodes))
     return NameHint(sums=tuple(sums))
+
+
+def _constant_outputs(net: Netlist, samples: int = 512) -> list[bool]:
+    """Per netlist output: whether it looked constant on random inputs (a hint only)."""
+    import numpy as np
+
+    from ..evaluate import evaluate
+
+    x = np.random.default_rng(0).integers(0, 2, (samples, net.n_inputs)).astype(bool)
+    bits = evaluate(net, x).out_bits.astype(bool)
+    return (bits.all(axis=0) | ~bits.any(axis=0)).tolist()
 
 
 def _prove_cut(net: Netlist, top: str, out_bits: bool, lut_size: int, work: Path,

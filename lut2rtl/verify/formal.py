@@ -227,6 +227,18 @@ def _constant_outputs(net: Netlist, samples: int = 512) -> list[bool]:
     return (bits.all(axis=0) | ~bits.any(axis=0)).tolist()
 
 
+def _read_both(reference: str) -> list[str]:
+    """Yosys commands: the flattened design and the reference Verilog, elaborated."""
+    # (no hierarchy -top here: it would drop one of the two modules)
+    return ["read_rtlil design_flat.il", f"read_verilog {reference}", "proc", "opt_clean"]
+
+
+def _miter_sat(top: str, show: str = "") -> list[str]:
+    """Yosys commands: a miter of the reference and ``top``, proved with SAT."""
+    return [f"miter -equiv -flatten {REF_TOP} {top} {MITER}", f"hierarchy -top {MITER}", "opt -fast",
+            f"sat -verify -prove trigger 0 {show}".rstrip()]
+
+
 def _prove_cut(net: Netlist, top: str, out_bits: bool, lut_size: int, work: Path,
                timeout: float | None) -> tuple[bool, str]:
     """(True, "") when SAT proves the cut miter; else (False, why)."""
@@ -239,10 +251,7 @@ def _prove_cut(net: Netlist, top: str, out_bits: bool, lut_size: int, work: Path
         text = emit_reference_verilog(net, REF_TOP, out_bits=out_bits)
     (work / "reference_cut.v").write_text(text)
     script = [
-        "read_rtlil design_flat.il",
-        "read_verilog reference_cut.v",
-        "proc",  # (no hierarchy -top here: it would drop one of the two modules)
-        "opt_clean",
+        *_read_both("reference_cut.v"),
         # an adder wider than the wire it drives leaves the wire an alias of a
         # slice, which expose -cut does not cut; trimming the unused bits makes
         # the named wire the adder's own output
@@ -251,10 +260,7 @@ def _prove_cut(net: Netlist, top: str, out_bits: bool, lut_size: int, work: Path
         # ports stay whole: a port net is also an alias of internal wires, and a
         # cut there would not reach every reader
         f"expose -shared -cut {REF_TOP}/w:* {REF_TOP}/x:* %d {top}/w:* {top}/x:* %d",
-        f"miter -equiv -flatten {REF_TOP} {top} {MITER}",
-        f"hierarchy -top {MITER}",
-        "opt -fast",
-        "sat -verify -prove trigger 0",
+        *_miter_sat(top),
     ]
     try:
         run_yosys("\n".join(script), cwd=work, log_file="cut.log", timeout=timeout)
@@ -271,14 +277,8 @@ def _prove_cut(net: Netlist, top: str, out_bits: bool, lut_size: int, work: Path
 def _prove_miter(net: Netlist, top: str, out_bits: bool, work: Path, timeout: float | None) -> tuple[bool, str]:
     (work / "reference.v").write_text(emit_reference_verilog(net, REF_TOP, out_bits=out_bits))
     script = [
-        "read_rtlil design_flat.il",
-        "read_verilog reference.v",
-        "proc",
-        "opt_clean",
-        f"miter -equiv -flatten {REF_TOP} {top} {MITER}",
-        f"hierarchy -top {MITER}",
-        "opt -fast",
-        "sat -verify -prove trigger 0 -show-inputs -show-outputs",
+        *_read_both("reference.v"),
+        *_miter_sat(top, "-show-inputs -show-outputs"),
     ]
     try:
         run_yosys("\n".join(script), cwd=work, log_file="formal.log", timeout=timeout)

@@ -2,14 +2,10 @@
 
 The default run proves the main digits example, compiled for iCE40 with a
 4-stage pipeline, through the CLI (the proof covers the latency-0 compile of
-the same netlist; the registers are covered by simulation). The examples
-that prove in about a minute x every target are under ``slow``:
+the same netlist; the registers are covered by simulation). Every example x
+every target is under ``slow`` (about 40 minutes on 2 cores; digits_best
+and digits_warp6 take one to three minutes each):
 ``pytest sim/test_formal.py -m slow``.
-
-Not here because their proofs do not finish in minutes yet (see the known
-limit in :mod:`lut2rtl.verify.formal`): ``digits_best`` (6,000 4-input LUTs)
-and ``digits_warp6`` (6-input LUTs, split for 4-input targets). They are
-checked by simulation in ``sim/test_equivalence.py``.
 """
 
 from __future__ import annotations
@@ -26,7 +22,6 @@ from lut2rtl.compile import compile_checkpoint
 from lut2rtl.verify.check import verify_build
 
 TARGETS = ["ice40", "ecp5", "xilinx", "gowin", "generic"]
-NOT_YET = {"digits_best", "digits_warp6"}
 
 pytestmark = pytest.mark.yosys
 
@@ -43,8 +38,7 @@ def test_main_example_proves_through_cli(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("ckpt", [p for p in example_checkpoints() if p.stem not in NOT_YET],
-                         ids=lambda p: p.stem)
+@pytest.mark.parametrize("ckpt", example_checkpoints(), ids=lambda p: p.stem)
 def test_every_example_every_target_proves(ckpt: Path, target: str, tmp_path: Path) -> None:
     out = tmp_path / f"{ckpt.stem}-{target}"
     compile_checkpoint(ckpt, out, target=target, pipeline=0)

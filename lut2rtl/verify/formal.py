@@ -27,21 +27,28 @@ Two strategies, tried in this order:
    miter (``miter -equiv``) and ``sat -verify -prove trigger 0`` decide,
    with a counterexample when the designs differ.
 
+Before SAT, both strategies run ``techmap`` and ABC (``abc -g AND``; its
+default script fraigs: nodes it proves equal by simulation and SAT are
+merged). Two LUT fabrics that share most internal functions then collapse
+to a miter that SAT settles at once: examples/digits_best.pt (6,000
+trained 4-input LUTs) proves in about a minute, where SAT alone did not
+finish in minutes. ABC is trusted as a synthesis step is (it preserves the
+function), with one guard: an undefined (x) bit would be a don't-care to
+ABC (Yosys's ``abc`` even replaces it with 0), which could make two
+different designs "equal"; ``setundef -anyconst`` first turns every such
+bit into a free value that must be allowed to be anything
+(tests/verify/test_reference.py has the case that fails without it).
+The reference writes each LUT as a ``?:`` tree on its inputs: Yosys
+techmaps an indexed constant into a wide shifter, which took 150 s for
+6,000 LUTs.
+
 Also tried: ``equiv_make`` + ``equiv_simple`` on the same named pairs (it
 proves digits.pt in 17 s, but each of its thousands of steps rebuilds most
 of the circuit: minutes at 6,000 LUTs); ``freduce`` before SAT (a 150-LUT
-proof took minutes instead of a second); ``techmap; abc`` before SAT (fast,
-but it "proved" a design with a flipped LUT bit equal -- x/undef bits
-become don't-cares for ABC -- so it is unsound here; the negative control
-in sim/test_negative_control.py guards against such a change).
-
-Known limit: the LUT fabric is not cut. Two-input-gate fabrics prove
-quickly as they are (digits.pt's in 2 s), but a fabric of 6,000 trained
-4-input LUTs (examples/digits_best.pt) does not finish in minutes: the
-packer's cones do not line up with the netlist's LUTs, and cutting at the
-wires that do match needs every alias of the design's nets resolved first
-(``expose -cut`` on one alias of a net leaves readers of the others uncut,
-so such a proof fails; it never passes wrongly).
+proof took minutes instead of a second); cutting the LUT fabric at wires
+the two sides share (``expose -cut`` on one alias of a flattened net leaves
+readers of the other aliases uncut, so such a proof fails -- it never
+passes wrongly); ABC's fraiging made that unnecessary.
 
 Only combinational designs (latency 0) are proved this way: for a pipelined
 build, :func:`lut2rtl.verify.check.verify_build` proves the latency-0 compile
@@ -236,6 +243,14 @@ def _read_both(reference: str) -> list[str]:
 def _miter_sat(top: str, show: str = "") -> list[str]:
     """Yosys commands: a miter of the reference and ``top``, proved with SAT."""
     return [f"miter -equiv -flatten {REF_TOP} {top} {MITER}", f"hierarchy -top {MITER}", "opt -fast",
+            # ABC (its default script fraigs: merges nodes it proves equal with
+            # simulation + SAT) shrinks the miter of two LUT fabrics that share
+            # most of their internal functions to something SAT settles at
+            # once. An undefined bit would be a don't-care to ABC (it could pick
+            # the value that makes the two sides agree), so any such bit first
+            # becomes a free value ($anyconst), which both ABC and SAT must allow
+            # to be anything.
+            "techmap", "opt -fast", "setundef -anyconst", "abc -g AND", "opt -fast",
             f"sat -verify -prove trigger 0 {show}".rstrip()]
 
 

@@ -5,8 +5,8 @@ primitives, ``LUT_INIT`` permutations, pipeline registers, popcount trees)
 must equal this text for every input. It therefore shares nothing with
 :mod:`lut2rtl.rtl` and uses the IR's truth-table encoding directly: row
 ``j = {x_0, ..., x_{k-1}}`` (``x_0`` the most significant bit) of a LUT is
-``table_to_rows(T)[j]``, written as bit ``j`` of a Verilog constant and
-selected by indexing it with the concatenated inputs. A popcount is a loop
+``table_to_rows(T)[j]``, written as a tree of ``?:`` on the inputs
+(``x_0`` outermost) with the rows as its constant leaves. A popcount is a loop
 of ``+``; the argmax is a chain of strict ``>`` compares (ties keep the
 lower class).
 
@@ -105,6 +105,21 @@ def port_widths(net: Netlist, *, out_bits: bool = False) -> dict[str, int]:
     return ports
 
 
+def _shannon(rows: list, sel: list[str]) -> str:
+    """A LUT as nested ``?:`` on its inputs, ``sel[0]`` (the most significant
+    index bit) outermost: ``rows`` split in halves, ``sel[0] ? upper : lower``.
+    Equal halves need no mux; all-equal rows are a constant. (Indexing a
+    constant with the inputs is as simple, but Yosys turns each such index
+    into a wide shifter, which makes a proof of thousands of LUTs slow.)"""
+    if all(r == rows[0] for r in rows):
+        return "1'b1" if rows[0] else "1'b0"
+    half = len(rows) // 2
+    lo, hi = rows[:half], rows[half:]
+    if lo == hi:
+        return _shannon(lo, sel[1:])
+    return f"({sel[0]} ? {_shannon(hi, sel[1:])} : {_shannon(lo, sel[1:])})"
+
+
 def emit_reference_verilog(net: Netlist, name: str = "reference", *, latency: int = 0,
                            out_bits: bool = False, hint: NameHint | None = None) -> str:
     """Verilog text of module ``name`` computing ``net`` (see the module docstring).
@@ -134,11 +149,8 @@ def emit_reference_verilog(net: Netlist, name: str = "reference", *, latency: in
         base = net.offsets[l]
         w.append(f"    // layer {l}: {layer.size} LUT(s) of {layer.k} input(s)")
         for n in range(layer.size):
-            # bit j of the constant is row j, so the literal lists rows 2^k-1 .. 0
-            lit = "".join("1" if b else "0" for b in rows[n][::-1])
-            sel = ", ".join(wire[int(i)] for i in layer.inputs[n])
-            w.append(f"    localparam [{(1 << layer.k) - 1}:0] T{base + n} = {1 << layer.k}'b{lit};")
-            w.append(f"    wire {wire[base + n]} = T{base + n}[{{{sel}}}];")
+            sel = [wire[int(i)] for i in layer.inputs[n]]
+            w.append(f"    wire {wire[base + n]} = {_shannon(rows[n].tolist(), sel)};")
     n_out = net.n_outputs
     cat = ", ".join(wire[int(sig)] for sig in reversed(np.asarray(net.outputs).tolist()))
     w.append(f"    wire [{n_out - 1}:0] o = {{{cat}}};  // o[i] = output i")

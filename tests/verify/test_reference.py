@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from lut2rtl.errors import ToolError
 from lut2rtl.netgen import random_netlist
+from lut2rtl.netlist import Layer, Netlist, table_to_rows
 from lut2rtl.tools.yosys import run_yosys
 from lut2rtl.verify.compare import format_mismatches
 from lut2rtl.verify.formal import prove_equivalence
-from lut2rtl.verify.reference import NameHint, SumNode, emit_reference_verilog, port_widths
+from lut2rtl.verify.reference import NameHint, SumNode, _shannon, emit_reference_verilog, port_widths
 from lut2rtl.verify.simulate import simulate
 from lut2rtl.verify.vectors import expected_vectors, random_inputs
 
@@ -22,11 +24,15 @@ def test_text_is_deterministic_and_uses_rows() -> None:
     net = random_netlist(5, 4, [3, 2], 2, classes=2)
     a = emit_reference_verilog(net, "m")
     assert a == emit_reference_verilog(net, "m")
+    # a LUT is a ?: tree on its inputs, x_0 (the most significant row bit) outermost
+    assert _shannon([0, 1, 1, 0], ["a", "b"]) == "(a ? (b ? 1'b0 : 1'b1) : (b ? 1'b1 : 1'b0))"
+    assert _shannon([0, 0, 0, 1], ["a", "b"]) == "(a ? (b ? 1'b1 : 1'b0) : 1'b0)"
+    assert _shannon([0, 1, 0, 1], ["a", "b"]) == "(b ? 1'b1 : 1'b0)"  # x_0 unused
+    assert _shannon([1] * 8, ["a", "b", "c"]) == "1'b1"
     first = net.layers[0]
-    # row j of table T is bit 2^k-1-j of T; the literal lists rows 3..0
-    t = int(first.tables[0])
-    lit = "".join(str((t >> (3 - j)) & 1) for j in (3, 2, 1, 0))
-    assert f"localparam [3:0] T4 = 4'b{lit};" in a
+    rows = table_to_rows(first.tables, first.k)[0].tolist()
+    sel = ", ".join(f"s{int(i)}" for i in first.inputs[0])
+    assert f"wire s{net.offsets[0]} = {_shannon(rows, sel.split(', '))};" in a
     assert "module m (" in a and "    output wire out_class," in a
     with pytest.raises(ValueError):
         emit_reference_verilog(net, "1bad")
@@ -104,3 +110,25 @@ def test_named_reference_computes_the_same(tmp_path: Path) -> None:
     (tmp_path / "dut.v").write_text(text)
     res = prove_equivalence(net, tmp_path / "dut.v", "dut", family=None, out_bits=False, strategies=("miter",))
     assert res.proved, res.detail
+
+
+@pytest.mark.yosys
+@pytest.mark.parametrize("strategy", ["cut", "miter"])
+def test_undefined_bit_is_not_a_dont_care(tmp_path: Path, strategy: str) -> None:
+    # ABC (run before SAT) would read an x as "whatever makes the two sides agree";
+    # the proof must treat it as any value: out = x where AND gives 0 is NOT proved
+    net = Netlist(2, (Layer(2, [[0, 1]], [0b0001]),))  # row j is bit 3 - j: AND
+    assert table_to_rows(net.layers[0].tables, 2)[0].astype(int).tolist() == [0, 0, 0, 1]
+    text = emit_reference_verilog(net, "dut", out_bits=True)
+    line = "    wire s2 = (s0 ? (s1 ? 1'b1 : 1'b0) : 1'b0);"
+    assert line in text
+    (tmp_path / "dut.v").write_text(text.replace(line, "    wire s2 = (s0 ? (s1 ? 1'b1 : 1'bx) : 1'b0);"))
+    if strategy == "cut":  # the cut strategy alone proves or stays undecided
+        with pytest.raises(ToolError, match="undecided"):
+            prove_equivalence(net, tmp_path / "dut.v", "dut", family=None, out_bits=True, strategies=(strategy,))
+    else:
+        res = prove_equivalence(net, tmp_path / "dut.v", "dut", family=None, out_bits=True, strategies=(strategy,))
+        assert not res.proved and "in_bits" in res.detail, res.detail
+    (tmp_path / "dut.v").write_text(text)  # and the defined text is proved
+    assert prove_equivalence(net, tmp_path / "dut.v", "dut", family=None, out_bits=True,
+                             strategies=(strategy,)).proved

@@ -77,7 +77,7 @@ def default_name(path: str | Path) -> str:
 
 
 def compile_checkpoint(checkpoint: str | Path, out_dir: str | Path, *, target: str = "ice40", pipeline: int = 0,
-                       opt: int = 2, name: str | None = None, out_bits: bool = False, force: bool = False,
+                       opt: int = 3, name: str | None = None, out_bits: bool = False, force: bool = False,
                        fabric: str = "auto", progress: Progress | None = None) -> CompileResult:
     """Compile a checkpoint file into a build folder (see the module docstring).
 
@@ -99,7 +99,7 @@ def compile_checkpoint(checkpoint: str | Path, out_dir: str | Path, *, target: s
     )
 
 
-def compile_netlist(net: Netlist, out_dir: str | Path, *, target: str = "ice40", pipeline: int = 0, opt: int = 2,
+def compile_netlist(net: Netlist, out_dir: str | Path, *, target: str = "ice40", pipeline: int = 0, opt: int = 3,
                     name: str | None = None, out_bits: bool = False, force: bool = False, fabric: str = "auto",
                     progress: Progress | None = None, source_path: str | None = None,
                     _source_sha256: str | None = None) -> CompileResult:

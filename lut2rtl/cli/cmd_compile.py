@@ -20,7 +20,9 @@ from ..rtl.targets import TARGETS
               help="FPGA family whose LUT primitives are instantiated; 'generic' writes plain logic.")
 @click.option("--pipeline", default=0, show_default=True, type=click.IntRange(min=0),
               help="Register stages (latency in cycles); 0 is combinational.")
-@click.option("--opt", default=2, show_default=True, type=click.IntRange(0, 2), help="Optimization level.")
+@click.option("--opt", default=3, show_default=True, type=click.IntRange(0, 3),
+              help="Optimization level: 0 none, 1 clean-ups, 2 + LUT packing, 3 + the better of the packer's "
+                   "and ABC's LUT cover (Yosys).")
 @click.option("--name", default=None, help="Top module name (default: the checkpoint's file stem).")
 @click.option("--out-bits", is_flag=True, help="Also expose the raw output bits when the model has a GroupSum.")
 @click.option("--force", is_flag=True, help="Replace an existing build folder.")

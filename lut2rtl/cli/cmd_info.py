@@ -15,7 +15,7 @@ from ..report import netlist_summary, pass_report
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--passes", "show_passes", is_flag=True,
               help="Also run the optimization passes and show the size after each.")
-@click.option("--opt", type=click.IntRange(1, 2), default=2, show_default=True,
+@click.option("--opt", type=click.IntRange(1, 3), default=3, show_default=True,
               help="Optimization level whose passes --passes runs.")
 @click.option("--lut-size", type=click.IntRange(3, 6), default=4, show_default=True,
               help="LUT inputs of the target, for the packing pass (4: iCE40/ECP5/Gowin, 6: Xilinx).")

@@ -8,7 +8,10 @@ optimization level is a flat list of named passes:
   unused-input removal, structural deduplication, dead-gate elimination
   (repeated while they still shrink the network);
 - level 2: LUTs wider than the target's split, the clean-ups, then LUT packing for the target's LUT size (then
-  unused-input removal, deduplication and dead-gate elimination again).
+  unused-input removal, deduplication and dead-gate elimination again);
+- level 3 (the default of ``lut2rtl compile``): level 2, where the packer's
+  cover competes with ABC's (:mod:`.abc`, through Yosys): the one with fewer
+  LUTs and no more LUT levels is kept.
 
 Every pass keeps the network's function bit-exact (``lut2rtl.evaluate``
 gives the same outputs), its outputs' positions, GroupSum, encoder and
@@ -40,7 +43,7 @@ __all__ = [
     "run_pipeline",
 ]
 
-OPT_LEVELS = (0, 1, 2)
+OPT_LEVELS = (0, 1, 2, 3)
 
 Pass = Callable[[Netlist], Netlist]
 
@@ -73,10 +76,15 @@ def pipeline(level: int, *, lut_size: int = 4) -> list[tuple[str, Pass]]:
         # see their cofactors (often constant, a wire or a duplicate)
         passes.append((f"split{lut_size}", lambda net: split_wide(net, lut_size)))
     passes += CLEANUP_PASSES
-    if level >= 2:
+    if level == 2:
         from .pack import pack_luts
 
         passes.append((f"pack{lut_size}", lambda net: pack_luts(net, lut_size=lut_size)))
+    if level == 3:
+        from .abc import best_cover
+
+        passes.append((f"cover{lut_size}", lambda net: best_cover(net, lut_size)))
+    if level >= 2:
         # a packed cone may ignore one of its leaves (reconvergent logic such
         # as a & ~a), two cones may compute the same function of the same
         # leaves: drop such inputs and LUTs, and what only they kept alive

@@ -27,7 +27,9 @@ def test_info_passes_cli(tmp_path) -> None:  # type: ignore[no-untyped-def]
     save_checkpoint(random_netlist(0, 16, [64, 32, 16], 2, classes=2), p)
     r = CliRunner().invoke(main, ["info", str(p), "--passes", "--lut-size", "6"])
     assert r.exit_code == 0, r.output
-    assert "passes (--opt 2, LUT size 6)" in r.output and "pack6" in r.output
+    assert "passes (--opt 3, LUT size 6)" in r.output and "cover6" in r.output
+    r = CliRunner().invoke(main, ["info", str(p), "--passes", "--opt", "2"])
+    assert r.exit_code == 0 and "passes (--opt 2, LUT size 4)" in r.output and "pack4" in r.output, r.output
     r = CliRunner().invoke(main, ["info", str(p), "--passes", "--json"])
     assert r.exit_code == 0, r.output
     rows = json.loads(r.output)["passes"]

@@ -30,7 +30,7 @@ def test_bad_level_and_lut_size() -> None:
 
     net = random_netlist(0, 8, [8, 4], 2)
     with pytest.raises(ValueError, match="level"):
-        optimize(net, 3)
+        optimize(net, 4)
     with pytest.raises(ValueError, match="lut_size"):
         optimize(net, 2, lut_size=7)
 
@@ -41,7 +41,9 @@ def test_pipeline_names() -> None:
     names = [n for n, _ in pipeline(2, lut_size=6)]
     assert names[0] == "split6" and names[1:6] == ["const", "wires", "unused", "dedupe", "dead"]
     assert names[-4:] == ["pack6", "unused", "dedupe", "dead"]
-    assert OPT_LEVELS == (0, 1, 2)
+    names = [n for n, _ in pipeline(3, lut_size=4)]
+    assert names[-4:] == ["cover4", "unused", "dedupe", "dead"] and "pack4" not in names
+    assert OPT_LEVELS == (0, 1, 2, 3)
 
 
 def test_trace_reports_every_pass() -> None:

@@ -163,7 +163,7 @@ def test_errors_write_nothing(tmp_path: Path) -> None:
         compile_checkpoint(RANDOM, out, pipeline=-2)
     with pytest.raises(CompileError, match=r"^--pipeline 1000000000 is more than 1024 register stages$"):
         compile_checkpoint(RANDOM, out, pipeline=10**9)
-    with pytest.raises(CompileError, match=r"^--opt must be one of 0, 1, 2, got 5$"):
+    with pytest.raises(CompileError, match=r"^--opt must be one of 0, 1, 2, 3, got 5$"):
         compile_checkpoint(RANDOM, out, opt=5)
     with pytest.raises(CompileError, match=r"^--fabric must be one of auto, amaranth, verilog"):
         compile_checkpoint(RANDOM, out, fabric="vhdl")

@@ -3,13 +3,19 @@
 For each network and FPGA family, in the same run:
 
 - ``live``: gates in the fan-in cone of an output (the network as trained);
+- ``floor``: a lower bound no mapping can beat: the outputs that are
+  distinct functions (different on some of 4,096 random vectors), neither
+  constant nor an input bit; each needs a LUT of its own;
 - ``packer``: LUTs after ``optimize(net, 2, lut_size=K)`` (K = 4 for iCE40,
   6 for Xilinx), before any tool;
+- ``level 3``: LUTs after ``optimize(net, 3, lut_size=K)`` (the compile
+  default: the packer's cover or ABC's, whichever is smaller at no more
+  depth), and whose cover it kept;
 - ``yosys generic``: the design compiled with ``target=generic, opt=0`` (plain
   logic, every gate as written) and synthesized by Yosys (``synth_ice40`` /
   ``synth_xilinx``): what Yosys/ABC reach by themselves;
-- ``yosys ours``: the design compiled for the family with ``opt=2``
-  (primitive LUT instances from the packed netlist), same Yosys script;
+- ``yosys ours``: the design compiled for the family with ``opt=3``
+  (primitive LUT instances from the level-3 netlist), same Yosys script;
 - the same two with pipeline registers every 2 LUT levels of the packed
   network (``pipeline = ceil(levels / 2)``), LUTs and FFs.
 
@@ -125,12 +131,28 @@ def _layers_plot() -> dict[str, Any]:
             "xlabel": "layer (trained) or LUT level (packed)", "ylabel": "LUTs", "logy": True, "series": series}
 
 
+def _floor(net: Any, vectors: int = 4096) -> int:
+    """Lower bound on the LUTs of any mapping: outputs that are distinct,
+    non-constant functions other than an input bit (random simulation tells
+    functions apart; equal signatures are counted once, so it stays a bound)."""
+    import numpy as np
+
+    from lut2rtl.evaluate import evaluate
+
+    x = np.random.default_rng(0).integers(0, 2, (vectors, net.n_inputs)).astype(bool)
+    out = evaluate(net, x).out_bits.astype(bool)
+    trivial = {np.packbits(x[:, i]).tobytes() for i in range(net.n_inputs)}
+    trivial |= {np.packbits(np.zeros(vectors, bool)).tobytes(), np.packbits(np.ones(vectors, bool)).tobytes()}
+    sigs = {np.packbits(out[:, j]).tobytes() for j in range(out.shape[1])}
+    return len(sigs - trivial)
+
+
 def run(quick: bool) -> dict[str, Any]:
     from lut2rtl.passes import optimize
 
-    columns = ["network", "family", "live gates", "packer LUTs/gate", "Yosys generic LUTs/gate",
-               "ours+Yosys LUTs/gate", "ours/generic", "depth", "pipelined generic LUT/FF per gate",
-               "pipelined ours LUT/FF per gate"]
+    columns = ["network", "family", "live gates", "floor LUTs/gate", "packer LUTs/gate", "level 3 LUTs/gate (cover)",
+               "Yosys generic LUTs/gate", "ours+Yosys LUTs/gate", "ours/generic", "depth",
+               "pipelined generic LUT/FF per gate", "pipelined ours LUT/FF per gate"]
     rows: list[dict[str, Any]] = []
     extra: dict[str, Any] = {"raw": []}
     from lut2rtl.errors import ToolNotFound
@@ -146,25 +168,34 @@ def run(quick: bool) -> dict[str, Any]:
         work = Path(tmp)
         for label, net in _networks(quick):
             live = int(net.live_mask()[net.n_inputs:].sum())
+            floor = _floor(net)
             for family, k in FAMILIES.items():
                 packed = optimize(net, 2, lut_size=k)
+                t0 = time.perf_counter()
+                best = optimize(net, 3, lut_size=k)
+                t3 = time.perf_counter() - t0
+                cover = "ABC" if best.n_luts < packed.n_luts else "packer"
                 row: dict[str, Any] = {
                     "network": label, "family": family, "live gates": live,
-                    "packer LUTs/gate": round(packed.n_luts / live, 3), "depth": packed.depth,
+                    "floor LUTs/gate": round(floor / live, 3),
+                    "packer LUTs/gate": round(packed.n_luts / live, 3),
+                    "level 3 LUTs/gate (cover)": f"{best.n_luts / live:.3f} ({cover})", "depth": best.depth,
                 }
-                raw: dict[str, Any] = {"network": label, "family": family, "live": live, "packer_luts": packed.n_luts,
-                                       "depth_source": net.depth, "depth_packed": packed.depth}
+                raw: dict[str, Any] = {"network": label, "family": family, "live": live, "floor_luts": floor,
+                                       "packer_luts": packed.n_luts, "level3_luts": best.n_luts, "level3_cover": cover,
+                                       "level3_s": round(t3, 2), "depth_source": net.depth,
+                                       "depth_packed": packed.depth, "depth_level3": best.depth}
                 if have_yosys:
                     g_luts, _ = _compile_and_count(net, work, "generic", family, "generic", 0, 0)
-                    o_luts, _ = _compile_and_count(net, work, "ours", family, family, 2, 0)
+                    o_luts, _ = _compile_and_count(net, work, "ours", family, family, 3, 0)
                     row["Yosys generic LUTs/gate"] = round(g_luts / live, 3)
                     row["ours+Yosys LUTs/gate"] = round(o_luts / live, 3)
                     row["ours/generic"] = round(o_luts / max(1, g_luts), 3)
                     raw.update(yosys_generic_luts=g_luts, yosys_ours_luts=o_luts)
                 if have_yosys and not quick:  # pipelined builds: full run only
-                    stages = max(1, math.ceil(packed.depth / 2))
+                    stages = max(1, math.ceil(best.depth / 2))
                     gp_luts, gp_ffs = _compile_and_count(net, work, "generic_p", family, "generic", 0, stages)
-                    op_luts, op_ffs = _compile_and_count(net, work, "ours_p", family, family, 2, stages)
+                    op_luts, op_ffs = _compile_and_count(net, work, "ours_p", family, family, 3, stages)
                     row["pipelined generic LUT/FF per gate"] = f"{gp_luts / live:.3f} / {gp_ffs / live:.3f}"
                     row["pipelined ours LUT/FF per gate"] = f"{op_luts / live:.3f} / {op_ffs / live:.3f}"
                     raw.update(pipeline=stages, generic_pipelined_luts=gp_luts, generic_pipelined_ffs=gp_ffs,
@@ -176,12 +207,16 @@ def run(quick: bool) -> dict[str, Any]:
     t = extra["timing"][0]
     notes = (
         "LUTs per live gate (gates in an output's fan-in cone of the source network). "
-        "`packer`: our count after `optimize(net, 2, lut_size=K)`, before any tool. "
+        "`floor`: distinct non-constant output functions other than input bits (random simulation): "
+        "a lower bound for any mapping. "
+        "`packer`: our count after `optimize(net, 2, lut_size=K)`, before any tool; `level 3`: "
+        "`optimize(net, 3, lut_size=K)`, the compile default (the packer's cover or ABC's, whichever "
+        "has fewer LUTs at no more depth). "
         "`Yosys generic`: `compile_netlist(target='generic', opt=0)` then `synth_ice40` / `synth_xilinx` "
         "(Yosys/ABC map plain logic themselves; Xilinx LUTs include INV cells). "
-        "`ours+Yosys`: `compile_netlist(target=<family>, opt=2)` "
-        "(primitive LUTs from the packed netlist), same script. `ours/generic` < 1: we use fewer LUTs. "
-        "Pipelined: `pipeline = ceil(packed depth / 2)` for both, LUTs / FFs per live gate. "
+        "`ours+Yosys`: `compile_netlist(target=<family>, opt=3)` "
+        "(primitive LUTs from the level-3 netlist), same script. `ours/generic` < 1: we use fewer LUTs. "
+        "Pipelined: `pipeline = ceil(level-3 depth / 2)` for both, LUTs / FFs per live gate. "
         "Examples are compiled without their GroupSum (fabric only). "
         f"Pass run time, random genuine 2-input network of {t['gates']:,} gates (8 layers), level 2, LUT4: "
         f"clean-ups {t['cleanup_s']} s, packing {t['pack_s']} s, total {t['total_s']} s "

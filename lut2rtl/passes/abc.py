@@ -6,8 +6,11 @@ below) and reads the K-input LUTs back. The script restructures the logic
 below the granularity of the network's LUTs (``&synch2``: balancing and
 rewriting with structural choices), maps with choices (``&if``) and
 resynthesizes each LUT with the don't-cares of its neighbourhood
-(``&mfs``), twice. That is what lut2rtl's packer cannot do, as it only
-groups whole LUTs into cones.
+(``&mfs``), twice; then SAT-based remapping of small windows without
+adding delay (``&satlut -d``). That is what lut2rtl's packer cannot do, as
+it only groups whole LUTs into cones. (Measured alternatives: ``&if -a``
+finds fewer LUTs but up to twice the depth; ``&dch`` instead of
+``&synch2`` and a third round gave no fewer LUTs.)
 
 :func:`best_cover` runs both and keeps ABC's cover when it has fewer LUTs
 and no more LUT levels than the packer's (the pipeline's register stages
@@ -36,7 +39,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["ABC_SCRIPT", "abc_cover", "best_cover"]
 
-ABC_SCRIPT = ("&get -n", "&st", "&synch2", "&if -K {K}", "&mfs", "&st", "&synch2", "&if -K {K}", "&mfs", "&put")
+ABC_SCRIPT = ("&get -n", "&st", "&synch2", "&if -K {K}", "&mfs", "&st", "&synch2", "&if -K {K}", "&mfs",
+              "&satlut -d", "&put")
 
 # networks larger than this are left to the packer alone
 ABC_MAX_LUTS = 200_000

@@ -19,7 +19,8 @@ is accepted only after the reference evaluator gives the same outputs on
 random vectors; it is a synthesis step like any other, and the compiled
 design is covered by ``lut2rtl verify`` (simulation and the formal proof)
 as before. When Yosys is missing, fails or times out, the packer's cover is
-used and the reason is logged: the compile never depends on it.
+used and the reason is logged: the compile never depends on it. Networks of
+more than :data:`ABC_MAX_LUTS` LUTs are left to the packer (run time).
 """
 
 from __future__ import annotations
@@ -42,8 +43,11 @@ __all__ = ["ABC_SCRIPT", "abc_cover", "best_cover"]
 ABC_SCRIPT = ("&get -n", "&st", "&synch2", "&if -K {K}", "&mfs", "&st", "&synch2", "&if -K {K}", "&mfs",
               "&satlut -d", "&put")
 
-# networks larger than this are left to the packer alone
-ABC_MAX_LUTS = 200_000
+# networks larger than this (after the clean-ups) are left to the packer
+# alone: ABC takes a few ms per LUT here (digits_warp6 split into LUT4s, 14K
+# LUTs: 42 s; a 50K-gate random network: 211 s on a busy 2-core machine,
+# and no fewer LUTs than the packer)
+ABC_MAX_LUTS = 20_000
 # random vectors that ABC's cover must agree on before it is used
 _CHECK_VECTORS = 4096
 

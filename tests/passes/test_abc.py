@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from lut2rtl.errors import ToolError
 from lut2rtl.netgen import random_netlist
 from lut2rtl.netlist import Layer, Netlist
-from lut2rtl.passes import optimize
 from lut2rtl.passes import abc as abc_mod
+from lut2rtl.passes import optimize
 from lut2rtl.passes.abc import _blif, _depth, _read_cover, abc_cover, best_cover
 
 from .helpers import assert_equivalent, netlists

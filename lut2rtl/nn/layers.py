@@ -21,6 +21,8 @@ hard 0/1 inputs, so the eval forward *is* the discretized network.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -56,11 +58,7 @@ def gate_coefficients() -> np.ndarray:
     """``[16, 4]`` float64: the multilinear form ``y = c0 + c1 a + c2 b + c3 ab`` of
     every 2-input gate id, derived from the truth-table encoding."""
     rows = table_to_rows(np.arange(16, dtype=np.uint64), 2).astype(np.float64)  # [16, j]
-    r = truth_table_rows(2)  # j -> (a, b)
-    j00, j01, j10, j11 = (int(np.flatnonzero((r[:, 0] == a) & (r[:, 1] == b))[0])
-                          for a, b in ((0, 0), (0, 1), (1, 0), (1, 1)))
-    f00, f01, f10, f11 = rows[:, j00], rows[:, j01], rows[:, j10], rows[:, j11]
-    return np.stack([f00, f10 - f00, f01 - f00, f11 - f10 - f01 + f00], axis=1)
+    return rows @ _k2_matrix()
 
 
 def hadamard(k: int) -> np.ndarray:
@@ -83,40 +81,119 @@ def table_to_walsh(tables: np.ndarray | int, k: int) -> np.ndarray:
     return (1.0 - 2.0 * t) @ hadamard(k) / (1 << k)
 
 
-def _row_basis(x: torch.Tensor) -> torch.Tensor:
-    """``[..., k]`` inputs -> ``[..., 2**k]`` with entry ``j = prod_m (x_m if row j has x_m=1 else 1-x_m)``."""
-    p = torch.ones_like(x[..., :1])
-    for m in range(x.shape[-1]):
-        xm = x[..., m:m + 1]
-        # x_0 is the most significant bit of j: split on it first
-        p = torch.stack([p * (1 - xm), p * xm], dim=-1).flatten(-2)
+def _k2_matrix() -> np.ndarray:
+    """``K [4 rows j, 4]``: a 2-input table ``f`` (rows in the netlist order) has the multilinear
+    form ``f @ K = (c0, c_a, c_b, c_ab)``, ``y = c0 + c_a a + c_b b + c_ab ab`` (``a`` = first input)."""
+    r = truth_table_rows(2)
+    j = {(a, b): int(np.flatnonzero((r[:, 0] == a) & (r[:, 1] == b))[0]) for a in (0, 1) for b in (0, 1)}
+    k = np.zeros((4, 4))
+    k[j[0, 0]] = (1, -1, -1, 1)
+    k[j[1, 0], 1], k[j[1, 0], 3] = 1, -1
+    k[j[0, 1], 2], k[j[0, 1], 3] = 1, -1
+    k[j[1, 1], 3] = 1
+    return k
+
+
+# --------------------------------------------------------------------------
+# The soft contraction, shared by every method
+#
+# Layout: inside a layer, signals are neuron-major ``[n, B]`` (one contiguous
+# row per neuron). A layer returns ``out.t()`` (a ``[B, n]`` view), so the next
+# layer's ``x.t()`` is contiguous again and its input gather is one
+# ``index_select`` of whole rows per input (its backward a row ``index_add_``).
+# Every method reduces its parameters, once per step, to a per-neuron table
+# ``[n, 2**k]`` (or, for k = 2, its four multilinear coefficients); only the
+# contraction of that table with the inputs is batch-sized.
+# --------------------------------------------------------------------------
+
+class _Multilinear2(torch.autograd.Function):
+    """``y = c0 + c_a a + c_b b + c_ab ab`` for ``c [n, 4]``, ``a, b [n, B]``, with a hand-fused
+    backward (autograd's version of the same formula makes twice the full-size temporaries)."""
+
+    @staticmethod
+    def forward(ctx: Any, c: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        cc = c.t().unsqueeze(-1)  # [4, n, 1]
+        # in-place ops on full-size tensors: torch's addcmul with a broadcast [n, 1] operand is ~3x slower
+        da = (b * cc[3]).add_(cc[1])  # dy/da = c_a + c_ab b
+        y = (b * cc[2]).add_(cc[0]).addcmul_(a, da)
+        ctx.save_for_backward(c, a, b, da)
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, g: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        c, a, b, da = ctx.saved_tensors
+        g = g.contiguous()  # a transposed gradient would put every op below on torch's slow strided path
+        gc = ga = gb = None
+        if ctx.needs_input_grad[1]:
+            ga = g * da
+        if ctx.needs_input_grad[2]:
+            cc = c.t().unsqueeze(-1)
+            gb = (a * cc[3]).add_(cc[2]).mul_(g)  # dy/db = c_b + c_ab a
+        if ctx.needs_input_grad[0]:
+            gxa = g * a
+            gc = torch.stack([g.sum(1), gxa.sum(1), torch.linalg.vecdot(g, b), torch.linalg.vecdot(gxa, b)], dim=1)
+        return gc, ga, gb
+
+
+def _row_basis_nm(xs: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Inputs ``[n, B]`` each -> ``[n, 2**len, B]``: entry ``j`` is ``prod_m (x_m if bit m of row j else 1 - x_m)``
+    with the first input the most significant bit (the netlist row order)."""
+    p = torch.stack([1 - xs[0], xs[0]], dim=1)
+    for x in xs[1:]:
+        q = torch.stack([1 - x, x], dim=1)
+        p = (p.unsqueeze(2) * q.unsqueeze(1)).flatten(1, 2)
     return p
 
 
-def mobius(k: int) -> np.ndarray:
-    """``M [2**k rows j, 2**k subsets s]`` with ``sum_j f_j basis_j(x) = sum_s (f @ M)_s prod_{m in S} x_m``
-    (the multilinear coefficients of a truth table; row ``j`` is read as the set of inputs that are 1)."""
-    r = truth_table_rows(k).astype(np.int64)
-    subset = (r[:, None, :] <= r[None, :, :]).all(-1)  # row j's ones are inside subset s
-    sign = (-1.0) ** (r.sum(1)[None, :] - r.sum(1)[:, None])
-    return np.where(subset, sign, 0.0)
+def _contract_table(table: torch.Tensor, xs: Sequence[torch.Tensor]) -> torch.Tensor:
+    """``sum_j table[:, j] * basis_j(x)`` -> ``[n, B]``: the multilinear extension of the tables
+    ``[n, 2**k]`` (rows in netlist order) at soft inputs ``xs`` (k tensors ``[n, B]``).
+
+    Split form: the rows factor as (first h inputs) x (last k - h inputs), so the sum is
+    ``r2 . (T^T r1)`` with one small batched matmul per neuron instead of a ``[n, 2**k, B]`` basis.
+    """
+    k = len(xs)
+    if k == 1:
+        return torch.addcmul(table[:, 0:1], table[:, 1:2] - table[:, 0:1], xs[0])
+    h = k // 2
+    n = table.shape[0]
+    r1 = _row_basis_nm(xs[:h])  # [n, 2^h, B]
+    r2 = _row_basis_nm(xs[h:])  # [n, 2^(k-h), B]
+    v = torch.bmm(table.reshape(n, 1 << h, 1 << (k - h)).transpose(1, 2), r1)  # [n, 2^(k-h), B]
+    return (v * r2).sum(1)
 
 
-def _monomial_basis(x: torch.Tensor) -> torch.Tensor:
-    """``[..., k]`` -> ``[..., 2**k]`` monomials ``prod_{m in S} x_m`` in subset order ``s``."""
-    if x.shape[-1] == 2:
-        a, b = x[..., 0:1], x[..., 1:2]
-        return torch.cat([torch.ones_like(a), b, a, a * b], dim=-1)
-    p = torch.ones_like(x[..., :1])
-    # the input appended last becomes the most significant bit of s: go from x_{k-1} to x_0
-    for m in range(x.shape[-1] - 1, -1, -1):
-        p = torch.cat([p, p * x[..., m:m + 1]], dim=-1)
-    return p
+class _WarpOutput(torch.autograd.Function):
+    """WARP's training output from ``z [n, B]``, noise, sigmoid and straight-through in one
+    function (torch's autograd would keep about a dozen full-size temporaries):
+    ``y = sigmoid((L - z) / temperature)`` with logistic noise ``L = logit(U)`` (``U`` uniform,
+    clamped to ``[1e-7, 1 - 1e-7]``; ``L = 0`` without noise); the forward is ``[y > 0.5]`` when
+    ``hard`` else ``y``; the gradient is ``dy/dz = -y (1 - y) / temperature`` in both cases.
 
+    The noise is drawn ``[n, B]`` from torch's RNG on ``z``'s device.
+    """
 
-def _walsh_basis(xh: torch.Tensor) -> torch.Tensor:
-    """``[..., k]`` signs ``1-2x`` -> ``[..., 2**k]`` characters ``chi_S`` in subset order ``s``."""
-    return _monomial_basis(xh)
+    @staticmethod
+    def forward(ctx: Any, z: torch.Tensor, temperature: float, noise: bool, hard: bool) -> torch.Tensor:
+        if noise:
+            t = torch.rand(z.shape, dtype=z.dtype, device=z.device).logit_(eps=1e-7).sub_(z)
+        else:
+            t = z.neg()
+        if temperature != 1.0:
+            t.div_(temperature)
+        y = t.sigmoid_()
+        ctx.save_for_backward(y)
+        ctx.temperature = temperature
+        if hard:
+            # comparison straight into a float tensor: (y > 0.5).to(float) is a much slower bool round trip
+            return torch.gt(y, 0.5, out=torch.empty_like(y))
+        return y.clone()
+
+    @staticmethod
+    def backward(ctx: Any, g: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        (y,) = ctx.saved_tensors
+        gz = torch.ops.aten.sigmoid_backward(g.contiguous(), y)  # g * y * (1 - y), one kernel
+        return gz.mul_(-1.0 / ctx.temperature), None, None, None
 
 
 # --------------------------------------------------------------------------
@@ -124,7 +201,11 @@ def _walsh_basis(xh: torch.Tensor) -> torch.Tensor:
 # --------------------------------------------------------------------------
 
 class LogicLayer(nn.Module):
-    """Base class: fixed wiring buffer ``idx`` and the discrete (eval) forward."""
+    """Base class: fixed wiring buffer ``idx`` and the discrete (eval) forward.
+
+    ``forward`` takes ``[B, n_prev]`` and returns ``[B, n]`` (a transposed view of a
+    neuron-major result; see the layout note above).
+    """
 
     method: str = ""
 
@@ -135,27 +216,34 @@ class LogicLayer(nn.Module):
             raise ValueError(f"wiring must be 2-D (n, k), got shape {idx.shape}")
         self.n, self.k = int(idx.shape[0]), int(idx.shape[1])
         self.register_buffer("idx", torch.from_numpy(idx.copy()))
-        self.register_buffer("row_weights", torch.tensor([1 << (self.k - 1 - m) for m in range(self.k)],
-                                                         dtype=torch.int64))
+
+    def gather(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The k inputs of every neuron, neuron-major: ``k`` tensors ``[n, B]``."""
+        xt = x.t()
+        if not xt.is_contiguous():
+            xt = xt.contiguous()
+        # the wiring is read on every call (not cached): a caller may load or edit ``idx`` in place
+        return [xt.index_select(0, col) for col in self.idx.t()]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        xin = x[:, self.idx]  # [B, n, k]
-        if self.training:
-            return self.soft(xin)
-        return self.hard(xin)
+        xs = self.gather(x)
+        out = self.soft(xs) if self.training else self.hard(xs)
+        return out.t()
 
-    def soft(self, xin: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+    def soft(self, xs: list[torch.Tensor]) -> torch.Tensor:  # pragma: no cover - abstract
+        """Training output ``[n, B]`` from the gathered inputs."""
         raise NotImplementedError
 
     def table_rows(self) -> torch.Tensor:  # pragma: no cover - abstract
         """Discretized truth tables: bool ``[n, 2**k]`` (row ``j`` in the netlist order)."""
         raise NotImplementedError
 
-    def hard(self, xin: torch.Tensor) -> torch.Tensor:
-        """Exactly the discretized LUTs on hard inputs (values > 0.5 read as 1)."""
-        j = ((xin > 0.5).long() * self.row_weights).sum(-1)  # [B, n]
-        rows_t = self.table_rows().t().to(xin.dtype)  # [2^k, n]
-        return torch.gather(rows_t, 0, j)
+    def hard(self, xs: list[torch.Tensor]) -> torch.Tensor:
+        """Exactly the discretized LUTs on hard inputs (values > 0.5 read as 1): ``[n, B]``."""
+        j = (xs[0] > 0.5).long()
+        for x in xs[1:]:
+            j = 2 * j + (x > 0.5).long()  # the first input is the most significant bit of the row
+        return torch.gather(self.table_rows().to(xs[0].dtype), 1, j)
 
     def tables(self) -> np.ndarray:
         """Discretized truth tables ``uint64 [n]`` in the netlist encoding."""
@@ -189,10 +277,9 @@ class DLGNLayer(LogicLayer):
     def gate_probs(self) -> torch.Tensor:
         return torch.softmax(self.weight, dim=-1)
 
-    def soft(self, xin: torch.Tensor) -> torch.Tensor:
+    def soft(self, xs: list[torch.Tensor]) -> torch.Tensor:
         c = self.gate_probs() @ self.coef  # [n, 4], linear in the gate probabilities
-        a, b = xin[..., 0], xin[..., 1]
-        return c[:, 0] + c[:, 1] * a + c[:, 2] * b + c[:, 3] * (a * b)
+        return _Multilinear2.apply(c, xs[0], xs[1])
 
     def table_rows(self) -> torch.Tensor:
         return self.gate_rows[self.weight.detach().argmax(dim=-1)]
@@ -217,41 +304,54 @@ class GumbelLayer(DLGNLayer):
 
 
 class LightLayer(LogicLayer):
-    """Truth-table logits: ``omega_j = sigmoid(w_j)`` (Light DLGN), any k in 1..6."""
+    """Truth-table logits: ``omega_j = sigmoid(w_j)`` (Light DLGN), any k in 1..6.
+
+    Residual init: the table of "first input" at logits ``+-residual_logit`` plus
+    ``N(0, init_noise)`` (so neurons with the same wiring do not move in lockstep).
+    """
 
     method = "light"
 
-    def __init__(self, idx: np.ndarray, *, init: str = "residual", residual_logit: float = 3.0) -> None:
+    def __init__(self, idx: np.ndarray, *, init: str = "residual", residual_logit: float = 3.0,
+                 init_noise: float = 0.1) -> None:
         super().__init__(idx)
         rows = torch.from_numpy(truth_table_rows(self.k))  # [2^k, k]
         if init == "residual":
             w = torch.where(rows[:, 0], residual_logit, -residual_logit).float().repeat(self.n, 1)
+            w += init_noise * torch.randn_like(w)
         elif init == "random":
             w = torch.randn(self.n, 1 << self.k)
         else:
             raise ValueError(f"unknown init {init!r} (residual or random)")
         self.weight = nn.Parameter(w)
-        self.register_buffer("mobius", torch.from_numpy(mobius(self.k)).float())
-
-    def soft(self, xin: torch.Tensor) -> torch.Tensor:
-        # expectation over rows == multilinear polynomial with coefficients omega @ M (cheaper to evaluate)
-        coef = torch.sigmoid(self.weight) @ self.mobius
         if self.k == 2:
-            a, b = xin[..., 0], xin[..., 1]
-            return coef[:, 0] + coef[:, 2] * a + coef[:, 1] * b + coef[:, 3] * (a * b)
-        return (_monomial_basis(xin) * coef).sum(-1)
+            self.register_buffer("k2", torch.from_numpy(_k2_matrix()).float())
+
+    def soft(self, xs: list[torch.Tensor]) -> torch.Tensor:
+        # the expectation over rows is the multilinear extension of the table omega
+        omega = torch.sigmoid(self.weight)
+        if self.k == 2:
+            return _Multilinear2.apply(omega @ self.k2, xs[0], xs[1])
+        return _contract_table(omega, xs)
 
     def table_rows(self) -> torch.Tensor:
         return torch.sigmoid(self.weight.detach()) >= 0.5
 
 
 class WarpLayer(LogicLayer):
-    """Walsh-Hadamard coefficients per LUT (WARP-LUTs), any k in 1..6."""
+    """Walsh-Hadamard coefficients per LUT (WARP-LUTs), any k in 1..6.
+
+    ``z(x) = sum_S c_S chi_S(1 - 2x)`` is multilinear in x, so it equals the multilinear
+    extension of its values at the corners ``z_j = (H c)_j``: each step converts the
+    coefficients to that table once and contracts it like a truth table.
+    ``noise``: logistic noise in the training forward (False: ``sigmoid(-z / temperature)``);
+    ``hard``: forward the threshold ``[y > 0.5]`` with a straight-through gradient.
+    """
 
     method = "warp"
 
     def __init__(self, idx: np.ndarray, *, init: str = "residual", residual_logit: float = 2.0,
-                 temperature: float = 1.0, hard: bool = True) -> None:
+                 temperature: float = 1.0, hard: bool = True, noise: bool = True) -> None:
         super().__init__(idx)
         c = torch.randn(self.n, 1 << self.k) * (0.05 if init == "residual" else 1.0)
         if init == "residual":
@@ -262,16 +362,20 @@ class WarpLayer(LogicLayer):
         self.weight = nn.Parameter(c)
         self.temperature = float(temperature)
         self.hard_forward = bool(hard)
+        self.noise = bool(noise)
         self.register_buffer("H", torch.from_numpy(hadamard(self.k)).float())
+        if self.k == 2:
+            # z table = c @ H^T, its multilinear coefficients = (c @ H^T) @ K
+            self.register_buffer("hk2", torch.from_numpy(hadamard(2).T @ _k2_matrix()).float())
 
-    def soft(self, xin: torch.Tensor) -> torch.Tensor:
-        z = (_walsh_basis(1 - 2 * xin) * self.weight).sum(-1)
-        u = torch.rand_like(z).clamp_(1e-7, 1.0 - 1e-7)
-        noise = torch.log(u) - torch.log1p(-u)
-        y = torch.sigmoid((noise - z) / self.temperature)
-        if self.hard_forward:
-            return (y > 0.5).to(y.dtype) - y.detach() + y
-        return y
+    def z(self, xs: list[torch.Tensor]) -> torch.Tensor:
+        """The Walsh sum ``z`` at soft inputs: ``[n, B]``."""
+        if self.k == 2:
+            return _Multilinear2.apply(self.weight @ self.hk2, xs[0], xs[1])
+        return _contract_table(self.weight @ self.H.t(), xs)
+
+    def soft(self, xs: list[torch.Tensor]) -> torch.Tensor:
+        return _WarpOutput.apply(self.z(xs), self.temperature, self.noise, self.hard_forward)
 
     def table_rows(self) -> torch.Tensor:
         return (self.weight.detach() @ self.H.t()) < 0
@@ -325,6 +429,9 @@ class GroupSumLayer(nn.Module):
     def counts(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] % self.classes:
             raise ValueError(f"{self.classes} classes do not divide {x.shape[-1]} outputs")
+        if x.dim() == 2 and x.t().is_contiguous():
+            # a logic layer's neuron-major output: sum in that layout (its gradient stays contiguous)
+            return x.t().reshape(self.classes, -1, x.shape[0]).sum(1).t()
         return x.reshape(x.shape[0], self.classes, -1).sum(-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

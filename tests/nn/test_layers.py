@@ -13,15 +13,12 @@ from lut2rtl.nn.layers import (
     LightLayer,
     ThermometerEncoder,
     WarpLayer,
-    _monomial_basis,
-    _row_basis,
-    _walsh_basis,
     gate_coefficients,
     hadamard,
-    mobius,
     table_to_walsh,
     walsh_to_table,
 )
+from tests.nn.reference_layers import _monomial_basis, _row_basis, _walsh_basis, mobius
 
 
 def _corners(k: int) -> torch.Tensor:

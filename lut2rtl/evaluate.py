@@ -10,11 +10,15 @@ rows first, the first input last.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import ShapeError
 from .netlist import Netlist, rows_to_table, table_to_rows, truth_table_rows
+
+if TYPE_CHECKING:
+    from .datasets import Dataset
 
 __all__ = [
     "EvalResult",
@@ -25,6 +29,7 @@ __all__ = [
     "pack_bits",
     "packed_class_counts",
     "predict",
+    "score_dataset",
     "unpack_bits",
 ]
 
@@ -257,3 +262,30 @@ def evaluate_features(net: Netlist, x: np.ndarray) -> EvalResult:
     if net.encoder is None:
         raise ShapeError("this network has no input encoder: give input bits, not raw features")
     return evaluate(net, net.encoder.encode(x))
+
+
+def score_dataset(net: Netlist, data: Dataset, split: str = "test") -> dict[str, Any]:
+    """Accuracy of the reference evaluator on a dataset split."""
+    if net.group_sum is None:
+        raise ShapeError("the network has no GroupSum: it predicts no classes to score")
+    if net.encoder is None:
+        raise ShapeError("the network has no input encoder: it cannot read raw dataset features")
+    if net.encoder.features != data.features:
+        raise ShapeError(
+            f"the network's encoder expects {net.encoder.features} features, dataset {data.name!r} has {data.features}"
+        )
+    if net.group_sum.classes != data.classes:
+        raise ShapeError(
+            f"the network predicts {net.group_sum.classes} classes, dataset {data.name!r} has {data.classes}"
+        )
+    x, y = (data.x_test, data.y_test) if split == "test" else (data.x_train, data.y_train)
+    r = evaluate_features(net, x)
+    assert r.pred is not None
+    correct = int((r.pred == y).sum())
+    return {
+        "dataset": data.name,
+        "split": split,
+        "samples": int(y.shape[0]),
+        "correct": correct,
+        "accuracy": correct / max(1, int(y.shape[0])),
+    }

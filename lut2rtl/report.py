@@ -6,9 +6,6 @@ from typing import Any
 
 import numpy as np
 
-from .datasets import Dataset
-from .errors import ShapeError
-from .evaluate import evaluate_features
 from .netlist import Netlist, gate_name, table_depends_on
 
 
@@ -51,33 +48,6 @@ def netlist_summary(net: Netlist) -> dict[str, Any]:
         },
         "metadata": dict(net.metadata),
         "layers": layers,
-    }
-
-
-def score_dataset(net: Netlist, data: Dataset, split: str = "test") -> dict[str, Any]:
-    """Accuracy of the reference evaluator on a dataset split."""
-    if net.group_sum is None:
-        raise ShapeError("the network has no GroupSum: it predicts no classes to score")
-    if net.encoder is None:
-        raise ShapeError("the network has no input encoder: it cannot read raw dataset features")
-    if net.encoder.features != data.features:
-        raise ShapeError(
-            f"the network's encoder expects {net.encoder.features} features, dataset {data.name!r} has {data.features}"
-        )
-    if net.group_sum.classes != data.classes:
-        raise ShapeError(
-            f"the network predicts {net.group_sum.classes} classes, dataset {data.name!r} has {data.classes}"
-        )
-    x, y = (data.x_test, data.y_test) if split == "test" else (data.x_train, data.y_train)
-    r = evaluate_features(net, x)
-    assert r.pred is not None
-    correct = int((r.pred == y).sum())
-    return {
-        "dataset": data.name,
-        "split": split,
-        "samples": int(y.shape[0]),
-        "correct": correct,
-        "accuracy": correct / max(1, int(y.shape[0])),
     }
 
 

@@ -8,7 +8,7 @@ import click
 
 from ..checkpoint import load_checkpoint
 from ..datasets import DATASETS, load_dataset
-from ..report import score_dataset
+from ..evaluate import score_dataset
 
 
 @click.command("eval")

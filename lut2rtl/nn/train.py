@@ -29,8 +29,8 @@ from torch import nn
 
 from ..datasets import Dataset, thermometer_thresholds
 from ..errors import Lut2RtlError
+from ..evaluate import score_dataset
 from ..netlist import Netlist
-from ..report import score_dataset
 from .baselines import BASELINES, make_baseline
 from .layers import METHODS
 from .model import LogicNet, build_logic_net

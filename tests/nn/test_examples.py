@@ -8,7 +8,7 @@ import pytest
 
 from lut2rtl.checkpoint import load_checkpoint
 from lut2rtl.datasets import load_digits
-from lut2rtl.report import score_dataset
+from lut2rtl.evaluate import score_dataset
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 # name -> (LUT budget, minimum accuracy the example promises)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
@@ -55,17 +54,21 @@ def _progress_printer(enabled: bool, steps: int) -> Any:
 @click.option("--depth", type=int, default=2, show_default=True, help="Number of logic layers.")
 @click.option("--steps", type=int, default=2000, show_default=True, help="Optimizer steps.")
 @click.option("--tau", type=float, default=None, help="GroupSum temperature [default: sqrt(width/classes)/3].")
-@click.option("--lr", type=float, default=None,
-              help="Adam learning rate [default: 0.1 for gumbel, 0.005 for the float baselines, else 0.05].")
+@click.option("--lr", type=float, default=None, help="Adam learning rate [default: per method, see below].")
 @click.option("--batch-size", type=int, default=128, show_default=True, help="Global batch size.")
 @click.option("--wiring", type=click.Choice(["random", "unique"]), default="random", show_default=True)
 @click.option("--bits-per-feature", type=int, default=3, show_default=True, help="Thermometer thresholds per feature.")
 @click.option("--encoding", type=click.Choice(["uniform", "quantile"]), default="uniform", show_default=True,
               help="Thermometer thresholds evenly in the feature range, or at training-data quantiles.")
-@click.option("--init", type=click.Choice(["random", "residual"]), default="random", show_default=True,
-              help="Parameter init; residual (every LUT starts as its first input) helps deep networks.")
+@click.option("--init", type=click.Choice(["auto", "random", "residual"]), default="auto", show_default=True,
+              help="Parameter init; residual (every LUT starts as its first input) keeps deep networks trainable; "
+                   "auto: residual above 2 layers, else random.")
 @click.option("--temperature", type=float, default=None,
               help="Gumbel softmax temperature (gumbel) or sigmoid temperature (warp) [default: 1].")
+@click.option("--noise/--no-noise", default=True, show_default=True,
+              help="warp: logistic noise in the training forward (--no-noise: deterministic sigmoid(-z/T)).")
+@click.option("--forward", "forward_mode", type=click.Choice(["hard", "soft"]), default="hard", show_default=True,
+              help="warp: training forward is the hard threshold with a straight-through gradient, or the sigmoid.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--eval-every", type=int, default=250, show_default=True,
@@ -79,7 +82,8 @@ def _progress_printer(enabled: bool, steps: int) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the result.")
 def command(method: str, k: int, dataset: str, data_dir: str | None, width: int, depth: int, steps: int,
             tau: float | None, lr: float | None, batch_size: int, wiring: str, bits_per_feature: int, encoding: str,
-            init: str, temperature: float | None, seed: int, device: str, eval_every: int, threads: int,
+            init: str, temperature: float | None, noise: bool, forward_mode: str, seed: int, device: str,
+            eval_every: int, threads: int,
             output: str | None, force: bool, quiet: bool, as_json: bool) -> None:
     """Train a logic-gate / LUT network and save its discretized checkpoint.
 
@@ -96,13 +100,12 @@ def command(method: str, k: int, dataset: str, data_dir: str | None, width: int,
       torchrun --nproc_per_node 2 -m lut2rtl train --steps 2000 -o ddp.pt
     """
     # imported here so `lut2rtl --help` stays fast
-    from ..checkpoint import save_checkpoint
-    from ..fileio import atomic_write_bytes
-    from ..nn.train import TrainConfig, TrainingError, train
+    from ..nn.train import TrainConfig, TrainingError, end_distributed, train
 
     cfg = TrainConfig(method=method, k=k, width=width, depth=depth, steps=steps, tau=tau, lr=lr,
                       batch_size=batch_size, wiring=wiring, bits_per_feature=bits_per_feature, encoding=encoding,
-                      seed=seed, device=device, eval_every=eval_every, init=init, temperature=temperature)
+                      seed=seed, device=device, eval_every=eval_every, init=None if init == "auto" else init,
+                      temperature=temperature, noise=noise, hard=forward_mode == "hard")
     cfg.check()
     if output is not None and os.path.exists(output) and not force:
         from ..errors import OutputError
@@ -116,26 +119,18 @@ def command(method: str, k: int, dataset: str, data_dir: str | None, width: int,
     data = load_dataset(dataset, data_dir)
     is_main = int(os.environ.get("RANK", "0")) == 0
     result = train(cfg, data, _progress_printer(is_main and not quiet, steps))
-    if result.world_size > 1:
-        import torch.distributed as dist
-
-        dist.barrier()  # every process has finished before process 0 writes and exits
-        dist.destroy_process_group()
+    end_distributed(result)
     if not is_main:
         return
     if output is not None:
-        if result.net is None:
-            buf = io.BytesIO()
-            torch.save(result.baseline_dict(), buf)
-            atomic_write_bytes(output, buf.getvalue())
-        else:
-            save_checkpoint(result.net, output, extra={"training": result.training_record()})
+        result.save(output)
     summary: dict[str, Any] = {
         "method": method, "dataset": dataset, "accuracy": result.accuracy,
         "luts": None if result.net is None else result.net.n_luts,
         "checkpoint": output, "world_size": result.world_size,
         **{key: result.metrics.get(key) for key in ("soft_acc", "gap", "train_acc", "train_seconds", "step_ms",
-                                                   "params")},
+                                                   "params", "torch_discrete_acc")},
+        "lr": result.config.lr, "init": result.config.init,
     }
     if as_json:
         click.echo(json.dumps(summary, sort_keys=True))

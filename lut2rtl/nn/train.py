@@ -10,12 +10,22 @@ model is wrapped in ``DistributedDataParallel`` (gloo on CPU, nccl on CUDA);
 every process draws the same global batch and trains on its share of it, so the
 global batch size is ``config.batch_size`` whatever the process count.
 
+The periodic evaluations run on a forked RNG: the train-mode ("soft") accuracy
+of gumbel and warp draws noise, and those draws must not shift the training
+noise, so the trained model does not depend on ``eval_every``.
+
+On CUDA the loop does not synchronize with the host on every step: the loss
+stays on the device and is read every ``LOSS_READ_EVERY`` steps (and at
+evaluations); batches are indexed on the device.
+
 The library never prints: progress goes to ``callback(event)`` where ``event``
-is a plain dict (see :class:`TrainEvent` keys in :func:`train`).
+is a plain dict (see the keys in :func:`train`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import logging
 import math
 import os
@@ -27,20 +37,34 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..checkpoint import save_checkpoint
 from ..datasets import Dataset, thermometer_thresholds
 from ..errors import Lut2RtlError
 from ..evaluate import score_dataset
+from ..fileio import atomic_write_bytes
 from ..netlist import Netlist
 from .baselines import BASELINES, make_baseline
 from .layers import METHODS
 from .model import LogicNet, build_logic_net
 
-__all__ = ["ALL_METHODS", "TrainConfig", "TrainResult", "TrainingError", "default_tau", "train"]
+__all__ = [
+    "ALL_METHODS",
+    "DEFAULT_LR",
+    "LOSS_READ_EVERY",
+    "TrainConfig",
+    "TrainResult",
+    "TrainingError",
+    "default_init",
+    "default_tau",
+    "end_distributed",
+    "train",
+]
 
 log = logging.getLogger(__name__)
 
 ALL_METHODS = METHODS + BASELINES
 _TRAIN_EVAL_SAMPLES = 5000
+LOSS_READ_EVERY = 10  # steps between host reads of the loss (a device sync on CUDA)
 # Adam learning rates that did best on digits (bench/bench_training.py); gumbel's sampled hard
 # gates need larger steps to move the argmax, the float baselines smaller ones.
 DEFAULT_LR = {"dlgn": 0.05, "gumbel": 0.1, "light": 0.05, "warp": 0.05, "mlp": 0.005, "dlgn-halfspace": 0.005}
@@ -68,9 +92,20 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     eval_every: int = 250
-    init: str = "random"
+    init: str | None = None  # None -> default_init(method, depth)
     temperature: float | None = None  # gumbel tau_g / warp tau
     weight_decay: float = 0.0
+    noise: bool = True  # warp: logistic noise in the training forward (--no-noise)
+    hard: bool = True  # warp: hard threshold forward with a straight-through gradient (--soft-forward)
+
+    def resolved(self) -> TrainConfig:
+        """A copy with every ``None`` default filled in (what the run really used; ``tau`` needs the
+        number of classes and stays as given)."""
+        return dataclasses.replace(
+            self,
+            lr=self.lr if self.lr is not None else DEFAULT_LR.get(self.method),
+            init=self.init if self.init is not None else default_init(self.method, self.depth),
+        )
 
     def check(self) -> None:
         """Raise :class:`TrainingError` naming the first bad option."""
@@ -92,7 +127,7 @@ class TrainConfig:
             raise TrainingError(f"--wiring {self.wiring!r}: random or unique")
         if self.encoding not in ("uniform", "quantile"):
             raise TrainingError(f"--encoding {self.encoding!r}: uniform or quantile")
-        if self.init not in ("residual", "random"):
+        if self.init not in (None, "residual", "random"):
             raise TrainingError(f"--init {self.init!r}: residual or random")
         if self.device not in ("auto", "cpu", "cuda"):
             raise TrainingError(f"--device {self.device!r}: auto, cpu or cuda")
@@ -121,6 +156,16 @@ class TrainResult:
             "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
         }
 
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the result atomically: the discretized checkpoint with its ``training`` record, or the
+        state file of a float baseline."""
+        if self.net is None:
+            buf = io.BytesIO()
+            torch.save(self.baseline_dict(), buf)
+            atomic_write_bytes(path, buf.getvalue())
+        else:
+            save_checkpoint(self.net, path, extra={"training": self.training_record()})
+
     def training_record(self) -> dict[str, Any]:
         """Plain data saved under the checkpoint's ``training`` key (no wall times: a rerun with the
         same seed writes the same bytes)."""
@@ -130,6 +175,24 @@ class TrainResult:
             "history": [{k: v for k, v in h.items() if k not in timing} for h in self.history],
             "metrics": {k: v for k, v in self.metrics.items() if k not in timing},
         }
+
+
+def end_distributed(result: TrainResult) -> None:
+    """Under ``torchrun``: wait until every process has finished, then tear the process group
+    down (call it before process 0 writes its file and exits). Nothing to do in one process."""
+    if result.world_size <= 1:
+        return
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
+def default_init(method: str, depth: int) -> str:
+    """``residual`` for networks deeper than 2 layers (random init makes deep DLGN and WARP fail to
+    train), else ``random``; the float baselines ignore it."""
+    return "residual" if depth > 2 else "random"
 
 
 def default_tau(width: int, classes: int) -> float:
@@ -186,12 +249,18 @@ def train(
     """Train one model on ``data``.
 
     ``callback`` receives ``{"event": "start", "steps", "params", ...}``, then every
-    step ``{"event": "step", "step", "loss"}`` and every ``eval_every`` steps (and at
-    the end) ``{"event": "eval", "step", "loss", "train_acc", "test_acc", "soft_acc",
-    "gap"}`` (discrete train/test accuracy, soft = train-mode test accuracy,
-    gap = soft - discrete; train accuracy on the first 5000 training samples), and finally ``{"event": "done", ...}``.
+    step ``{"event": "step", "step", "loss"}`` (``loss`` is a float every
+    ``LOSS_READ_EVERY`` steps and None on the others: reading it is a device sync)
+    and every ``eval_every`` steps (and at the end) ``{"event": "eval", "step", "loss",
+    "train_acc", "test_acc", "soft_acc", "gap"}`` (discrete train/test accuracy, soft =
+    train-mode test accuracy, gap = soft - discrete; train accuracy on the first 5000
+    training samples; ``loss`` an exponential moving average), and finally
+    ``{"event": "done", ...}``. Options left ``None`` in ``config`` take the per-method
+    defaults (:meth:`TrainConfig.resolved`; ``result.config`` is the resolved copy).
     """
     config.check()
+    config = config.resolved()
+    assert config.init is not None and config.lr is not None
     cb = callback or (lambda event: None)
     device = _resolve_device(config.device)
     rank, world, device = _setup_distributed(device)
@@ -219,7 +288,8 @@ def train(
             model = build_logic_net(
                 config.method, thr.n_bits, [config.width] * config.depth, config.k,
                 classes=data.classes, tau=tau, thresholds=thresholds, wiring=config.wiring, seed=config.seed,
-                layer_options={"init": config.init, "temperature": config.temperature},
+                layer_options={"init": config.init, "temperature": config.temperature, "noise": config.noise,
+                               "hard": config.hard},
             )
         except ValueError as e:
             raise TrainingError(str(e)) from None
@@ -241,7 +311,7 @@ def train(
         from torch.nn.parallel import DistributedDataParallel as DDP
 
         step_model = DDP(fwd_model, device_ids=[device.index] if device.type == "cuda" else None)
-    lr = config.lr if config.lr is not None else DEFAULT_LR[config.method]
+    lr = config.lr
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=config.weight_decay)
     gen = torch.Generator().manual_seed(config.seed)  # same batches on every rank
     n_params = sum(p.numel() for p in model.parameters())
@@ -251,38 +321,40 @@ def train(
     history: list[dict[str, Any]] = []
     n_train = x_tr.shape[0]
     bs = min(config.batch_size, n_train)
-    perm = torch.randperm(n_train, generator=gen)
+    # one host-to-device copy per epoch, not per step (a pageable copy waits for the device)
+    perm = torch.randperm(n_train, generator=gen).to(device)
     pos = 0
     t0 = time.perf_counter()
-    loss_val = float("nan")
-    loss_ema = None
+    loss_ema: torch.Tensor | None = None  # on the device
     eval_seconds = 0.0
     for step in range(1, config.steps + 1):
         if pos + bs > n_train:
-            perm = torch.randperm(n_train, generator=gen)
+            perm = torch.randperm(n_train, generator=gen).to(device)
             pos = 0
         batch = perm[pos:pos + bs]
         pos += bs
         if world > 1:
             batch = batch[rank::world]
-        batch = batch.to(device)
         step_model.train()
         out = step_model(x_tr[batch].float())
         loss = nn.functional.cross_entropy(out, y_tr[batch])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        loss_val = float(loss.detach())
-        loss_ema = loss_val if loss_ema is None else 0.9 * loss_ema + 0.1 * loss_val
-        cb({"event": "step", "step": step, "loss": loss_val})
+        with torch.no_grad():
+            loss_ema = loss.detach().clone() if loss_ema is None else loss_ema.mul_(0.9).add_(loss.detach(), alpha=0.1)
+        cb({"event": "step", "step": step,
+            "loss": float(loss.detach()) if step % LOSS_READ_EVERY == 0 else None})
         if step % config.eval_every == 0 or step == config.steps:
             te = time.perf_counter()
             # train accuracy on a fixed subset: a full pass over a large training set each time would dominate
             rec = _evaluate(fwd_model, x_tr[:_TRAIN_EVAL_SAMPLES], y_tr[:_TRAIN_EVAL_SAMPLES], x_te, y_te, step,
-                            loss_ema, te - t0)
+                            float(loss_ema), te - t0, device)
             history.append(rec)
             eval_seconds += time.perf_counter() - te
             cb({"event": "eval", **rec})
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)  # the wall time below covers the queued steps
     train_seconds = time.perf_counter() - t0
 
     model.eval()
@@ -311,9 +383,12 @@ def train(
 
 
 def _evaluate(model: nn.Module, x_tr: torch.Tensor, y_tr: torch.Tensor, x_te: torch.Tensor, y_te: torch.Tensor,
-              step: int, loss: float | None, seconds: float) -> dict[str, Any]:
+              step: int, loss: float | None, seconds: float, device: torch.device) -> dict[str, Any]:
     test_acc = _accuracy(model, x_te, y_te, train_mode=False)
-    soft_acc = _accuracy(model, x_te, y_te, train_mode=True)
+    # the train-mode forward of gumbel and warp draws noise: fork the RNG so the evaluation leaves the
+    # training stream where it was (the trained model must not depend on eval_every)
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        soft_acc = _accuracy(model, x_te, y_te, train_mode=True)
     return {
         "step": step,
         "loss": None if loss is None else round(loss, 5),

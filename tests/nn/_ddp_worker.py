@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from lut2rtl.datasets import load_digits
-from lut2rtl.nn.train import TrainConfig, train
+from lut2rtl.nn.train import TrainConfig, end_distributed, train
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
@@ -20,4 +20,5 @@ if __name__ == "__main__":
     assert res.world_size == 2, res.world_size
     state = {k: v.detach().cpu() for k, v in res.model.state_dict().items()}
     torch.save({"state": state, "accuracy": res.accuracy}, out / f"rank{res.rank}.pt")
-    torch.distributed.destroy_process_group()
+    end_distributed(res)
+    assert not torch.distributed.is_initialized()

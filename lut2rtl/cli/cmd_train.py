@@ -90,12 +90,25 @@ def command(method: str, k: int, dataset: str, data_dir: str | None, width: int,
     The reported accuracy is the discrete test accuracy of the saved netlist,
     computed with the reference evaluator (what `lut2rtl eval` prints). Under
     `torchrun` training runs data-parallel (DDP); process 0 writes the file.
+    Evaluations (--eval-every) do not change the trained model.
+
+    \b
+    Defaults per method (measured on digits, bench/results/training_lr_sweep.json):
+      method   --lr    note
+      dlgn     0.2
+      gumbel   0.5     sampled hard gates need large steps (0.1 is 3x slower)
+      light    0.2
+      warp     0.1     --noise, --forward hard; --no-noise / --forward soft to change
+      mlp      0.005   float baselines (dlgn-halfspace too)
+      --init auto: residual above 2 layers (2x fewer steps for gumbel, warp at depth 6), else random
+      --tau: sqrt(width/classes)/3, grows with the outputs per class (3.3 at width 1000, 10 classes)
 
     \b
     Examples:
       lut2rtl train -o model.pt
       lut2rtl train --method gumbel --width 2000 --steps 3000 -o gumbel.pt
       lut2rtl train --method warp --k 4 --width 1000 -o warp4.pt --json
+      lut2rtl train --method warp --k 6 --no-noise --depth 6 -o warp6.pt
       lut2rtl train --method mlp --width 256
       torchrun --nproc_per_node 2 -m lut2rtl train --steps 2000 -o ddp.pt
     """

@@ -77,3 +77,72 @@ def test_bad_options(tmp_path, args, msg):
 def test_help_has_examples():
     r = CliRunner().invoke(main, ["train", "--help"])
     assert r.exit_code == 0 and "Examples" in r.output and "--method" in r.output
+
+
+@pytest.mark.parametrize("args", [
+    ["--method", "dlgn"],
+    ["--method", "gumbel"],
+    ["--method", "light", "--k", "2"],
+    ["--method", "warp", "--k", "2"],
+    ["--method", "warp", "--k", "6", "--no-noise"],
+    ["--method", "warp", "--k", "4", "--forward", "soft", "--depth", "3"],
+])
+def test_eval_accuracy_equals_the_training_reports_discrete_accuracy(tmp_path, args):
+    """No discretization gap between the report and the file: `lut2rtl eval` on the checkpoint prints
+    the accuracy `train` reported, and the torch eval-mode (discrete) forward agrees with both."""
+    out = tmp_path / "m.pt"
+    r = CliRunner().invoke(main, ["train", *SMALL, *args, "-o", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    r2 = CliRunner().invoke(main, ["eval", str(out), "--json"])
+    assert r2.exit_code == 0, r2.output
+    ev = json.loads(r2.stdout)
+    assert ev["accuracy"] == res["accuracy"]
+    assert res["torch_discrete_acc"] == round(ev["accuracy"], 6)
+    raw = read_checkpoint_dict(out)
+    cfg = raw["training"]["config"]
+    assert cfg["init"] in ("random", "residual") and cfg["lr"] > 0  # the resolved defaults are recorded
+    if "--no-noise" in args:
+        assert cfg["noise"] is False
+    if "soft" in args:
+        assert cfg["hard"] is False and cfg["init"] == "residual"  # auto init: residual above 2 layers
+
+
+def test_negative_control_eval_sees_a_changed_table(tmp_path):
+    """The equality above is not vacuous: flipping LUT tables in the file changes what `eval` prints."""
+    import dataclasses
+
+    import numpy as np
+
+    from lut2rtl.checkpoint import save_checkpoint
+
+    out = tmp_path / "m.pt"
+    r = CliRunner().invoke(main, ["train", *SMALL, "-o", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    acc = json.loads(r.stdout.strip().splitlines()[-1])["accuracy"]
+    net = load_checkpoint(out)
+    layer = net.layers[-1]
+    flipped = dataclasses.replace(layer, tables=(~layer.tables.astype(np.uint64)) & np.uint64(15))  # NOT each LUT
+    bad = tmp_path / "bad.pt"
+    save_checkpoint(net.replace(layers=[*net.layers[:-1], flipped], outputs=net.outputs), bad)
+    r2 = CliRunner().invoke(main, ["eval", str(bad), "--json"])
+    assert r2.exit_code == 0, r2.output
+    assert json.loads(r2.stdout)["accuracy"] != acc
+
+
+def test_help_documents_the_per_method_defaults():
+    r = CliRunner().invoke(main, ["train", "--help"])
+    assert r.exit_code == 0
+    for word in ("--no-noise", "--forward", "auto", "Defaults per method", "gumbel", "warp"):
+        assert word in r.output, word
+
+
+def test_help_lr_table_matches_the_library_defaults():
+    """The --help table is written by hand (help must not import torch): it must list DEFAULT_LR."""
+    import re
+
+    from lut2rtl.nn.train import DEFAULT_LR
+
+    out = CliRunner().invoke(main, ["train", "--help"]).output
+    table = dict(re.findall(r"^\s+(dlgn|gumbel|light|warp|mlp)\s+([0-9.]+)", out, flags=re.M))
+    assert table == {m: f"{DEFAULT_LR[m]:g}" for m in ("dlgn", "gumbel", "light", "warp", "mlp")}, table

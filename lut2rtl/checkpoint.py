@@ -99,21 +99,28 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Netlist:
     return netlist_from_dict(raw, where=str(path))
 
 
-def read_checkpoint_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read the raw dict of a checkpoint with ``weights_only=True`` (no code runs)."""
-    import torch
-
+def check_model_file(path: str | os.PathLike[str], what: str = "checkpoint",
+                     error: type[CheckpointError] = CheckpointError) -> Path:
+    """``path`` as a readable file of at most :data:`MAX_FILE_BYTES`, else ``error``."""
     p = Path(path)
     try:
         size = p.stat().st_size
     except FileNotFoundError:
-        raise CheckpointError(f"{p}: no such file") from None
+        raise error(f"{p}: no such file") from None
     except OSError as e:
-        raise CheckpointError(f"{p}: cannot read: {e.strerror or e}") from None
+        raise error(f"{p}: cannot read: {e.strerror or e}") from None
     if p.is_dir():
-        raise CheckpointError(f"{p}: is a folder, not a checkpoint file")
+        raise error(f"{p}: is a folder, not a {what} file")
     if size > MAX_FILE_BYTES:
-        raise CheckpointError(f"{p}: {size} bytes is larger than the {MAX_FILE_BYTES}-byte limit")
+        raise error(f"{p}: {size} bytes is larger than the {MAX_FILE_BYTES}-byte limit")
+    return p
+
+
+def read_checkpoint_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read the raw dict of a checkpoint with ``weights_only=True`` (no code runs)."""
+    import torch
+
+    p = check_model_file(path)
     try:
         raw = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any failure to parse is a bad checkpoint

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import os
 import pickle
-from pathlib import Path
 from typing import Any
 
-from ..checkpoint import MAX_FILE_BYTES
+from ..checkpoint import check_model_file
 from ..errors import CheckpointError
 
 __all__ = ["InteropError", "StubObject", "class_name", "load_model_file"]
@@ -88,17 +87,7 @@ def load_model_file(path: str | os.PathLike[str]) -> Any:
     """Load a state dict or a pickled model; raise :class:`InteropError` naming the problem."""
     import torch
 
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-    except FileNotFoundError:
-        raise InteropError(f"{p}: no such file") from None
-    except OSError as e:
-        raise InteropError(f"{p}: cannot read: {e.strerror or e}") from None
-    if p.is_dir():
-        raise InteropError(f"{p}: is a folder, not a model file")
-    if size > MAX_FILE_BYTES:
-        raise InteropError(f"{p}: {size} bytes is larger than the {MAX_FILE_BYTES}-byte limit")
+    p = check_model_file(path, "model", InteropError)
     try:
         return torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:

@@ -415,27 +415,20 @@ def _exact_area(
                 if r < required[x]:
                     required[x] = r
 
-    def ref(v: int) -> int:
+    def ref(v: int, d: int = 1) -> int:
+        # reference (d = 1) or dereference (d = -1) the cone of v's cut; its area
         area, stack = 0, [v]
         while stack:
             u = stack.pop()
             area += 1
             for x in cuts(u)[cur[u]]:
-                refs[x] += 1
-                if refs[x] == 1 and x >= n_in:
+                refs[x] += d
+                if refs[x] == (d > 0) and x >= n_in:
                     stack.append(x)
         return area
 
     def deref(v: int) -> int:
-        area, stack = 0, [v]
-        while stack:
-            u = stack.pop()
-            area += 1
-            for x in cuts(u)[cur[u]]:
-                refs[x] -= 1
-                if refs[x] == 0 and x >= n_in:
-                    stack.append(x)
-        return area
+        return ref(v, -1)
 
     for v in range(n_in, n_sig):
         if refs[v] == 0:

@@ -41,7 +41,7 @@ wall = time.monotonic() - t0
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 import os
 size = sum(os.path.getsize(os.path.join(sys.argv[2], f)) for f in os.listdir(sys.argv[2]))
-print(json.dumps({"wall_s": wall, "peak_mb": rss / 1024, "cells": res.manifest["estimate"]["fabric_luts"],
+print(json.dumps({"wall_s": wall, "peak_mb": rss / 1024, "cells": res.manifest.estimate["fabric_luts"],
                   "folder_mb": size / 2**20}))
 """
 

@@ -21,8 +21,8 @@ def _example() -> Path:
 
 
 def _simulation_rows(quick: bool, tmp: Path) -> list[dict]:
+    from lut2rtl.buildfolder import read_build_folder
     from lut2rtl.compile import compile_checkpoint
-    from lut2rtl.verify.folder import load_design
     from lut2rtl.verify.simulate import simulate_design
     from lut2rtl.verify.vectors import expected_vectors, random_inputs
 
@@ -31,7 +31,7 @@ def _simulation_rows(quick: bool, tmp: Path) -> list[dict]:
     for target in (["ice40"] if quick else ["ice40", "generic"]):
         out = tmp / f"sim-{target}"
         compile_checkpoint(ckpt, out, target=target, pipeline=4)
-        design = load_design(out)
+        design = read_build_folder(out)
         vec = design.vectors()
         extra = 1000 if quick else 20000
         net = design.netlist
@@ -48,10 +48,11 @@ def _simulation_rows(quick: bool, tmp: Path) -> list[dict]:
 
 
 def _formal_rows(quick: bool, tmp: Path) -> list[dict]:
+    from lut2rtl.buildfolder import read_build_folder
     from lut2rtl.compile import compile_checkpoint, compile_netlist
     from lut2rtl.errors import ToolError
+    from lut2rtl.families import FAMILIES
     from lut2rtl.netgen import random_netlist
-    from lut2rtl.verify.folder import load_design
     from lut2rtl.verify.formal import prove_equivalence
 
     rows = []
@@ -61,8 +62,9 @@ def _formal_rows(quick: bool, tmp: Path) -> list[dict]:
     t0 = time.perf_counter()
     compile_checkpoint(ckpt, out, target="ice40", pipeline=0)
     compile_s = time.perf_counter() - t0
-    d = load_design(out)
-    res = prove_equivalence(d.netlist, d.verilog, d.top, family="ice40", out_bits=False, timeout=LIMIT_S)
+    d = read_build_folder(out)
+    res = prove_equivalence(d.netlist, d.verilog, d.manifest.top, family=FAMILIES["ice40"], out_bits=False,
+                            timeout=LIMIT_S)
     rows.append({"what": f"formal, examples/{ckpt.name} with GroupSum (ice40): {res.method}",
                  "size": d.netlist.n_luts, "ok": res.proved, "build_s": round(compile_s, 1),
                  "run_s": round(res.seconds, 2), "rate": None})
@@ -75,11 +77,12 @@ def _formal_rows(quick: bool, tmp: Path) -> list[dict]:
             t0 = time.perf_counter()
             compile_netlist(net, out, target="ice40", pipeline=0)
             compile_s = time.perf_counter() - t0
-            d = load_design(out)
+            d = read_build_folder(out)
             what = f"formal, random 3 layers of {w}, {'GroupSum 10' if classes else 'no GroupSum'} (ice40)"
             t0 = time.perf_counter()
             try:
-                res = prove_equivalence(net, d.verilog, d.top, family="ice40", out_bits=False, timeout=LIMIT_S)
+                res = prove_equivalence(net, d.verilog, d.manifest.top, family=FAMILIES["ice40"], out_bits=False,
+                                        timeout=LIMIT_S)
             except ToolError as e:
                 rows.append({"what": f"{what}: {e}", "size": net.n_luts, "ok": False,
                              "build_s": round(compile_s, 1), "run_s": round(time.perf_counter() - t0, 2),

@@ -18,27 +18,25 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from . import __version__
+from .buildfolder import Manifest, write_build_folder
 from .checkpoint import checkpoint_hash, load_checkpoint, netlist_to_dict
-from .errors import CompileError, OutputError
+from .errors import CompileError, OptionError
 from .evaluate import evaluate
-from .fileio import atomic_output_dir
+from .families import DEFAULT_FAMILY, Family, get_family
+from .fileio import check_output_dir
 from .netlist import Netlist, check_netlist
 from .passes import OPT_LEVELS, optimize
-from .rtl.network import FABRICS, MAX_PIPELINE, LutNetwork, check_ports, plan_network
-from .rtl.targets import get_target
+from .rtl.network import LutNetwork, check_plan_options, check_ports, plan_network
 
-__all__ = ["CompileResult", "compile_checkpoint", "compile_netlist", "default_name", "make_vectors",
+__all__ = ["CompileResult", "check_options", "compile_checkpoint", "compile_netlist", "default_name", "make_vectors",
            "write_npz"]
 
 Progress = Callable[[str], None]
@@ -61,7 +59,7 @@ class CompileResult:
     summary for display (per-layer LUT estimate, latency, files)."""
 
     out_dir: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     files: list[str] = field(default_factory=list)
 
 
@@ -76,7 +74,8 @@ def default_name(path: str | Path) -> str:
     return name
 
 
-def compile_checkpoint(checkpoint: str | Path, out_dir: str | Path, *, target: str = "ice40", pipeline: int = 0,
+def compile_checkpoint(checkpoint: str | Path, out_dir: str | Path, *, target: str | Family = DEFAULT_FAMILY,
+                       pipeline: int = 0,
                        opt: int = 3, name: str | None = None, out_bits: bool = False, force: bool = False,
                        fabric: str = "auto", progress: Progress | None = None) -> CompileResult:
     """Compile a checkpoint file into a build folder (see the module docstring).
@@ -89,20 +88,20 @@ def compile_checkpoint(checkpoint: str | Path, out_dir: str | Path, *, target: s
     :class:`OutputError` when ``out_dir`` exists (without ``force``) or
     cannot be written; nothing is written then.
     """
-    _check_options(target, pipeline, opt, fabric, name)
-    _check_out_dir(out_dir, force)
+    check_options(target, pipeline, opt, fabric, name)
+    check_output_dir(out_dir, force=force)
     net = load_checkpoint(checkpoint)
-    return compile_netlist(
+    return _compile(
         net, out_dir, target=target, pipeline=pipeline, opt=opt, name=name or default_name(checkpoint),
         out_bits=out_bits, force=force, fabric=fabric, progress=progress, source_path=str(checkpoint),
         _source_sha256=checkpoint_hash(checkpoint),
     )
 
 
-def compile_netlist(net: Netlist, out_dir: str | Path, *, target: str = "ice40", pipeline: int = 0, opt: int = 3,
-                    name: str | None = None, out_bits: bool = False, force: bool = False, fabric: str = "auto",
-                    progress: Progress | None = None, source_path: str | None = None,
-                    _source_sha256: str | None = None) -> CompileResult:
+def compile_netlist(net: Netlist, out_dir: str | Path, *, target: str | Family = DEFAULT_FAMILY, pipeline: int = 0,
+                    opt: int = 3, name: str | None = None, out_bits: bool = False, force: bool = False,
+                    fabric: str = "auto", progress: Progress | None = None, source_path: str | None = None,
+                    ) -> CompileResult:
     """Compile a netlist into a build folder; options as :func:`compile_checkpoint`.
 
     ``name`` defaults to the stem of ``source_path`` (or ``top``). The
@@ -111,12 +110,19 @@ def compile_netlist(net: Netlist, out_dir: str | Path, *, target: str = "ice40",
     """
     if name is None:
         name = default_name(source_path) if source_path else "top"
-    _check_options(target, pipeline, opt, fabric, name)
-    _check_out_dir(out_dir, force)
+    check_options(target, pipeline, opt, fabric, name)
+    check_output_dir(out_dir, force=force)
+    return _compile(net, out_dir, target=target, pipeline=pipeline, opt=opt, name=name, out_bits=out_bits,
+                    force=force, fabric=fabric, progress=progress, source_path=source_path)
+
+
+def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipeline: int, opt: int, name: str,
+             out_bits: bool, force: bool, fabric: str, progress: Progress | None, source_path: str | None,
+             _source_sha256: str | None = None) -> CompileResult:
     check_netlist(net, where=source_path or "netlist")
     check_ports(net)  # before any costly work
     say = progress or (lambda _msg: None)
-    tgt = get_target(target)
+    tgt = get_family(target)
 
     say(f"optimizing (level {opt})")
     opt_net = optimize(net, opt, lut_size=tgt.lut_size)
@@ -124,7 +130,7 @@ def compile_netlist(net: Netlist, out_dir: str | Path, *, target: str = "ice40",
     if opt_net.n_outputs != net.n_outputs or opt_net.n_inputs != net.n_inputs:
         raise CompileError("internal error: optimization changed the number of inputs or outputs")
 
-    say(f"mapping {opt_net.n_luts} LUTs onto {target}")
+    say(f"mapping {opt_net.n_luts} LUTs onto {tgt.name}")
     plan = plan_network(opt_net, tgt, pipeline, fabric=fabric)
     core = LutNetwork(opt_net, out_bits=out_bits, clock_ports=True, module_prefix=name, plan=plan)
     how = "in Amaranth" if plan.fabric_mode == "amaranth" else "as structural Verilog"
@@ -140,45 +146,23 @@ def compile_netlist(net: Netlist, out_dir: str | Path, *, target: str = "ice40",
     netlist_bytes = src_buf.getvalue()
     sha = _source_sha256 or hashlib.sha256(netlist_bytes).hexdigest()
 
-    manifest = _manifest(net, opt_net, core, name=name, target=target, pipeline=pipeline, opt=opt,
-                         fabric=fabric, sha=sha, n_vectors=int(vectors["in_bits"].shape[0]))
-    files = {
-        f"{name}.v": text.encode("utf-8"),
-        f"{name}.json": (json.dumps(manifest, sort_keys=True, indent=2) + "\n").encode("utf-8"),
-        "netlist.pt": netlist_bytes,
-        "vectors.npz": write_npz(vectors),
-    }
+    manifest = _manifest(net, opt_net, core, name=name, opt=opt, fabric=fabric, sha=sha,
+                         n_vectors=int(vectors["in_bits"].shape[0]))
+    files = {f"{name}.v": text.encode("utf-8"), "netlist.pt": netlist_bytes, "vectors.npz": write_npz(vectors)}
     say(f"writing {out_dir}")
-    with atomic_output_dir(out_dir, force=force) as tmp:
-        for fname, data in sorted(files.items()):
-            try:
-                (tmp / fname).write_bytes(data)
-            except OSError as e:
-                raise OutputError(f"cannot write {Path(out_dir) / fname}: {e.strerror or e}") from None
-    return CompileResult(out_dir=Path(out_dir), manifest=manifest, files=sorted(files))
+    write_build_folder(out_dir, manifest, files, force=force)
+    return CompileResult(out_dir=Path(out_dir), manifest=manifest, files=sorted([*files, f"{name}.json"]))
 
 
-def _check_options(target: str, pipeline: int, opt: int, fabric: str, name: str | None) -> None:
-    get_target(target)
-    if not isinstance(pipeline, int) or isinstance(pipeline, bool) or pipeline < 0:
-        raise CompileError(f"--pipeline must be a non-negative integer, got {pipeline!r}")
-    if pipeline > MAX_PIPELINE:
-        raise CompileError(f"--pipeline {pipeline} is more than {MAX_PIPELINE} register stages")
+def check_options(target: str | Family, pipeline: int, opt: int, fabric: str, name: str | None) -> None:
+    """:class:`OptionError` (or :class:`CompileError` for an unknown target) for options no design can have."""
+    get_family(target)
+    check_plan_options(pipeline, fabric)
     if opt not in OPT_LEVELS:
-        raise CompileError(f"--opt must be one of {', '.join(map(str, OPT_LEVELS))}, got {opt!r}")
-    if fabric not in FABRICS:
-        raise CompileError(f"--fabric must be one of {', '.join(FABRICS)}, got {fabric!r}")
+        raise OptionError("opt", f"must be one of {', '.join(map(str, OPT_LEVELS))}, got {opt!r}")
     if name is not None and (not _IDENT.match(name) or name in _RESERVED or name.startswith("lut2rtl_")):
-        raise CompileError(f"--name {name!r} is not a usable Verilog module name "
-                           f"(letters, digits, '_', not starting with a digit or 'lut2rtl_', not a keyword)")
-
-
-def _check_out_dir(out_dir: str | Path, force: bool) -> None:
-    p = Path(out_dir)
-    if p.exists() and not force:
-        raise OutputError(f"{p} already exists (use --force to replace it)")
-    if p.exists() and not p.is_dir():
-        raise OutputError(f"{p} exists and is not a folder")
+        raise OptionError("name", f"{name!r} is not a usable Verilog module name "
+                          f"(letters, digits, '_', not starting with a digit or 'lut2rtl_', not a keyword)")
 
 
 def make_vectors(net: Netlist) -> dict[str, np.ndarray]:
@@ -219,50 +203,34 @@ def write_npz(arrays: dict[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
-def _manifest(net: Netlist, opt_net: Netlist, core: LutNetwork, *, name: str, target: str, pipeline: int,
-              opt: int, fabric: str, sha: str, n_vectors: int) -> dict[str, Any]:
+def _manifest(net: Netlist, opt_net: Netlist, core: LutNetwork, *, name: str, opt: int, fabric: str, sha: str,
+              n_vectors: int) -> Manifest:
     from amaranth.hdl import Shape
     from amaranth.lib.wiring import In
 
     p = core.plan
-    ports: dict[str, dict[str, Any]] = {}
-    for pname, member in core.signature.members.items():
-        ports[pname] = {"dir": "in" if member.flow == In else "out", "width": Shape.cast(member.shape).width}
-    per_layer = p.fabric.cells_per_layer()
-    gs_hw = core.groupsum_hw
-    popcount_luts = int(gs_hw.luts_estimate) if gs_hw is not None else 0
+    ports = {pname: ("in" if member.flow == In else "out", Shape.cast(member.shape).width)
+             for pname, member in core.signature.members.items()}
+    gs = p.groupsum
+    popcount_luts = gs.luts if gs else 0
     estimate = {
         "luts": int(p.fabric.n_cells) + popcount_luts,
         "fabric_luts": int(p.fabric.n_cells),
         "popcount_luts": popcount_luts,
         "ffs": int(core.ff_estimate),
         "fabric_ffs": int(p.stages.fabric_ffs),
-        "layer_luts": per_layer,
-        "levels": {"fabric": int(p.fabric.depth), "groupsum": int(p.groupsum_levels)},
+        "layer_luts": p.fabric.cells_per_layer(),
+        "levels": {"fabric": int(p.fabric.depth), "groupsum": gs.levels if gs else 0},
         "register_cuts": {"fabric": list(p.stages.fabric_cuts), "groupsum": list(p.stages.groupsum_cuts),
                           "outputs": int(p.stages.output_registers)},
     }
-    return {
-        "name": name,
-        "top": name,
-        "target": target,
-        "pipeline": pipeline,
-        "latency": pipeline,
-        "opt": opt,
-        "n_inputs": int(net.n_inputs),
-        "n_outputs": int(net.n_outputs),
-        "classes": p.classes,
-        "count_width": p.count_width if p.classes is not None else None,
-        "class_width": p.class_width if p.classes is not None else None,
-        "out_bits": bool(core.has_out_bits),
-        "ports": ports,
-        "files": {"verilog": f"{name}.v", "vectors": "vectors.npz", "netlist": "netlist.pt"},
-        "primitives": None if p.target.primitive is None else target,
-        "checkpoint_sha256": sha,
-        "lut2rtl_version": __version__,
-        "estimate": estimate,
-        "vectors": n_vectors,
-        "options": {"target": target, "pipeline": pipeline, "opt": opt, "out_bits": bool(core.has_out_bits),
-                    "fabric": fabric, "fabric_built": p.fabric_mode, "lut_size": p.target.lut_size,
-                    "optimized_luts": int(opt_net.n_luts), "source_luts": int(net.n_luts)},
-    }
+    return Manifest(
+        name=name, family=p.target, pipeline=p.latency, opt=opt, n_inputs=int(net.n_inputs),
+        n_outputs=int(net.n_outputs), classes=gs.classes if gs else None, count_width=gs.count_width if gs else None,
+        class_width=gs.class_width if gs else None, out_bits=bool(core.has_out_bits), ports=ports, top=name,
+        latency=p.latency, files={"verilog": f"{name}.v", "vectors": "vectors.npz", "netlist": "netlist.pt"},
+        checkpoint_sha256=sha, estimate=estimate, vectors=n_vectors,
+        options={"target": p.target.name, "pipeline": p.latency, "opt": opt, "out_bits": bool(core.has_out_bits),
+                 "fabric": fabric, "fabric_built": p.fabric_mode, "lut_size": p.target.lut_size,
+                 "optimized_luts": int(opt_net.n_luts), "source_luts": int(net.n_luts)},
+    )

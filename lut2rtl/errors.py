@@ -32,6 +32,16 @@ class CompileError(Lut2RtlError):
     """The hardware generator cannot build the requested design."""
 
 
+class OptionError(CompileError, ValueError):
+    """An option has a value the design cannot have. ``option`` names it in
+    the library's words (the CLI shows it as ``--option``)."""
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(f"{option} {message}")
+        self.option = option
+        self.detail = message
+
+
 class OutputError(Lut2RtlError):
     """An output file or folder cannot be written (exists, not writable...)."""
 
@@ -47,6 +57,10 @@ class ToolError(Lut2RtlError):
 
 class ToolNotFound(ToolError):
     """An external tool is not installed or cannot be started."""
+
+
+class BuildFolderError(Lut2RtlError):
+    """A build folder is missing or broken (manifest, netlist, vectors, Verilog)."""
 
 
 class VerificationError(Lut2RtlError):

@@ -58,13 +58,7 @@ def atomic_output_dir(path: str | os.PathLike[str], *, force: bool = False) -> I
     Refuses an existing ``path`` unless ``force``. On any error (Ctrl-C
     included) the temporary folder is removed and ``path`` is untouched.
     """
-    dest = Path(path)
-    if dest.exists() and not force:
-        raise OutputError(f"{dest} already exists (use --force to replace it)")
-    if dest.exists() and not dest.is_dir():
-        raise OutputError(f"{dest} exists and is not a folder")
-    if dest.exists():
-        _check_replaceable(dest)
+    dest = check_output_dir(path, force=force)
     parent = dest.parent if str(dest.parent) else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -92,6 +86,18 @@ def atomic_output_dir(path: str | os.PathLike[str], *, force: bool = False) -> I
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def check_output_dir(path: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """``path`` as a folder that :func:`atomic_output_dir` may write, else :class:`OutputError`."""
+    dest = Path(path)
+    if dest.exists() and not force:
+        raise OutputError(f"{dest} already exists (use --force to replace it)")
+    if dest.exists() and not dest.is_dir():
+        raise OutputError(f"{dest} exists and is not a folder")
+    if dest.exists():
+        _check_replaceable(dest)
+    return dest
 
 
 def _check_replaceable(dest: Path) -> None:

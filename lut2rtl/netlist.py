@@ -60,6 +60,8 @@ import numpy as np
 from .errors import NetlistError, ShapeError
 
 __all__ = [
+    "CONST0",
+    "CONST1",
     "MAX_K",
     "GATE_NAMES",
     "GroupSum",
@@ -77,6 +79,10 @@ __all__ = [
 ]
 
 MAX_K = 6
+# References to constant signals, where a signal id is expected (the passes'
+# working form, mapped fabrics): never a valid signal id.
+CONST0 = -2
+CONST1 = -3
 
 GATE_NAMES: tuple[str, ...] = (
     "FALSE", "AND", "A&~B", "A", "~A&B", "B", "XOR", "OR",

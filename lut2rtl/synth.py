@@ -25,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import CompileError, OutputError, ToolNotFound
+from .buildfolder import Manifest, read_build_folder
+from .errors import CompileError, OptionError, OutputError, ToolNotFound
+from .families import DEVICE_FAMILY, DEVICES, Device, Family
 from .fileio import atomic_output_dir
-from .rtl.harness import HARNESS_NAME, core_ports, harness_verilog
+from .rtl.harness import HARNESS_NAME, harness_verilog
 from .rtl.uart import UART_NAME, request_bytes, uart_top_verilog
 from .tools._run import find_tool, run_tool
 from .tools.nextpnr import find_nextpnr, run_nextpnr
@@ -36,38 +38,9 @@ from .tools.yosys import run_yosys, synth_script
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BOARDS", "DEVICES", "Board", "Device", "SynthResult", "choose_top", "read_build", "render_markdown",
-           "synthesize"]
+__all__ = ["BOARDS", "DEVICES", "Board", "SynthResult", "choose_top", "render_markdown", "synthesize"]
 
 CONSTRAINTS_DIR = Path(__file__).resolve().parent.parent / "constraints"
-
-
-@dataclass(frozen=True)
-class Device:
-    """An FPGA part the flow knows: how to name it to the tools and its size."""
-
-    name: str
-    family: str  # ice40 | ecp5 | xilinx
-    nextpnr_args: tuple[str, ...]  # device and package options (empty: no open P&R)
-    package: str
-    pins: int  # user I/O pins of the package
-    luts: int
-    ffs: int
-    part: str = ""  # the vendor's part name (Vivado)
-    default_freq_mhz: float = 100.0  # nextpnr --freq target when none is given
-
-
-DEVICES: dict[str, Device] = {d.name: d for d in (
-    Device("up5k", "ice40", ("--up5k", "--package", "sg48"), "sg48", 39, 5280, 5280, "iCE40UP5K-SG48",
-           default_freq_mhz=48.0),
-    Device("hx8k", "ice40", ("--hx8k", "--package", "ct256"), "ct256", 206, 7680, 7680, "iCE40HX8K-CT256",
-           default_freq_mhz=100.0),
-    Device("ecp5-25k", "ecp5", ("--25k", "--package", "CABGA256"), "CABGA256", 197, 24288, 24288,
-           "LFE5U-25F-6BG256C", default_freq_mhz=150.0),
-    Device("ecp5-85k", "ecp5", ("--85k", "--package", "CABGA381"), "CABGA381", 205, 83640, 83640,
-           "LFE5U-85F-6BG381C", default_freq_mhz=150.0),
-    Device("xc7a35t", "xilinx", (), "csg324", 210, 20800, 41600, "xc7a35ticsg324-1L"),
-)}
 
 
 @dataclass(frozen=True)
@@ -100,43 +73,11 @@ class SynthResult:
     report: dict[str, Any]
 
 
-def read_build(build_dir: str | os.PathLike[str]) -> tuple[dict[str, Any], Path]:
-    """The manifest of a build folder and the path of its Verilog file."""
-    d = Path(build_dir)
-    if not d.is_dir():
-        raise CompileError(f"{d} is not a build folder (run 'lut2rtl compile' first)")
-    manifests = sorted(p for p in d.glob("*.json") if p.with_suffix(".v").exists())
-    if not manifests:
-        raise CompileError(f"{d} has no manifest <name>.json next to a <name>.v (not a lut2rtl build folder)")
-    if len(manifests) > 1:
-        raise CompileError(f"{d} has several manifests ({', '.join(p.name for p in manifests)})")
-    try:
-        manifest = json.loads(manifests[0].read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise CompileError(f"cannot read the manifest {manifests[0]}: {e}") from None
-    if not isinstance(manifest, dict):
-        raise CompileError(f"the manifest {manifests[0]} is not a JSON object")
-    for key in ("top", "ports", "pipeline"):
-        if key not in manifest:
-            raise CompileError(f"the manifest {manifests[0]} has no {key!r}")
-    files = manifest.get("files", {})
-    if not isinstance(files, dict):
-        raise CompileError(f"the manifest {manifests[0]} has a malformed 'files' entry (expected an object)")
-    name = files.get("verilog", f"{manifest['top']}.v")
-    if not isinstance(name, str) or Path(name).name != name:
-        raise CompileError(f"the manifest {manifests[0]} names Verilog {name!r}, not a file in the folder")
-    verilog = d / name
-    if not verilog.is_file():
-        raise CompileError(f"the build folder {d} lacks its Verilog file {verilog.name}")
-    core_ports(manifest)  # checks the ports
-    return manifest, verilog
+def core_pin_count(manifest: Manifest) -> int:
+    return sum(w for _, w in manifest.ports.values())
 
 
-def core_pin_count(manifest: Mapping[str, Any]) -> int:
-    return sum(w for _, w in core_ports(manifest).values())
-
-
-def choose_top(manifest: Mapping[str, Any], device: Device, top: str | None, board: str | None) -> str:
+def choose_top(manifest: Manifest, device: Device, top: str | None, board: str | None) -> str:
     """The top to synthesize: ``uart`` with a board; else the core when its
     ports fit the package's pins, else the harness."""
     if top is None:
@@ -144,12 +85,12 @@ def choose_top(manifest: Mapping[str, Any], device: Device, top: str | None, boa
             return "uart"
         return "core" if core_pin_count(manifest) <= device.pins else "harness"
     if top not in TOPS:
-        raise CompileError(f"--top must be one of {', '.join(TOPS)}, not {top!r}")
+        raise OptionError("top", f"must be one of {', '.join(TOPS)}, not {top!r}")
     if top == "core" and device.nextpnr_args and core_pin_count(manifest) > device.pins:
         raise CompileError(f"the core has {core_pin_count(manifest)} port bits, the {device.name} package "
                            f"{device.package} has {device.pins} pins: use --top harness")
     if board is not None and top != "uart":
-        raise CompileError("--board applies to --top uart only")
+        raise OptionError("board", "applies to the uart top only")
     return top
 
 
@@ -168,12 +109,11 @@ def _board_for(device: Device, board: str | None) -> Board:
     return b
 
 
-def _includes(manifest: Mapping[str, Any], top: str) -> list[str]:
-    ports = core_ports(manifest)
-    inc = [f"core: LUT layers ({manifest.get('target', '?')} target, opt {manifest.get('opt', '?')}, "
-           f"pipeline {manifest['pipeline']})"]
+def _includes(manifest: Manifest, top: str) -> list[str]:
+    ports = manifest.ports
+    inc = [f"core: LUT layers ({manifest.family.name} target, opt {manifest.opt}, pipeline {manifest.pipeline})"]
     if "out_counts" in ports:
-        inc.append(f"popcount of {manifest.get('classes', '?')} classes")
+        inc.append(f"popcount of {manifest.classes} classes")
     if "out_class" in ports:
         inc.append("argmax")
     if top == "harness":
@@ -208,15 +148,16 @@ def synthesize(
     if device not in DEVICES:
         raise CompileError(f"unknown device {device!r} (known: {', '.join(DEVICES)})")
     if seeds < 1:
-        raise CompileError(f"--seeds must be >= 1, not {seeds}")
+        raise OptionError("seeds", f"must be >= 1, not {seeds}")
     if freq_mhz is not None and not freq_mhz > 0:
-        raise CompileError(f"--freq must be a positive frequency in MHz, not {freq_mhz}")
-    dev = DEVICES[device]
-    manifest, core_v = read_build(build_dir)
-    prims = manifest.get("primitives")
-    if prims not in (None, dev.family):
-        raise CompileError(f"the build folder was compiled with {prims} primitives; it cannot be synthesized for "
-                           f"{dev.name} ({dev.family}): recompile with --target {dev.family} or generic")
+        raise OptionError("freq", f"must be a positive frequency in MHz, not {freq_mhz}")
+    dev, fam = DEVICES[device], DEVICE_FAMILY[device]
+    build = read_build_folder(build_dir)
+    manifest, core_v = build.manifest, build.verilog
+    prims = manifest.primitives
+    if prims not in (None, fam):
+        raise CompileError(f"the build folder was compiled with {prims.name} primitives; it cannot be synthesized "
+                           f"for {dev.name} ({fam.name}): recompile with --target {fam.name} or generic")
     top_kind = choose_top(manifest, dev, top, board)
     the_board = _board_for(dev, board) if top_kind == "uart" else None
     say = progress or (lambda _msg: None)
@@ -228,7 +169,7 @@ def synthesize(
         shutil.copyfile(core_v, work / core_v.name)
         sources = [core_v.name]
         if top_kind == "core":
-            top_module = str(manifest["top"])
+            top_module = manifest.top
         elif top_kind == "harness":
             top_module = HARNESS_NAME
             (work / f"{HARNESS_NAME}.v").write_text(harness_verilog(manifest))
@@ -239,12 +180,12 @@ def synthesize(
             (work / f"{UART_NAME}.v").write_text(uart_top_verilog(manifest, clk_hz=the_board.clk_hz, baud=baud))
             sources.append(f"{UART_NAME}.v")
 
-        say(f"yosys: synthesizing {top_module} for {dev.family}")
-        script = synth_script(dev.family, top_module, sources,
+        say(f"yosys: synthesizing {top_module} for {fam.name}")
+        script = synth_script(fam, top_module, sources,
                               json_out="synth.json" if dev.nextpnr_args else None, stat_out="stat.json")
         if top_kind != "core":
             # the core alone as well: what it costs without the wrapper
-            script += "\ndesign -reset\n" + synth_script(dev.family, str(manifest["top"]), [core_v.name],
+            script += "\ndesign -reset\n" + synth_script(fam, manifest.top, [core_v.name],
                                                          stat_out="core_stat.json")
         (work / "synth.ys").write_text(script + "\n")
         run_yosys("script synth.ys", cwd=work, log_file="yosys.log", timeout=timeout)
@@ -253,9 +194,9 @@ def synthesize(
 
         report: dict[str, Any] = {
             "lut2rtl_version": __version__,
-            "build": {k: manifest.get(k) for k in ("name", "top", "target", "pipeline", "latency", "opt",
-                                                   "n_inputs", "n_outputs", "classes", "checkpoint_sha256")},
-            "device": dev.name, "family": dev.family, "part": dev.part,
+            "build": {k: manifest.to_json()[k] for k in ("name", "top", "target", "pipeline", "latency", "opt",
+                                                         "n_inputs", "n_outputs", "classes", "checkpoint_sha256")},
+            "device": dev.name, "family": fam.name, "part": dev.part,
             "package": the_board.package if the_board and the_board.package else dev.package,
             "top": top_kind, "top_module": top_module, "board": the_board.name if the_board else None,
             "includes": _includes(manifest, top_kind),
@@ -263,15 +204,15 @@ def synthesize(
             "luts": total.luts, "ffs": total.ffs, "carry": total.carry,
             "core_luts": core.luts, "core_ffs": core.ffs,
             "lut_capacity": dev.luts,
-            "latency_cycles": int(manifest.get("latency", manifest["pipeline"])),
+            "latency_cycles": manifest.latency,
             "fmax_mhz": None, "latency_ns": None, "latency_note": None, "pnr": None,
             "utilization_pct": round(100.0 * total.luts / dev.luts, 2),
             "utilization_of": "LUTs (Yosys count) / device LUTs",
         }
         if dev.nextpnr_args:
-            report["pnr"] = _place_and_route(work, dev, the_board, freq_mhz, seeds, timeout, say)
+            report["pnr"] = _place_and_route(work, dev, fam, the_board, freq_mhz, seeds, timeout, say)
             _fill_timing(report)
-        if dev.family == "xilinx":
+        if fam.vivado:
             _write_vivado(work, dev, the_board, top_module, sources, freq_mhz or (the_board.clk_hz / 1e6
                                                                                   if the_board else 100.0))
             report["vivado"] = {"script": "vivado.tcl", "xdc": f"{top_module}.xdc",
@@ -288,7 +229,7 @@ def _package_args(dev: Device, board: Board | None) -> tuple[str, ...]:
     return tuple(args)
 
 
-def _place_and_route(work: Path, dev: Device, board: Board | None, freq_mhz: float | None, seeds: int,
+def _place_and_route(work: Path, dev: Device, fam: Family, board: Board | None, freq_mhz: float | None, seeds: int,
                      timeout: float | None, say: Progress) -> dict[str, Any]:
     freq = freq_mhz if freq_mhz is not None else (board.clk_hz / 1e6 if board else dev.default_freq_mhz)
     constraints = None
@@ -298,15 +239,15 @@ def _place_and_route(work: Path, dev: Device, board: Board | None, freq_mhz: flo
             raise CompileError(f"the constraints file {src} is missing")
         shutil.copyfile(src, work / board.constraints)
         constraints = board.constraints
-    find_nextpnr(dev.family)
+    find_nextpnr(fam)
     runs = []
     for seed in range(1, seeds + 1):
-        say(f"nextpnr-{dev.family}: {dev.name}, seed {seed}/{seeds}, target {freq:g} MHz")
+        say(f"nextpnr-{fam.nextpnr}: {dev.name}, seed {seed}/{seeds}, target {freq:g} MHz")
         rep = f"nextpnr_seed{seed}.json"
         bit = None
         if board is not None:
-            bit = f"seed{seed}.asc" if dev.family == "ice40" else f"seed{seed}.config"
-        run_nextpnr(dev.family, _package_args(dev, board), "synth.json", cwd=work, report=rep,
+            bit = f"seed{seed}{fam.bitstream_suffix}"
+        run_nextpnr(fam, _package_args(dev, board), "synth.json", cwd=work, report=rep,
                     log_file=f"nextpnr_seed{seed}.log", timeout=timeout, freq_mhz=freq, seed=seed,
                     constraints=constraints, bitstream=bit)
         pr = parse_nextpnr_report(work / rep)
@@ -314,7 +255,7 @@ def _place_and_route(work: Path, dev: Device, board: Board | None, freq_mhz: flo
                      "bitstream": bit})
     best = max(runs, key=lambda r: -1.0 if r["fmax_mhz"] is None else r["fmax_mhz"])
     parsed = best["parsed"]
-    lc = {"ice40": "ICESTORM_LC", "ecp5": "TRELLIS_COMB"}[dev.family]
+    lc = fam.logic_cell
     util = parsed["utilization"]
     out = {
         "target_mhz": freq, "seeds": [{k: r[k] for k in ("seed", "fmax_mhz")} for r in runs],
@@ -325,13 +266,13 @@ def _place_and_route(work: Path, dev: Device, board: Board | None, freq_mhz: flo
         "met_target": best["fmax_mhz"] is not None and best["fmax_mhz"] >= freq,
     }
     if board is not None and best["bitstream"]:
-        out["bitstream"] = _pack(work, dev, best["bitstream"], timeout)
+        out["bitstream"] = _pack(work, fam, best["bitstream"], timeout)
     return out
 
 
-def _pack(work: Path, dev: Device, placed: str, timeout: float | None) -> str | None:
+def _pack(work: Path, fam: Family, placed: str, timeout: float | None) -> str | None:
     # the bitstream of the best seed; a missing packer is not an error of the flow
-    name, tool = (("board.bin", "yowasp-icepack") if dev.family == "ice40" else ("board.bit", "yowasp-ecppack"))
+    name, tool = fam.packer
     try:
         exe = find_tool(tool)
     except ToolNotFound as e:

@@ -33,16 +33,17 @@ def _run_board(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, net: Any, tar
                divisor: int, samples: int, partial_first: bool) -> None:
     from cocotb_tools.runner import get_runner
 
+    from lut2rtl.buildfolder import read_build_folder
     from lut2rtl.checkpoint import load_checkpoint
     from lut2rtl.evaluate import evaluate
     from lut2rtl.rtl.uart import UART_NAME, encode_request, uart_top_verilog
-    from lut2rtl.synth import read_build
     from lut2rtl.tools.verilator import verilator_env
-    from lut2rtl.tools.yosys import yosys_share
+    from lut2rtl.verify.simulate import verilator_sources
     from tests.synth.standin import make_build
 
     build = make_build(net, tmp_path / "build", name="core_under_test", pipeline=pipeline, target=target)
-    manifest, core_v = read_build(build)
+    folder = read_build_folder(build)
+    manifest, core_v = folder.manifest, folder.verilog
     vec = np.load(build / "vectors.npz")
     ref = evaluate(load_checkpoint(build / "netlist.pt"), vec["in_bits"][:samples].astype(bool))
     assert ref.pred is not None
@@ -51,13 +52,9 @@ def _run_board(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, net: Any, tar
     timeout = 30 * divisor * 10
     top_v = tmp_path / f"{UART_NAME}.v"
     top_v.write_text(uart_top_verilog(manifest, clk_hz=1.0, divisor=divisor, timeout=timeout))
-    sources = [core_v, top_v]
-    args = ["-Wno-fatal", "-Wno-WIDTH", "-Wno-TIMESCALEMOD", "-Wno-SPECIFYIGN", "-Wno-MULTIDRIVEN"]
-    prims = manifest.get("primitives")
-    if prims:
-        sources.insert(0, yosys_share() / prims / "cells_sim.v")
-        if prims == "ecp5":
-            args += ["-DNO_INCLUDES", f"-I{yosys_share() / 'ecp5'}"]
+    models, flags = verilator_sources(manifest.primitives)
+    sources = [*models, core_v, top_v]
+    args = ["-Wno-fatal", "-Wno-WIDTH", "-Wno-MULTIDRIVEN", *flags]
     case = {"divisor": divisor, "timeout": timeout, "partial_first": partial_first,
             "requests": [list(encode_request(b)) for b in vec["in_bits"][:samples]],
             "expected": [int(c) for c in ref.pred]}

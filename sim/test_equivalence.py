@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 from simlib import example_checkpoints, main_example
 
+from lut2rtl.buildfolder import read_build_folder
 from lut2rtl.checkpoint import save_checkpoint
 from lut2rtl.compile import compile_checkpoint
 from lut2rtl.datasets import load_digits
 from lut2rtl.netgen import random_netlist
 from lut2rtl.verify.compare import format_mismatches
-from lut2rtl.verify.folder import load_design
 from lut2rtl.verify.simulate import simulate_design
 
 TARGETS = ["ice40", "ecp5", "xilinx", "gowin", "generic"]
@@ -33,8 +33,8 @@ pytestmark = pytest.mark.verilator
 def _check(ckpt: Path, tmp_path: Path, sim_cache: Path, target: str, pipeline: int, **kw: object) -> int:
     out = tmp_path / f"{ckpt.stem}-{target}-p{pipeline}"
     compile_checkpoint(ckpt, out, target=target, pipeline=pipeline, **kw)  # type: ignore[arg-type]
-    design = load_design(out)
-    assert design.latency == pipeline
+    design = read_build_folder(out)
+    assert design.manifest.latency == pipeline
     vectors = design.vectors()
     res = simulate_design(design, vectors, seed=pipeline, cache_dir=sim_cache)
     assert res.ok, "\n".join(format_mismatches(res.comparison))

@@ -14,15 +14,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lut2rtl.buildfolder import read_build_folder
 from lut2rtl.compile import compile_netlist
 from lut2rtl.errors import ToolError
 from lut2rtl.evaluate import evaluate
+from lut2rtl.families import FAMILIES
 from lut2rtl.netgen import random_netlist
 from lut2rtl.netlist import Layer, Netlist
-from lut2rtl.verify.folder import load_design
 from lut2rtl.verify.formal import prove_equivalence
 from lut2rtl.verify.simulate import simulate_design
 from lut2rtl.verify.vectors import expected_vectors, random_inputs
+
+ICE40 = FAMILIES["ice40"]
 
 
 def flip_one_bit(net: Netlist, in_bits: np.ndarray) -> tuple[Netlist, int, int]:
@@ -51,7 +54,7 @@ def test_simulation_detects_flipped_bit(original: Netlist, tmp_path: Path, sim_c
     vectors = expected_vectors(original, random_inputs(original.n_inputs, 400, 0))
     flipped, _, _ = flip_one_bit(original, vectors.in_bits)
     res_dir = compile_netlist(flipped, tmp_path / "flipped", target="ice40", pipeline=1, out_bits=True).out_dir
-    design = load_design(res_dir)
+    design = read_build_folder(res_dir)
     res = simulate_design(design, vectors, cache_dir=sim_cache)
     assert not res.ok
     assert res.comparison.mismatched_vectors > 0
@@ -64,11 +67,11 @@ def test_simulation_detects_flipped_bit(original: Netlist, tmp_path: Path, sim_c
 def test_formal_detects_flipped_bit(original: Netlist, tmp_path: Path) -> None:
     flipped, _, _ = flip_one_bit(original, random_inputs(original.n_inputs, 400, 0))
     res_dir = compile_netlist(flipped, tmp_path / "flipped", target="ice40", pipeline=0).out_dir
-    design = load_design(res_dir)
-    bad = prove_equivalence(original, design.verilog, design.top, family="ice40", out_bits=False)
+    design = read_build_folder(res_dir)
+    bad = prove_equivalence(original, design.verilog, design.manifest.top, family=ICE40, out_bits=False)
     assert not bad.proved
     assert "in_bits" in bad.detail
-    good = prove_equivalence(flipped, design.verilog, design.top, family="ice40", out_bits=False)
+    good = prove_equivalence(flipped, design.verilog, design.manifest.top, family=ICE40, out_bits=False)
     assert good.proved
 
 
@@ -76,11 +79,11 @@ def test_formal_detects_flipped_bit(original: Netlist, tmp_path: Path) -> None:
 def test_formal_cut_strategy_alone_cannot_prove_a_flipped_bit(original: Netlist, tmp_path: Path) -> None:
     # the cut strategy (free values at the named wires, one SAT call) must never "prove" a wrong design
     flipped, _, _ = flip_one_bit(original, random_inputs(original.n_inputs, 400, 0))
-    design = load_design(compile_netlist(flipped, tmp_path / "flipped", target="ice40", pipeline=0).out_dir)
+    design = read_build_folder(compile_netlist(flipped, tmp_path / "flipped", target="ice40", pipeline=0).out_dir)
     with pytest.raises(ToolError, match="undecided"):
-        prove_equivalence(original, design.verilog, design.top, family="ice40", out_bits=False,
+        prove_equivalence(original, design.verilog, design.manifest.top, family=ICE40, out_bits=False,
                           strategies=("cut",))
-    good = prove_equivalence(flipped, design.verilog, design.top, family="ice40", out_bits=False,
+    good = prove_equivalence(flipped, design.verilog, design.manifest.top, family=ICE40, out_bits=False,
                              strategies=("cut",))
     assert good.proved and "cut" in good.method
 
@@ -100,11 +103,11 @@ def test_formal_detects_bits_moved_between_groups(original: Netlist, tmp_path: P
     moved = original.replace(outputs=outs)
     ins = random_inputs(original.n_inputs, 400, 0)
     assert np.any(evaluate(moved, ins).counts != evaluate(original, ins).counts)
-    design = load_design(compile_netlist(moved, tmp_path / "moved", target="ice40", pipeline=0).out_dir)
+    design = read_build_folder(compile_netlist(moved, tmp_path / "moved", target="ice40", pipeline=0).out_dir)
     if strategies == ("cut",):
         with pytest.raises(ToolError, match="undecided"):
-            prove_equivalence(original, design.verilog, design.top, family="ice40", out_bits=False,
+            prove_equivalence(original, design.verilog, design.manifest.top, family=ICE40, out_bits=False,
                               strategies=strategies)
     else:
-        assert not prove_equivalence(original, design.verilog, design.top, family="ice40", out_bits=False,
+        assert not prove_equivalence(original, design.verilog, design.manifest.top, family=ICE40, out_bits=False,
                                      strategies=strategies).proved

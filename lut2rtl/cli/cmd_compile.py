@@ -8,15 +8,15 @@ import time
 import click
 
 from ..compile import compile_checkpoint
+from ..families import DEFAULT_FAMILY, FAMILIES
 from ..rtl.network import FABRICS
-from ..rtl.targets import TARGETS
 
 
 @click.command("compile")
 @click.argument("checkpoint", type=click.Path(dir_okay=False, path_type=str))
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=str),
               help="Build folder to write (must not exist unless --force).")
-@click.option("--target", default="ice40", show_default=True, type=click.Choice(sorted(TARGETS)),
+@click.option("--target", default=DEFAULT_FAMILY.name, show_default=True, type=click.Choice(sorted(FAMILIES)),
               help="FPGA family whose LUT primitives are instantiated; 'generic' writes plain logic.")
 @click.option("--pipeline", default=0, show_default=True, type=click.IntRange(min=0),
               help="Register stages (latency in cycles); 0 is combinational.")
@@ -48,7 +48,7 @@ def command(checkpoint: str, out_dir: str, target: str, pipeline: int, opt: int,
 
     res = compile_checkpoint(checkpoint, out_dir, target=target, pipeline=pipeline, opt=opt, name=name,
                              out_bits=out_bits, force=force, fabric=fabric, progress=progress)
-    man = res.manifest
+    man = res.manifest.to_json()
     if as_json:
         click.echo(json.dumps(man, sort_keys=True))
         return

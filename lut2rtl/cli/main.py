@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from .. import __version__
-from ..errors import Lut2RtlError
+from ..errors import Lut2RtlError, OptionError
 
 
 class _Lut2RtlGroup(click.Group):
@@ -18,6 +18,8 @@ class _Lut2RtlGroup(click.Group):
             return super().invoke(ctx)
         except Lut2RtlError as e:
             message = " ".join(str(e).split()) or type(e).__name__
+            if isinstance(e, OptionError):  # the library names an option; here it is a flag
+                message = f"--{e.option.replace('_', '-')} {' '.join(e.detail.split())}"
             click.echo(f"error: {message}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:

@@ -28,12 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..netlist import MAX_K, Layer, Netlist, init_to_table, table_mask, table_to_init
+from ..netlist import CONST0, CONST1, MAX_K, Layer, Netlist, init_to_table, table_mask, table_to_init
 
 KMAX = MAX_K
 NO_INPUT = -1
-CONST0 = -2
-CONST1 = -3
 ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 ZERO = np.uint64(0)
 

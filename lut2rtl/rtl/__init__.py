@@ -1,6 +1,6 @@
 """Hardware generation: a Netlist as a pipelined Amaranth design.
 
-``targets`` (LUT primitives per FPGA family) -> ``mapping`` (netlist -> cells
+(:mod:`lut2rtl.families`: LUT primitives per FPGA family) ``mapping`` (netlist -> cells
 that fit the primitive) -> ``pipeline`` (register placement) -> ``fabric``
 (cells as Amaranth logic or structural Verilog) -> ``network``
 (:class:`LutNetwork`, the component with the contract's ports) with
@@ -10,6 +10,5 @@ that fit the primitive) -> ``pipeline`` (register placement) -> ``fabric``
 from __future__ import annotations
 
 from .network import FABRICS, LutNetwork, NetworkPlan, plan_network
-from .targets import TARGETS, Target, get_target
 
-__all__ = ["FABRICS", "LutNetwork", "NetworkPlan", "TARGETS", "Target", "get_target", "plan_network"]
+__all__ = ["FABRICS", "LutNetwork", "NetworkPlan", "plan_network"]

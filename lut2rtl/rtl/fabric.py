@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from ..netlist import table_to_init
+from ..families import Family
+from ..netlist import CONST0, CONST1, table_to_init
 from .exprs import amaranth_expr, verilog_template
-from .mapping import CONST0, CONST1, MappedFabric
+from .mapping import MappedFabric
 from .pipeline import StagePlan
-from .targets import Target
 
 __all__ = ["CHUNK", "Segment", "chunks", "segments", "build_segment", "write_fabric_verilog", "cell_inits"]
 
@@ -59,7 +59,7 @@ def segments(fab: MappedFabric, plan: StagePlan) -> list[Segment]:
     return out
 
 
-def cell_inits(fab: MappedFabric, target: Target) -> np.ndarray:
+def cell_inits(fab: MappedFabric, target: Family) -> np.ndarray:
     """INIT value of every cell for the target's primitive (uint64 [C])."""
     inits = np.zeros(fab.n_cells, dtype=np.uint64)
     for k in range(1, fab.lut_size + 1):
@@ -78,7 +78,7 @@ def cell_inits(fab: MappedFabric, target: Target) -> np.ndarray:
     return inits
 
 
-def _cell_lines(fab: MappedFabric, cells_arr: np.ndarray, target: Target, inits: np.ndarray | None,
+def _cell_lines(fab: MappedFabric, cells_arr: np.ndarray, target: Family, inits: np.ndarray | None,
                 names: dict[int, str]) -> list[str]:
     """One line per cell: a primitive instance or an ``assign`` (generic)."""
     n_in = fab.n_inputs
@@ -110,7 +110,7 @@ def _cell_lines(fab: MappedFabric, cells_arr: np.ndarray, target: Target, inits:
     return lines
 
 
-def write_fabric_verilog(module: str, fab: MappedFabric, segs: list[Segment], target: Target,
+def write_fabric_verilog(module: str, fab: MappedFabric, segs: list[Segment], target: Family,
                          inits: np.ndarray | None, progress: Callable[[str], None] | None = None) -> str:
     """The whole pipelined fabric as one structural Verilog module.
 
@@ -158,7 +158,7 @@ def write_fabric_verilog(module: str, fab: MappedFabric, segs: list[Segment], ta
     return "\n".join(lines) + "\n"
 
 
-def build_segment(m: Any, fab: MappedFabric, seg: Segment, target: Target, inits: np.ndarray | None,
+def build_segment(m: Any, fab: MappedFabric, seg: Segment, target: Family, inits: np.ndarray | None,
                   i: Any) -> Any:
     """Elaborate a segment into Amaranth module ``m``; ``i`` is its input value. Returns ``o``."""
     from amaranth.hdl import C, Cat, Const, Instance, Signal

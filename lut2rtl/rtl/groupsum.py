@@ -39,6 +39,12 @@ Pipelining: level ``i`` (1-based) is the ``i``-th LUT level; with ``i`` in
 is registered. The counts are delayed to the end of the last level too, so
 ``counts`` and ``cls`` belong to the same input sample and the latency is
 ``stages`` cycles.
+
+Planning and building are separate: :func:`plan_groupsum` turns the popcount
+trees and the tournament into a list of steps over named values, from which
+it counts LUTs and flip-flops before anything is elaborated;
+:func:`build_groupsum` renders the same steps in Amaranth. Partial sums are
+named :data:`POPCOUNT_WIRE` (formal verification cuts the proof there).
 """
 
 from __future__ import annotations
@@ -48,10 +54,14 @@ from dataclasses import dataclass, field
 
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, Value
 
-__all__ = ["TARGETS", "GroupSumHW", "build_groupsum", "class_width", "count_width", "groupsum_levels"]
+from ..families import Family
 
-TARGETS = ("ice40", "ecp5", "xilinx", "gowin", "generic")
+__all__ = ["POPCOUNT_WIRE", "GroupSumHW", "GroupSumPlan", "PopcountPlan", "build_groupsum", "class_width",
+           "count_width", "groupsum_levels", "plan_groupsum", "plan_popcount"]
+
 LUT_SIZES = (4, 6)
+# name of partial sum ``node`` (a number id of the PopcountPlan) of class ``c``
+POPCOUNT_WIRE = "gs_c{c}_n{node}"
 _KEEP = {"keep": 1}
 _POPCOUNTS = [bin(i).count("1") for i in range(64)]
 
@@ -70,31 +80,31 @@ def class_width(classes: int) -> int:
     return max(1, (classes - 1).bit_length())
 
 
-# --------------------------------------------------------------------------- plans
+# --------------------------------------------------------------------------- popcount plans
 
 
 @dataclass(frozen=True)
-class _Op:
+class PopcountOp:
     kind: str  # "count" | "add"
     args: tuple[int, ...]  # number ids (for "add": x, y[, cin])
     out: int  # number id of the result
 
 
 @dataclass
-class _Plan:
+class PopcountPlan:
     """A popcount tree over ``n_inputs`` single bits (number ids 0 .. n-1)."""
 
     n_inputs: int
     maxes: list[int] = field(default_factory=list)  # per number id: its maximum value
     levels: list[int] = field(default_factory=list)  # per number id: the level it is ready after
-    ops: list[_Op] = field(default_factory=list)
+    ops: list[PopcountOp] = field(default_factory=list)
     root: int = -1
 
     def new(self, kind: str, args: Sequence[int], mx: int) -> int:
         out = len(self.maxes)
         self.maxes.append(mx)
         self.levels.append(max(self.levels[a] for a in args) + 1)
-        self.ops.append(_Op(kind, tuple(args), out))
+        self.ops.append(PopcountOp(kind, tuple(args), out))
         return out
 
     @property
@@ -102,10 +112,10 @@ class _Plan:
         return self.levels[self.root] if self.root >= 0 else 0
 
 
-def _plan_popcount(g: int, lut_size: int, *, leaf: int | None = None, cin: bool = True) -> _Plan:
+def plan_popcount(g: int, lut_size: int, *, leaf: int | None = None, cin: bool = True) -> PopcountPlan:
     """Counters of ``leaf`` bits (LUT logic), then a balanced tree of adders;
     with ``cin`` every adder also absorbs one input bit as its carry-in."""
-    plan = _Plan(g, maxes=[1] * g, levels=[0] * g)
+    plan = PopcountPlan(g, maxes=[1] * g, levels=[0] * g)
     if g == 0:
         return plan
     if g == 1:
@@ -155,7 +165,7 @@ def groupsum_levels(n_outputs: int, classes: int, lut_size: int) -> int:
     module docstring)."""
     g = _group_size(n_outputs, classes)
     _check_lut_size(lut_size)
-    return _plan_popcount(g, lut_size).depth + _argmax_levels(classes)
+    return plan_popcount(g, lut_size).depth + _argmax_levels(classes)
 
 
 def _group_size(n_outputs: int, classes: int) -> int:
@@ -171,7 +181,124 @@ def _check_lut_size(lut_size: int) -> None:
         raise ValueError(f"lut_size must be one of {LUT_SIZES}, got {lut_size}")
 
 
-# --------------------------------------------------------------------------- hardware
+# --------------------------------------------------------------------------- the whole head
+
+
+# (name, level): value ``name`` as seen by logic in ``level`` (through the registers in between)
+_Read = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class _Step:
+    # "count"/"add" (a partial sum), "alias" (a class count), "pair" (a tournament match: out = (gt, count,
+    # index), reads = (b@cmp, a@cmp, gt@mux, b@mux, a@mux, ib@mux, ia@mux))
+    kind: str
+    out: tuple[str, ...]
+    width: int
+    reads: tuple[_Read, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class GroupSumPlan:
+    """Popcount + argmax of ``classes`` groups, planned (see the module docstring): ``ready`` is the level
+    after which each value exists, ``consts`` the class indices, ``luts``/``ffs`` the estimates, ``levels``
+    the logic depth and ``boundaries`` the levels followed by a register stage."""
+
+    n_outputs: int
+    classes: int
+    family: Family
+    steps: tuple[_Step, ...]
+    ready: dict[str, int]
+    widths: dict[str, int]
+    consts: dict[str, int]
+    outputs: tuple[_Read, ...]  # the class, then the counts
+    levels: int
+    boundaries: frozenset[int]
+    luts: int
+    ffs: int
+
+    @property
+    def group(self) -> int:
+        return self.n_outputs // self.classes
+
+    @property
+    def count_width(self) -> int:
+        return count_width(self.group)
+
+    @property
+    def class_width(self) -> int:
+        return class_width(self.classes)
+
+    @property
+    def stages(self) -> int:
+        return len(self.boundaries)
+
+
+def plan_groupsum(n_outputs: int, classes: int, family: Family, register_after: Container[int] = ()
+                  ) -> GroupSumPlan:
+    """Plan popcount and argmax of ``n_outputs`` bits in ``classes`` groups
+    for ``family``, with a register stage after each level in
+    ``register_after`` (1-based, ``1 <= i <= groupsum_levels(...)``).
+    Raises ``ValueError`` for bad arguments."""
+    _check_lut_size(family.lut_size)
+    g = _group_size(n_outputs, classes)
+    pc = plan_popcount(g, family.lut_size)
+    total = pc.depth + _argmax_levels(classes)
+    boundaries = _boundaries(register_after, total)
+    cw, clw = count_width(g), class_width(classes)
+    ready: dict[str, int] = {}
+    widths: dict[str, int] = {}
+    consts: dict[str, int] = {}
+    steps: list[_Step] = []
+    luts = 0
+
+    def value(name: str, width: int, level: int) -> str:
+        ready[name], widths[name] = level, width
+        return name
+
+    for c in range(classes):
+        names = [value(f"gs_c{c}_b{i}", 1, 0) for i in range(g)] + [""] * (len(pc.maxes) - g)
+        for op in pc.ops:
+            lvl, width = pc.levels[op.out], pc.maxes[op.out].bit_length()
+            names[op.out] = value(POPCOUNT_WIRE.format(c=c, node=op.out), width, lvl)
+            steps.append(_Step(op.kind, (names[op.out],), width, tuple((names[a], lvl) for a in op.args)))
+            luts += width if op.kind == "count" else width - 1  # a chain's top bit is its carry-out
+        root = ((names[pc.root], pc.depth),) if pc.root >= 0 else ()
+        steps.append(_Step("alias", (value(f"gs_count{c}", cw, pc.depth),), cw, root))
+    # argmax tournament; every candidate is (count name, index name)
+    cands = []
+    for c in range(classes):
+        consts[f"gs_count{c}_idx"] = c
+        cands.append((f"gs_count{c}", value(f"gs_count{c}_idx", clw, pc.depth)))
+    rnd = 0
+    while len(cands) > 1:
+        rnd += 1
+        nxt = []
+        for i in range(0, len(cands) - 1, 2):
+            (na, ia), (nb, ib) = cands[i], cands[i + 1]
+            lv_cmp = max(ready[na], ready[nb]) + 1
+            lv_mux = lv_cmp + 1
+            pre = f"gs_r{rnd}_{i // 2}"
+            gt, wc = value(f"{pre}_gt", 1, lv_cmp), value(f"{pre}_count", cw, lv_mux)
+            wi = value(f"{wc}_idx", clw, lv_mux)
+            steps.append(_Step("pair", (gt, wc, wi), cw, (
+                (nb, lv_cmp), (na, lv_cmp), (gt, lv_mux), (nb, lv_mux), (na, lv_mux), (ib, lv_mux), (ia, lv_mux))))
+            luts += cw + cw + clw  # comparator chain + muxes
+            nxt.append((wc, wi))
+        if len(cands) % 2:
+            nxt.append(cands[-1])
+        cands = nxt
+    # align everything with the last level: counts and class of one sample
+    outputs = ((cands[0][1], total + 1), *((f"gs_count{c}", total + 1) for c in range(classes)))
+    # a value is registered once at every boundary between where it is made and its last reader
+    last: dict[str, int] = {}
+    for r in (*(r for st in steps for r in st.reads), *outputs):
+        last[r[0]] = max(last.get(r[0], 0), r[1])
+    ffs = sum(widths[n] * sum(1 for b in boundaries if ready[n] <= b < lv)
+              for n, lv in last.items() if n not in consts)
+    return GroupSumPlan(n_outputs=n_outputs, classes=classes, family=family, steps=tuple(steps),
+                        ready=ready, widths=widths, consts=consts, outputs=outputs, levels=total,
+                        boundaries=boundaries, luts=luts, ffs=ffs)
 
 
 @dataclass
@@ -180,33 +307,31 @@ class GroupSumHW:
 
     ``counts[c]`` is class ``c``'s popcount (``count_width(g)`` bits) and
     ``cls`` the argmax (``class_width(classes)`` bits, ties to the lowest
-    index), both ``stages`` cycles after ``bits`` (combinational if 0).
-    ``levels`` is :func:`groupsum_levels`; ``luts_estimate`` a rough LUT
-    count (one LUT per adder/comparator/mux result bit)."""
+    index), both ``stages`` cycles after ``bits`` (combinational if 0)."""
 
     counts: list[Value]
     cls: Value
     stages: int
-    luts_estimate: int
-    levels: int = 0
 
 
 class _Stager:
     """Hands out values as seen at a later level, through the register
     boundaries in between (one register per value and boundary, shared)."""
 
-    def __init__(self, m: Module, boundaries: frozenset[int], domain: str) -> None:
+    def __init__(self, m: Module, plan: GroupSumPlan, domain: str) -> None:
         self.m = m
-        self.boundaries = boundaries
+        self.plan = plan
         self.domain = domain
+        self.vals: dict[str, Value] = {}
         self._cache: dict[tuple[str, int], Value] = {}
 
-    def at(self, v: Value, name: str, ready: int, level: int) -> Value:
-        """``v`` (named ``name``, ready after level ``ready``) for logic in ``level``."""
+    def at(self, read: _Read) -> Value:
+        name, level = read
+        v = self.vals[name]
         if isinstance(v, Const):  # constants need no register
             return v
-        for b in range(ready, level):
-            if b not in self.boundaries:
+        for b in range(self.plan.ready[name], level):
+            if b not in self.plan.boundaries:
                 continue
             key = (name, b)
             r = self._cache.get(key)
@@ -218,122 +343,67 @@ class _Stager:
         return v
 
 
-def _build_popcount(m: Module, bits: Sequence[Value], plan: _Plan, stager: _Stager, prefix: str,
-                    ) -> tuple[Value, int]:
-    """Elaborate ``plan`` over ``bits``; returns the root value and a LUT estimate."""
-    vals: list[Value | None] = [*bits] + [None] * (len(plan.maxes) - plan.n_inputs)
-    names = [f"{prefix}_b{i}" for i in range(plan.n_inputs)] + [""] * (len(plan.maxes) - plan.n_inputs)
-    luts = 0
-    for op in plan.ops:
-        lvl = plan.levels[op.out]
-        width = plan.maxes[op.out].bit_length()
-        args = [stager.at(vals[a], names[a], plan.levels[a], lvl) for a in op.args]  # type: ignore[arg-type]
-        if op.kind == "count":
-            # one table per output bit: LUT logic, kept away from carry chains
-            total: Value = Array(Const(v, width) for v in _POPCOUNTS[:1 << len(args)])[Cat(*args)]
-            luts += width
-        else:
-            total = args[0]
-            for a in args[1:]:
-                total = total + a
-            luts += width - 1  # one LUT per chain bit; the top bit is the carry-out
-        # keep: without it Yosys merges the whole tree into one $macc and
-        # rebuilds its own (1.9 LUT4 per bit) compressor from it
-        sig = Signal(width, name=f"{prefix}_n{op.out}", attrs=_KEEP)
-        m.d.comb += sig.eq(total[:width])
-        vals[op.out] = sig
-        names[op.out] = sig.name
-    if plan.root < 0:
-        return Const(0, 0), 0
-    return vals[plan.root], luts  # type: ignore[return-value]
+def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = "sync") -> GroupSumHW:
+    """Elaborate a :func:`plan_groupsum` plan into ``m``.
 
-
-def build_groupsum(
-    m: Module,
-    bits: Value,
-    classes: int,
-    *,
-    lut_size: int,
-    target: str,
-    register_after: Container[int] = (),
-    domain: str = "sync",
-) -> GroupSumHW:
-    """Elaborate per-class popcount and argmax into ``m``.
-
-    ``bits`` is ``n_outputs`` wide; group ``c`` is ``bits[c*g : (c+1)*g]``
-    with ``g = n_outputs // classes``. After logic level ``i`` (1-based,
-    ``1 <= i <= groupsum_levels(...)``) a register stage is inserted when
-    ``i in register_after`` (registers in ``domain``, reset value 0).
-    ``target`` is one of ``ice40, ecp5, xilinx, gowin, generic``; the design
-    is plain Amaranth logic for every target (carry chains come from Yosys's
-    mapping of ``+`` and ``>``). Raises ``ValueError`` for bad arguments.
-    """
-    if target not in TARGETS:
-        raise ValueError(f"unknown target {target!r} (known: {', '.join(TARGETS)})")
-    _check_lut_size(lut_size)
+    ``bits`` is ``n_outputs`` wide; group ``c`` is ``bits[c*g : (c+1)*g]``.
+    Registers are in ``domain`` (reset value 0). The design is plain Amaranth
+    logic for every family (carry chains come from Yosys's mapping of ``+``
+    and ``>``)."""
     bits = Value.cast(bits)
-    n = len(bits)
+    if len(bits) != plan.n_outputs:
+        raise ValueError(f"the plan is for {plan.n_outputs} bits, got {len(bits)}")
     if not isinstance(bits, Signal):
         # bit-slicing a wide expression (a Cat of many parts) lowers the whole
         # expression once per slice: quadratic; slicing one wire is not
-        flat = Signal(n, name="gs_bits")
+        flat = Signal(len(bits), name="gs_bits")
         m.d.comb += flat.eq(bits)
         bits = flat
-    g = _group_size(n, classes)
-    plan = _plan_popcount(g, lut_size)
-    total_levels = plan.depth + _argmax_levels(classes)
-    boundaries = _boundaries(register_after, total_levels)
-    stager = _Stager(m, boundaries, domain)
-    cw = count_width(g)
-
-    luts = 0
-    counts: list[Value] = []
-    for c in range(classes):
-        root, est = _build_popcount(m, [bits[c * g + i] for i in range(g)], plan, stager, f"gs_c{c}")
-        luts += est
-        cnt = Signal(cw, name=f"gs_count{c}")
-        m.d.comb += cnt.eq(root)
-        counts.append(cnt)
-
-    # argmax tournament; every candidate is (count, index, name, ready level)
-    cands: list[tuple[Value, Value, str, int]] = [
-        (counts[c], Const(c, class_width(classes)), f"gs_count{c}", plan.depth) for c in range(classes)]
-    rnd = 0
-    while len(cands) > 1:
-        rnd += 1
-        nxt = []
-        for i in range(0, len(cands) - 1, 2):
-            (ca, ia, na, ra), (cb, ib, nb, rb) = cands[i], cands[i + 1]
-            lv_cmp = max(ra, rb) + 1
-            gt = Signal(name=f"gs_r{rnd}_{i // 2}_gt")
-            m.d.comb += gt.eq(_greater(stager.at(cb, nb, rb, lv_cmp), stager.at(ca, na, ra, lv_cmp), target))
-            lv_mux = lv_cmp + 1
-            sel = stager.at(gt, gt.name, lv_cmp, lv_mux)
-            wc = Signal(cw, name=f"gs_r{rnd}_{i // 2}_count")
-            wi = Signal(class_width(classes), name=f"gs_r{rnd}_{i // 2}_index")
-            m.d.comb += [
-                wc.eq(Mux(sel, stager.at(cb, nb, rb, lv_mux), stager.at(ca, na, ra, lv_mux))),
-                wi.eq(Mux(sel, stager.at(ib, nb + "_idx", rb, lv_mux), stager.at(ia, na + "_idx", ra, lv_mux))),
-            ]
-            luts += cw + cw + class_width(classes)  # comparator chain + muxes
-            nxt.append((wc, wi, wc.name, lv_mux))
-        if len(cands) % 2:
-            nxt.append(cands[-1])
-        cands = nxt
-    _, cls_v, cls_name, cls_ready = cands[0]
-    # align everything with the last level: counts and class of one sample
-    cls = stager.at(cls_v, cls_name + "_idx", cls_ready, total_levels + 1)
-    out_counts = [stager.at(cnt, f"gs_count{c}", plan.depth, total_levels + 1) for c, cnt in enumerate(counts)]
-    return GroupSumHW(counts=out_counts, cls=cls, stages=len(boundaries), luts_estimate=luts, levels=total_levels)
+    g = plan.group
+    st = _Stager(m, plan, domain)
+    for c in range(plan.classes):
+        for i in range(g):
+            st.vals[f"gs_c{c}_b{i}"] = bits[c * g + i]
+    for name, c in plan.consts.items():
+        st.vals[name] = Const(c, plan.widths[name])
+    for step in plan.steps:
+        if step.kind == "pair":
+            # (the index signal is named ..._index; ..._count_idx names its registers)
+            names = (*step.out[:2], step.out[1][:-len("count")] + "index")
+            gt, wc, wi = (Signal(plan.widths[k], name=n) for k, n in zip(step.out, names))
+            st.vals.update(zip(step.out, (gt, wc, wi)))
+            m.d.comb += gt.eq(_greater(st.at(step.reads[0]), st.at(step.reads[1]), plan.family))
+            sel, b, a, ib, ia = (st.at(r) for r in step.reads[2:])
+            m.d.comb += [wc.eq(Mux(sel, b, a)), wi.eq(Mux(sel, ib, ia))]
+            continue
+        args = [st.at(r) for r in step.reads]
+        total: Value
+        if step.kind == "count":
+            # one table per output bit: LUT logic, kept away from carry chains
+            total = Array(Const(v, step.width) for v in _POPCOUNTS[:1 << len(args)])[Cat(*args)]
+        elif step.kind == "add":
+            total = args[0]
+            for a in args[1:]:
+                total = total + a
+        else:  # alias: the class count
+            sig = Signal(step.width, name=step.out[0])
+            m.d.comb += sig.eq(args[0] if args else Const(0, 0))
+            st.vals[step.out[0]] = sig
+            continue
+        # keep: without it Yosys merges the whole tree into one $macc and
+        # rebuilds its own (1.9 LUT4 per bit) compressor from it
+        sig = Signal(step.width, name=step.out[0], attrs=_KEEP)
+        m.d.comb += sig.eq(total[:step.width])
+        st.vals[step.out[0]] = sig
+    cls, *counts = (st.at(r) for r in plan.outputs)
+    return GroupSumHW(counts=counts, cls=cls, stages=plan.stages)
 
 
-def _greater(b: Value, a: Value, target: str) -> Value:
-    """``b > a`` for unsigned values of one width, written for ``target``."""
-    if target == "xilinx" or len(a) == 0:
-        # LUT6 + CARRY4: Yosys's own comparator mapping is the smaller one
+def _greater(b: Value, a: Value, family: Family) -> Value:
+    """``b > a`` for unsigned values of one width, in ``family``'s comparator style."""
+    if family.comparator == "native" or len(a) == 0:
         return b > a
-    # carry-out of b + ~a (= b - a - 1 + 2**w, at least 2**w iff b > a): one
-    # carry chain; Yosys maps ``b > a`` on LUT4 families to twice the LUTs
+    # carry-out of b + ~a (= b - a - 1 + 2**w, at least 2**w iff b > a)
     return (b + ~a)[len(a)]
 
 

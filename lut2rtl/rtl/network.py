@@ -16,19 +16,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from amaranth.hdl import Cat, ClockDomain, ClockSignal, Const, Instance, Module, Signal
+from amaranth.hdl import Cat, ClockDomain, ClockSignal, Const, Instance, Module, Shape, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ..errors import CompileError
-from ..netlist import Netlist
+from ..errors import CompileError, OptionError
+from ..families import DEFAULT_FAMILY, Family, get_family
+from ..netlist import CONST1, Netlist
 from . import groupsum as _gs
 from .fabric import CHUNK, Segment, build_segment, cell_inits, chunks, segments, write_fabric_verilog
 from .mapping import MappedFabric, map_netlist
 from .pipeline import StagePlan, plan_stages
-from .targets import Target, get_target
 
-__all__ = ["AUTO_VERILOG_CELLS", "FABRICS", "MAX_PIPELINE", "LutNetwork", "NetworkPlan", "check_ports", "plan_network"]
+__all__ = ["AUTO_VERILOG_CELLS", "FABRICS", "MAX_PIPELINE", "LutNetwork", "NetworkPlan", "check_plan_options",
+           "check_ports", "plan_network"]
 
 FABRICS = ("auto", "amaranth", "verilog")
 # Above this many mapped cells ``fabric="auto"`` writes the LUT fabric as
@@ -45,20 +46,18 @@ class NetworkPlan:
     """Everything decided before elaboration: mapping, pipeline, widths."""
 
     net: Netlist
-    target: Target
+    target: Family
     fabric: MappedFabric
     stages: StagePlan
     segments: tuple[Segment, ...]
     inits: np.ndarray | None
-    classes: int | None
-    count_width: int
-    class_width: int
-    groupsum_levels: int
+    groupsum: _gs.GroupSumPlan | None
     fabric_mode: str  # "amaranth" | "verilog"
 
     @property
     def latency(self) -> int:
         return self.stages.pipeline
+
 
 
 def check_ports(net: Netlist) -> None:
@@ -69,34 +68,33 @@ def check_ports(net: Netlist) -> None:
                                f"{MAX_PORT_BITS} (Amaranth's limit on one value)")
 
 
-def plan_network(net: Netlist, target: str | Target = "ice40", pipeline: int = 0, *,
+def check_plan_options(pipeline: int, fabric: str) -> None:
+    """:class:`OptionError` unless ``pipeline`` and ``fabric`` are usable."""
+    if not isinstance(pipeline, int) or isinstance(pipeline, bool) or pipeline < 0:
+        raise OptionError("pipeline", f"must be a non-negative integer, got {pipeline!r}")
+    if pipeline > MAX_PIPELINE:
+        raise OptionError("pipeline", f"{pipeline} is more than {MAX_PIPELINE} register stages")
+    if fabric not in FABRICS:
+        raise OptionError("fabric", f"must be one of {', '.join(FABRICS)}, got {fabric!r}")
+
+
+def plan_network(net: Netlist, target: str | Family = DEFAULT_FAMILY, pipeline: int = 0, *,
                  fabric: str = "auto") -> NetworkPlan:
     """Map ``net`` onto ``target``'s LUTs and place ``pipeline`` register stages."""
-    tgt = get_target(target) if isinstance(target, str) else target
-    if not isinstance(pipeline, int) or isinstance(pipeline, bool) or pipeline < 0:
-        raise CompileError(f"pipeline must be a non-negative integer, got {pipeline!r}")
-    if pipeline > MAX_PIPELINE:
-        raise CompileError(f"pipeline {pipeline} is more than {MAX_PIPELINE} register stages")
-    if fabric not in FABRICS:
-        raise CompileError(f"unknown fabric {fabric!r} (choose from {', '.join(FABRICS)})")
+    tgt = get_family(target)
+    check_plan_options(pipeline, fabric)
     check_ports(net)
     fab = map_netlist(net, tgt.lut_size)
     gs = net.group_sum
-    if gs is not None:
-        classes = int(gs.classes)
-        group = net.n_outputs // classes
-        g_levels = _gs.groupsum_levels(net.n_outputs, classes, tgt.lut_size)
-        cw, clw = _gs.count_width(group), _gs.class_width(classes)
-    else:
-        classes, g_levels, cw, clw = None, 0, 0, 0
+    g_levels = 0 if gs is None else _gs.groupsum_levels(net.n_outputs, int(gs.classes), tgt.lut_size)
     stages = plan_stages(fab, pipeline, g_levels)
+    gs_plan = None if gs is None else _gs.plan_groupsum(net.n_outputs, int(gs.classes), tgt, stages.groupsum_cuts)
     mode = fabric
     if mode == "auto":
         mode = "verilog" if fab.n_cells > AUTO_VERILOG_CELLS else "amaranth"
     return NetworkPlan(
         net=net, target=tgt, fabric=fab, stages=stages, segments=tuple(segments(fab, stages)),
-        inits=None if tgt.primitive is None else cell_inits(fab, tgt), classes=classes,
-        count_width=cw, class_width=clw, groupsum_levels=g_levels, fabric_mode=mode,
+        inits=None if tgt.primitive is None else cell_inits(fab, tgt), groupsum=gs_plan, fabric_mode=mode,
     )
 
 
@@ -128,14 +126,15 @@ class LutNetwork(wiring.Component):
         Name prefix of the Verilog fabric module (``<prefix>__fabric``).
     """
 
-    def __init__(self, net: Netlist, target: str = "ice40", pipeline: int = 0, *, out_bits: bool = False,
-                 fabric: str = "auto", clock_ports: bool = False, module_prefix: str = "lut2rtl",
-                 plan: NetworkPlan | None = None) -> None:
+    def __init__(self, net: Netlist, target: str | Family = DEFAULT_FAMILY, pipeline: int = 0, *,
+                 out_bits: bool = False, fabric: str = "auto", clock_ports: bool = False,
+                 module_prefix: str = "lut2rtl", plan: NetworkPlan | None = None) -> None:
         self.plan = plan if plan is not None else plan_network(net, target, pipeline, fabric=fabric)
         p = self.plan
         self.clock_ports = clock_ports
         self.module_prefix = module_prefix
-        self.has_out_bits = p.classes is None or out_bits
+        gs = p.groupsum
+        self.has_out_bits = gs is None or out_bits
         members: dict[str, Any] = {}
         if clock_ports:
             members["clk"] = In(1)
@@ -143,15 +142,21 @@ class LutNetwork(wiring.Component):
         members["in_valid"] = In(1)
         members["in_bits"] = In(net.n_inputs)
         members["out_valid"] = Out(1)
-        if p.classes is not None:
-            members["out_class"] = Out(p.class_width)
-            members["out_counts"] = Out(p.classes * p.count_width)
+        if gs is not None:
+            members["out_class"] = Out(gs.class_width)
+            members["out_counts"] = Out(gs.classes * gs.count_width)
         if self.has_out_bits:
             members["out_bits"] = Out(net.n_outputs)
         super().__init__(wiring.Signature(members))
-        # filled in by elaborate(): what the GroupSum builder made, flip-flop count
-        self.groupsum_hw: _gs.GroupSumHW | None = None
-        self.ff_estimate = 0
+
+    @property
+    def ff_estimate(self) -> int:
+        """Flip-flops: fabric and GroupSum stages, raw bits beside the GroupSum, output registers, valid."""
+        p = self.plan
+        outs = sum(Shape.cast(mb.shape).width for n, mb in self.signature.members.items()
+                   if mb.flow == Out and n != "out_valid")
+        gs_ffs = 0 if p.groupsum is None else p.groupsum.ffs + self.has_out_bits * p.net.n_outputs * p.groupsum.stages
+        return p.stages.fabric_ffs + gs_ffs + p.stages.output_registers * outs + p.latency
 
     @property
     def latency(self) -> int:
@@ -195,20 +200,17 @@ class LutNetwork(wiring.Component):
             fabric_out = self._amaranth_fabric(m)
         stages = p.stages.fabric_stages
         outs: dict[str, Any] = {}
-        if p.classes is not None:
+        if p.groupsum is not None:
             gsm = Module()
-            gs = _gs.build_groupsum(gsm, fabric_out, p.classes, lut_size=p.target.lut_size, target=p.target.name,
-                                    register_after=p.stages.groupsum_cuts)
+            gs = _gs.build_groupsum(gsm, fabric_out, p.groupsum)
             m.submodules.groupsum = gsm
-            self.groupsum_hw = gs
-            gs_ffs = _sync_bits(gsm)
             outs["out_counts"] = Cat(*gs.counts)
             outs["out_class"] = gs.cls
             gs_stages = gs.stages
             if self.has_out_bits:
                 outs["out_bits"] = _delay(m, fabric_out, gs_stages, "bits_gs")
         else:
-            gs_stages, gs_ffs = 0, 0
+            gs_stages = 0
             outs["out_bits"] = fabric_out
         # registers the plan put on the outputs, plus any the GroupSum did not build
         extra = p.stages.output_registers + len(p.stages.groupsum_cuts) - gs_stages
@@ -218,9 +220,6 @@ class LutNetwork(wiring.Component):
         for name, v in outs.items():
             m.d.comb += getattr(self, name).eq(_delay(m, v, extra, name + "_q"))
         m.d.comb += self.out_valid.eq(_delay(m, self.in_valid, p.latency, "valid_q", reset=True))
-        # the Verilog fabric's registers are not Amaranth statements: count them from the plan
-        fabric_ffs = p.stages.fabric_ffs if p.fabric_mode == "verilog" else 0
-        self.ff_estimate = _sync_bits(m) + gs_ffs + fabric_ffs
         return m
 
     def _verilog_fabric(self, m: Module) -> Any:
@@ -263,7 +262,7 @@ class LutNetwork(wiring.Component):
         pos = {int(q): i for i, q in enumerate(seg.in_ids.tolist())}
         bits = []
         for r in seg.out_refs.tolist():
-            bits.append(Const(1 if r == -2 else 0, 1) if r < 0 else cur[pos[r]])
+            bits.append(Const(1 if r == CONST1 else 0, 1) if r < 0 else cur[pos[r]])
         return Cat(*bits)
 
 
@@ -282,11 +281,6 @@ def _assign_chunks(m: Module, dst: list[Any], value: Any) -> None:
     for d in dst:
         m.d.comb += d.eq(value[lo:lo + len(d)])
         lo += len(d)
-
-
-def _sync_bits(m: Module) -> int:
-    # flip-flops this module's own sync statements drive (not its submodules')
-    return sum(len(st.lhs) for st in m._statements.get("sync", []))  # no public API for this
 
 
 def _delay(m: Module, v: Any, n: int, name: str, *, reset: bool = False) -> Any:

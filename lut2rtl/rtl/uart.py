@@ -24,12 +24,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from amaranth.hdl import Cat, ClockDomain, ClockSignal, Const, Instance, Module, Signal
+from amaranth.hdl import Cat, ClockDomain, Const, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ..buildfolder import Manifest
 from ..errors import CompileError
-from .harness import core_ports
+from .harness import core_instance
 
 __all__ = ["UART_NAME", "UartRx", "UartTop", "UartTx", "decode_response", "encode_request", "request_bytes",
            "uart_top_verilog"]
@@ -153,9 +154,9 @@ class UartTop(wiring.Component):
     """The board top (see module doc). ``divisor`` = board clock / baud rate,
     in clocks per bit; ``timeout`` in clocks (0: never drop a request)."""
 
-    def __init__(self, manifest: Mapping[str, Any], *, divisor: int, timeout: int = 0) -> None:
-        self._manifest = dict(manifest)
-        ports = core_ports(manifest)
+    def __init__(self, manifest: Manifest, *, divisor: int, timeout: int = 0) -> None:
+        self._manifest = manifest
+        ports = manifest.ports
         self._n_in = ports["in_bits"][1]
         self._result_port = _result_port(ports)
         self._result_width = ports[self._result_port][1]
@@ -201,7 +202,8 @@ class UartTop(wiring.Component):
         # the core: in_bits straight from the byte buffer (bits past n_inputs dropped)
         core_in = Signal(self._n_in)
         m.d.comb += core_in.eq(buf[: self._n_in])
-        outs = self._core(m, in_valid, core_in, core_rst)
+        # the core's clk/rst come from this top's (reset-less) domain and the power-on reset
+        outs = core_instance(m, self._manifest, in_valid, core_in, core_rst)
 
         n_resp = (self._result_width + 7) // 8
         result = Signal(8 * n_resp)
@@ -213,17 +215,8 @@ class UartTop(wiring.Component):
         m.d.comb += [tx.data.eq(result[:8]), tx.start.eq((to_send != 0) & tx.ready)]
         return m
 
-    def _core(self, m: Module, in_valid: Signal, in_bits: Signal, rst: Signal) -> dict[str, Signal]:
-        # the core's clk/rst come from this top's (reset-less) domain and the power-on reset
-        ports = core_ports(self._manifest)
-        outs = {n: Signal(w, name=f"core_{n}") for n, (d, w) in sorted(ports.items()) if d == "out"}
-        kw: dict[str, Any] = {"i_clk": ClockSignal(), "i_rst": rst, "i_in_valid": in_valid, "i_in_bits": in_bits}
-        kw.update({f"o_{n}": s for n, s in outs.items()})
-        m.submodules.core = Instance(str(self._manifest["top"]), **kw)
-        return outs
 
-
-def uart_top_verilog(manifest: Mapping[str, Any], *, clk_hz: float, baud: int = 115200,
+def uart_top_verilog(manifest: Manifest, *, clk_hz: float, baud: int = 115200,
                      divisor: int | None = None, timeout: int | None = None, name: str = UART_NAME) -> str:
     """Verilog of the UART board top (module ``name``; the core is not in it).
 
@@ -231,13 +224,13 @@ def uart_top_verilog(manifest: Mapping[str, Any], *, clk_hz: float, baud: int = 
     ``timeout`` (clocks) to 0.1 s of ``clk_hz``."""
     from amaranth.back import verilog
 
-    if name == manifest.get("top"):
+    if name == manifest.top:
         raise CompileError(f"the UART top cannot be named like the core ({name!r})")
     div = divisor if divisor is not None else round(clk_hz / baud)
     _check_divisor(div)
     err = abs(clk_hz / div - baud) / baud if divisor is None else 0.0
     if err > 0.03:
         raise CompileError(f"{clk_hz / 1e6:g} MHz cannot make {baud} baud within 3% (off by {err:.1%})")
-    _result_port(core_ports(manifest))  # bad manifests fail here, before an elaboratable exists
+    _result_port(manifest.ports)  # a core without a result fails here, before an elaboratable exists
     tmo = timeout if timeout is not None else int(clk_hz // 10)
     return verilog.convert(UartTop(manifest, divisor=div, timeout=tmo), name=name, emit_src=False)

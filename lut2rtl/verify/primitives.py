@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..tools.yosys import yosys_share
+from ..families import Family
 
 __all__ = ["instantiated_modules", "primitive_library"]
 
@@ -57,15 +57,15 @@ def _split(text: str) -> tuple[list[str], dict[str, str]]:
     return outside, modules
 
 
-def primitive_library(family: str, used: set[str]) -> str:
+def primitive_library(family: Family, used: set[str]) -> str:
     """Verilog text with the models of ``used`` (and what they instantiate) for ``family``."""
-    folder = yosys_share() / family
-    files: list[Path] = [folder / "cells_sim.v", *sorted(folder.glob("*.vh"))]
+    model = family.sim_sources()[0][0]
+    files: list[Path] = [model, *sorted(model.parent.glob("*.vh"))]
     preamble: list[str] = []
     models: dict[str, str] = {}
     for f in files:
         outside, mods = _split(f.read_text(errors="replace"))
-        if f.name == "cells_sim.v":
+        if f == model:
             preamble = outside
         for k, v in mods.items():
             models.setdefault(k, v)

@@ -26,24 +26,24 @@ from pathlib import Path
 
 import numpy as np
 
+from ..buildfolder import BuildFolder
 from ..errors import ToolError
+from ..families import Family
 from ..tools.verilator import find_verilator, verilator_env
-from ..tools.yosys import yosys_share
 from .compare import Comparison, Observed, compare
-from .folder import FAMILIES, DesignFolder
 from .tb import CONFIG_ENV
 from .vectors import Vectors
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SimResult", "default_cache_dir", "primitive_models", "simulate", "simulate_design", "verilator_build"]
+__all__ = ["SimResult", "default_cache_dir", "simulate", "simulate_design", "verilator_build", "verilator_sources"]
 
 CACHE_ENV = "LUT2RTL_SIM_CACHE"
 TB_MODULE = "lut2rtl.verify.tb"
 # Warnings that the vendor primitive models trigger and that say nothing about
 # the design; -Wno-fatal keeps any other lint warning from failing a build.
-_BASE_ARGS = ["-Wno-fatal", "-Wno-TIMESCALEMOD", "-Wno-SPECIFYIGN", "-Wno-MULTIDRIVEN", "--x-assign", "0",
-              "--x-initial", "0"]
+_MODEL_WARNINGS = ["-Wno-TIMESCALEMOD", "-Wno-SPECIFYIGN"]
+_BASE_ARGS = ["-Wno-fatal", *_MODEL_WARNINGS, "-Wno-MULTIDRIVEN", "--x-assign", "0", "--x-initial", "0"]
 
 
 @dataclass(frozen=True)
@@ -74,18 +74,11 @@ def default_cache_dir() -> Path:
     return Path(base) / "lut2rtl" / "verilator"
 
 
-def primitive_models(family: str | None) -> tuple[list[Path], list[str]]:
-    """Simulation models and Verilator arguments for a primitive family (``None``: plain logic)."""
-    if family is None:
-        return [], []
-    if family not in FAMILIES:
-        raise ValueError(f"unknown primitive family {family!r}")
-    share = yosys_share() / family
-    args = []
-    if family == "ecp5":
-        # cells_sim.v includes its .vh files; NO_INCLUDES skips the FF/IO models a LUT design does not need
-        args = ["-DNO_INCLUDES", f"-I{share}"]
-    return [share / "cells_sim.v"], args
+def verilator_sources(family: Family | None) -> tuple[list[Path], list[str]]:
+    """The family's primitive models and the Verilator flags they need
+    (every Verilator run of a lut2rtl design reads them from here)."""
+    files, flags = family.sim_sources() if family is not None else ([], [])
+    return files, [*_MODEL_WARNINGS, *flags]
 
 
 def _tool_versions() -> str:
@@ -125,7 +118,7 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def verilator_build(verilog: Path, top: str, family: str | None, *,
+def verilator_build(verilog: Path, top: str, family: Family | None, *,
                     cache_dir: Path | None = None) -> tuple[Path, float, bool]:
     """Build (or reuse) the Verilator model of ``top`` in ``verilog``.
 
@@ -135,8 +128,8 @@ def verilator_build(verilog: Path, top: str, family: str | None, *,
     from cocotb_tools.runner import get_runner
 
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    models, args = primitive_models(family)
-    build_args = _BASE_ARGS + args
+    models, args = verilator_sources(family)
+    build_args = _BASE_ARGS + args[len(_MODEL_WARNINGS):]
     h = hashlib.sha256()
     h.update(Path(verilog).read_bytes())
     for m in models:
@@ -187,7 +180,7 @@ def _tail(log_file: Path, n: int = 6) -> str:
 
 
 def simulate(verilog: Path, top: str, ports: dict[str, int], latency: int, expected: Vectors, *,
-             family: str | None, classes: int | None, seed: int = 0, gap: float = 0.25,
+             family: Family | None, classes: int | None, seed: int = 0, gap: float = 0.25,
              cache_dir: Path | None = None, timeout: float | None = None) -> SimResult:
     """Stream ``expected.in_bits`` through the design and compare with ``expected``.
 
@@ -230,8 +223,10 @@ def simulate(verilog: Path, top: str, ports: dict[str, int], latency: int, expec
                      run_seconds=run_s, cached=cached, build_dir=build_dir)
 
 
-def simulate_design(design: DesignFolder, vectors: Vectors, *, seed: int = 0, gap: float = 0.25,
+def simulate_design(design: BuildFolder, vectors: Vectors, *, seed: int = 0, gap: float = 0.25,
                     cache_dir: Path | None = None) -> SimResult:
     """:func:`simulate` a compiled design folder against ``vectors``."""
-    return simulate(design.verilog, design.top, design.ports, design.latency, vectors,
-                    family=design.primitives, classes=design.classes, seed=seed, gap=gap, cache_dir=cache_dir)
+    ports = {n: w for n, (_, w) in design.manifest.ports.items()}
+    return simulate(design.verilog, design.manifest.top, ports, design.manifest.latency, vectors,
+                    family=design.manifest.primitives, classes=design.manifest.classes, seed=seed, gap=gap,
+                    cache_dir=cache_dir)

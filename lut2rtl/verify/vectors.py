@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import BuildFolderError
 from ..evaluate import evaluate
 from ..netlist import Netlist
-from ._errors import bad_file
 
 __all__ = ["Vectors", "bits_to_ints", "expected_vectors", "ints_to_bits", "load_vectors", "random_inputs"]
 
@@ -89,11 +89,12 @@ def _check_npz_sizes(p: Path) -> None:
                         shape, _, dtype = np.lib.format.read_array_header_2_0(f)
                 claimed = int(np.prod(shape, dtype=object)) * dtype.itemsize
                 if claimed > info.file_size:
-                    raise bad_file(p, f"member {info.filename} claims {claimed} bytes but holds {info.file_size}")
+                    raise BuildFolderError(f"{p}: member {info.filename} claims {claimed} bytes but holds "
+                                           f"{info.file_size}")
     except FileNotFoundError:
-        raise bad_file(p, "file not found") from None
+        raise BuildFolderError(f"{p}: file not found") from None
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise bad_file(p, f"not a readable .npz file ({e})") from None
+        raise BuildFolderError(f"{p}: not a readable .npz file ({e})") from None
 
 
 def load_vectors(path: str | os.PathLike[str], *, n_inputs: int, n_outputs: int,
@@ -105,29 +106,29 @@ def load_vectors(path: str | os.PathLike[str], *, n_inputs: int, n_outputs: int,
         with np.load(p, allow_pickle=False) as z:
             data = {k: np.asarray(z[k]) for k in z.files}
     except FileNotFoundError:
-        raise bad_file(p, "file not found") from None
+        raise BuildFolderError(f"{p}: file not found") from None
     except (OSError, ValueError, zipfile.BadZipFile) as e:
-        raise bad_file(p, f"not a readable .npz file ({e})") from None
+        raise BuildFolderError(f"{p}: not a readable .npz file ({e})") from None
     for key in ("in_bits", "out_bits"):
         if key not in data:
-            raise bad_file(p, f"array {key!r} is missing")
+            raise BuildFolderError(f"{p}: array {key!r} is missing")
     in_bits, out_bits = data["in_bits"], data["out_bits"]
     if in_bits.ndim != 2 or in_bits.shape[1] != n_inputs:
-        raise bad_file(p, f"in_bits has shape {in_bits.shape}, expected (N, {n_inputs})")
+        raise BuildFolderError(f"{p}: in_bits has shape {in_bits.shape}, expected (N, {n_inputs})")
     n = in_bits.shape[0]
     if out_bits.shape != (n, n_outputs):
-        raise bad_file(p, f"out_bits has shape {out_bits.shape}, expected ({n}, {n_outputs})")
+        raise BuildFolderError(f"{p}: out_bits has shape {out_bits.shape}, expected ({n}, {n_outputs})")
     for key in ("in_bits", "out_bits"):
         a = data[key]
         if a.size and (a.min() < 0 or a.max() > 1):
-            raise bad_file(p, f"{key} holds values other than 0 and 1")
+            raise BuildFolderError(f"{p}: {key} holds values other than 0 and 1")
     counts = out_class = None
     if classes is not None:
         if "counts" not in data or "out_class" not in data:
-            raise bad_file(p, "arrays 'counts' and 'out_class' are missing (the design has a GroupSum)")
+            raise BuildFolderError(f"{p}: arrays 'counts' and 'out_class' are missing (the design has a GroupSum)")
         counts, out_class = data["counts"].astype(np.int64), data["out_class"].astype(np.int64)
         if counts.shape != (n, classes) or out_class.shape != (n,):
-            raise bad_file(p, f"counts/out_class have shapes {counts.shape}/{out_class.shape}, "
+            raise BuildFolderError(f"{p}: counts/out_class have shapes {counts.shape}/{out_class.shape}, "
                               f"expected ({n}, {classes})/({n},)")
     return Vectors(in_bits.astype(np.uint8), out_bits.astype(np.uint8), counts, out_class)
 

@@ -186,7 +186,7 @@ def test_import_not_a_model(work: Path) -> None:
 
 def test_synth_missing_build_folder(work: Path) -> None:
     expect_error(["synth", str(work / "nobuild"), "--device", "up5k"],
-                 r"error: .*nobuild is not a build folder \(run 'lut2rtl compile' first\)")
+                 r"error: .*nobuild: no such build folder \(compile one with `lut2rtl compile`\)")
 
 
 def test_synth_unknown_device(work: Path) -> None:
@@ -215,7 +215,7 @@ def test_synth_failing_tool(work: Path) -> None:
 
 def test_verify_missing_folder(work: Path) -> None:
     expect_error(["verify", str(work / "nobuild")],
-                 r"error: .*nobuild: no such design folder \(compile one with `lut2rtl compile`\)")
+                 r"error: .*nobuild: no such build folder \(compile one with `lut2rtl compile`\)")
 
 
 def test_verify_file_instead_of_folder(work: Path) -> None:

@@ -28,13 +28,12 @@ from hypothesis import event as _event
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
+from lut2rtl.buildfolder import read_build_folder
 from lut2rtl.checkpoint import netlist_to_dict, save_checkpoint
 from lut2rtl.cli import main
 from lut2rtl.compile import write_npz
 from lut2rtl.errors import Lut2RtlError
 from lut2rtl.netgen import random_netlist
-from lut2rtl.synth import read_build
-from lut2rtl.verify.folder import load_design
 
 from .fuzzing import _VALUES, mutate_bytes, mutate_dict, to_bytes
 
@@ -100,9 +99,9 @@ def run_compile(tmp: Path, data: bytes, target: str, pipeline: int) -> None:
         name = next(out.glob("*.json")).stem
         assert sorted(p.name for p in out.iterdir()) == sorted([f"{name}.v", f"{name}.json", "netlist.pt",
                                                                 "vectors.npz"])
-        design = load_design(out)
+        design = read_build_folder(out)
         design.vectors()
-        assert design.netlist.n_inputs == design.manifest["n_inputs"]
+        assert design.netlist.n_inputs == design.manifest.n_inputs
     else:
         assert left == ["m.pt"], left
 
@@ -245,7 +244,7 @@ def check_folder(folder: Path, *, always_verify: bool = False) -> None:
     refused = known = False
     with time_limit(30, f"reading {folder}"):
         try:
-            design = load_design(folder)
+            design = read_build_folder(folder)
             design.vectors()
         except Lut2RtlError:
             refused = True
@@ -259,7 +258,7 @@ def check_folder(folder: Path, *, always_verify: bool = False) -> None:
             except Lut2RtlError:
                 event("netlist.pt refused, manifest and vectors accepted")
         try:
-            read_build(folder)
+            read_build_folder(folder)
         except Lut2RtlError:
             pass
         except Exception as e:

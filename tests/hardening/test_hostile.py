@@ -19,11 +19,11 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+from lut2rtl.buildfolder import read_build_folder
 from lut2rtl.checkpoint import netlist_to_dict, save_checkpoint
 from lut2rtl.cli import main
 from lut2rtl.errors import Lut2RtlError
 from lut2rtl.netgen import random_netlist
-from lut2rtl.verify.folder import load_design
 
 
 class _Callable:
@@ -98,7 +98,7 @@ def test_build_folder_with_hostile_netlist(tmp_path: Path, build: Path) -> None:
     marker = tmp_path / "PWNED"
     hostile_checkpoint(folder / "netlist.pt", marker, where="top")
     with pytest.raises(Lut2RtlError, match=r"netlist\.pt: .*refused without running them"):
-        _ = load_design(folder).netlist
+        _ = read_build_folder(folder).netlist
     # verify does not read netlist.pt yet (see test_verify_checks_vectors_against_netlist):
     # whatever it answers, the pickled code must not run
     outcome(["verify", str(folder)])
@@ -128,7 +128,7 @@ def test_vectors_with_pickled_objects_are_refused(tmp_path: Path, build: Path) -
     np.savez(buf, in_bits=arr, out_bits=arr)
     (folder / "vectors.npz").write_bytes(buf.getvalue())
     with pytest.raises(Lut2RtlError, match=r"vectors\.npz: not a readable \.npz file"):
-        load_design(folder).vectors()
+        read_build_folder(folder).vectors()
     outcome(["verify", str(folder)])
     assert not marker.exists()
 
@@ -139,7 +139,7 @@ def test_vectors_with_absurd_header_shape(tmp_path: Path, build: Path) -> None:
     _write_npz(folder / "vectors.npz", {"in_bits.npy": _npy_header_only((10**12, 8)),
                                         "out_bits.npy": _npy_header_only((10**12, 2))})
     try:
-        load_design(folder).vectors()
+        read_build_folder(folder).vectors()
     except Lut2RtlError:
         return
     except MemoryError as e:
@@ -153,7 +153,7 @@ def test_vectors_truncated(tmp_path: Path, build: Path) -> None:
     data = (folder / "vectors.npz").read_bytes()
     (folder / "vectors.npz").write_bytes(data[: len(data) // 2])
     with pytest.raises(Lut2RtlError, match=r"vectors\.npz: "):
-        load_design(folder).vectors()
+        read_build_folder(folder).vectors()
 
 
 @pytest.mark.parametrize("key", ["verilog", "netlist", "vectors"])
@@ -167,7 +167,7 @@ def test_manifest_files_outside_the_folder_are_refused(tmp_path: Path, build: Pa
     man["files"][key] = target
     man_path.write_text(json.dumps(man))
     with pytest.raises(Lut2RtlError):
-        load_design(folder)
+        read_build_folder(folder)
 
 
 @pytest.mark.parametrize(("key", "value"), [("n_inputs", 10**15), ("n_outputs", -3), ("classes", 10**12),
@@ -181,7 +181,7 @@ def test_manifest_absurd_values(tmp_path: Path, build: Path, key: str, value: An
     man[key] = value
     man_path.write_text(json.dumps(man))
     with pytest.raises(Lut2RtlError):
-        d = load_design(folder)
+        d = read_build_folder(folder)
         d.vectors()
     outcome(["verify", str(folder)])
 
@@ -233,12 +233,11 @@ def test_manifest_number_types_are_checked(tmp_path: Path, build: Path, key: str
     shutil.copytree(build, folder)
     _edit_manifest(folder, **{key: value})
     with pytest.raises(Lut2RtlError):
-        load_design(folder).vectors()
+        read_build_folder(folder).vectors()
 
 
 @pytest.mark.parametrize("damage", ["files-not-dict", "not-utf8"])
 def test_synth_reads_hostile_manifest_cleanly(tmp_path: Path, build: Path, damage: str) -> None:
-    from lut2rtl.synth import read_build
 
     folder = tmp_path / "b"
     shutil.copytree(build, folder)
@@ -248,4 +247,4 @@ def test_synth_reads_hostile_manifest_cleanly(tmp_path: Path, build: Path, damag
         man_path = next(folder.glob("*.json"))
         man_path.write_bytes(b'{"top": "\xff\xfe"}')
     with pytest.raises(Lut2RtlError):
-        read_build(folder)
+        read_build_folder(folder)

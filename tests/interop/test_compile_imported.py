@@ -46,7 +46,7 @@ def test_build_folder_matches_source_model(torchlogix_digits):
     assert np.array_equal(v["out_bits"].astype(bool), bits)
     assert np.array_equal(v["counts"], counts) and np.array_equal(v["out_class"], pred)
     m = res.manifest
-    assert m["n_inputs"] == 128 and m["classes"] == 10 and m["latency"] == 2
+    assert m.n_inputs == 128 and m.classes == 10 and m.latency == 2
 
 
 @pytest.mark.verilator
@@ -58,7 +58,7 @@ def test_compiled_verilog_lints(torchlogix_digits):
     from lut2rtl.tools.yosys import yosys_share
 
     _, _, _, res = torchlogix_digits
-    top = res.manifest["top"]
+    top = res.manifest.top
     cells = yosys_share() / "ice40" / "cells_sim.v"
     cmd = [find_verilator(), "--lint-only", "-Wno-fatal", "-Wno-lint", "-Wno-style", "--top-module", top,
            str(res.out_dir / f"{top}.v"), str(cells)]
@@ -69,7 +69,7 @@ def test_compiled_verilog_lints(torchlogix_digits):
 @pytest.mark.slow
 @pytest.mark.verilator
 def test_imported_models_simulate_bit_exact(torchlogix_digits, tmp_path):
-    from lut2rtl.verify.folder import load_design
+    from lut2rtl.buildfolder import read_build_folder
     from lut2rtl.verify.simulate import simulate_design
 
     _, _, _, res = torchlogix_digits
@@ -78,7 +78,7 @@ def test_imported_models_simulate_bit_exact(torchlogix_digits, tmp_path):
     save_checkpoint(import_difflogic(model), ckpt)
     res_dl = compile_checkpoint(ckpt, tmp_path / "build_dl", target="generic", pipeline=1)
     for out_dir in (res.out_dir, res_dl.out_dir):
-        design = load_design(out_dir)
+        design = read_build_folder(out_dir)
         sim = simulate_design(design, design.vectors(), cache_dir=tmp_path / "simcache")
         assert sim.vectors > 0
         assert sim.comparison.mismatched_vectors == 0, sim.comparison.mismatches[:3]

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from lut2rtl.netlist import Layer, Netlist, table_mask, table_to_rows
-from lut2rtl.rtl.mapping import CONST0, CONST1, MappedFabric
+from lut2rtl.netlist import CONST0, CONST1, Layer, Netlist, table_mask, table_to_rows
+from lut2rtl.rtl.mapping import MappedFabric
 
 
 def eval_fabric(fab: MappedFabric, bits: np.ndarray) -> np.ndarray:

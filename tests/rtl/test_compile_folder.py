@@ -15,9 +15,10 @@ from lut2rtl.checkpoint import load_checkpoint
 from lut2rtl.compile import compile_checkpoint, compile_netlist, default_name
 from lut2rtl.errors import CheckpointError, CompileError, OutputError
 from lut2rtl.evaluate import evaluate
+from lut2rtl.families import FAMILIES, get_family
 from lut2rtl.netgen import random_netlist
-from lut2rtl.rtl.targets import TARGETS, verilator_args
 from lut2rtl.tools.verilator import find_verilator, verilator_env
+from lut2rtl.verify.simulate import verilator_sources
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 RANDOM = EXAMPLES / "random_digits.pt"
@@ -26,7 +27,7 @@ DIGITS = EXAMPLES / "digits.pt"
 
 def lint(folder: Path) -> None:
     man = json.loads(next(folder.glob("*.json")).read_text())
-    files, flags = verilator_args(man["target"])
+    files, flags = verilator_sources(get_family(man["target"]))
     if man["classes"] is not None:
         # Amaranth's Verilog for the GroupSum (lut2rtl/rtl/groupsum.py) has `a + b`
         # with operands of different widths (WIDTHEXPAND) and small lookups as
@@ -62,7 +63,7 @@ def _check_folder(folder: Path, pipeline: int, target: str) -> dict:
     assert {"clk", "rst", "in_valid", "in_bits", "out_valid"} <= set(man["ports"])
     assert "/work" not in text and "/tmp" not in text  # no absolute paths
     if target != "generic":
-        prim = TARGETS[target].primitive_name(4)
+        prim = FAMILIES[target].primitive_name(4)
         assert f"{prim} #(" in text or f"{prim} #(" in text.replace("\\", "")
         assert not re.search(rf"^module {prim}\b", text, re.M)  # primitives are not defined here
     return man
@@ -83,8 +84,8 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     return get
 
 
-FAST = [(RANDOM, t, 4) for t in sorted(TARGETS)] + [(RANDOM, "ice40", 0), (RANDOM, "ice40", 1)]
-FULL = [(c, t, p) for c in (RANDOM, DIGITS) for t in sorted(TARGETS) for p in (0, 1, 4)]
+FAST = [(RANDOM, t, 4) for t in sorted(FAMILIES)] + [(RANDOM, "ice40", 0), (RANDOM, "ice40", 1)]
+FULL = [(c, t, p) for c in (RANDOM, DIGITS) for t in sorted(FAMILIES) for p in (0, 1, 4)]
 
 
 @pytest.mark.verilator
@@ -108,7 +109,7 @@ def test_no_groupsum_lint_strict(tmp_path: Path, fabric: str) -> None:
     res = compile_netlist(net, tmp_path / "plain", target="ice40", pipeline=2, fabric=fabric, name="plain")
     man = _check_folder(tmp_path / "plain", 2, "ice40")
     assert man["classes"] is None and man["out_bits"] is True and "out_class" not in man["ports"]
-    assert res.manifest["options"]["fabric_built"] == fabric
+    assert res.manifest.options["fabric_built"] == fabric
     lint(tmp_path / "plain")  # fabric + pipeline registers: no warnings at all
 
 
@@ -137,7 +138,7 @@ def test_vectors_and_netlist(tmp_path: Path) -> None:
     assert np.array_equal(ref.counts, vec["counts"]) and np.array_equal(ref.pred, vec["out_class"])
     # digits metadata: the test split (450 samples) plus 256 random vectors
     assert vec["in_bits"].shape == (450 + 256, src.n_inputs)
-    assert res.manifest["checkpoint_sha256"] and res.manifest["vectors"] == 706
+    assert res.manifest.checkpoint_sha256 and res.manifest.vectors == 706
 
 
 def test_random_vectors_without_dataset(tmp_path: Path) -> None:
@@ -145,7 +146,7 @@ def test_random_vectors_without_dataset(tmp_path: Path) -> None:
     res = compile_netlist(net, tmp_path / "r", target="ice40", source_path="some-net.pt")
     vec = np.load(tmp_path / "r" / "vectors.npz")
     assert vec["in_bits"].shape == (1024, 12)
-    assert res.manifest["name"] == "some_net" and (tmp_path / "r" / "some_net.v").exists()
+    assert res.manifest.name == "some_net" and (tmp_path / "r" / "some_net.v").exists()
 
 
 def test_default_name() -> None:
@@ -159,15 +160,15 @@ def test_errors_write_nothing(tmp_path: Path) -> None:
     out = tmp_path / "x"
     with pytest.raises(CompileError, match=r"^unknown target 'vhdl' \(choose from ecp5, generic, gowin"):
         compile_checkpoint(RANDOM, out, target="vhdl")
-    with pytest.raises(CompileError, match=r"^--pipeline must be a non-negative integer, got -2$"):
+    with pytest.raises(CompileError, match=r"^pipeline must be a non-negative integer, got -2$"):
         compile_checkpoint(RANDOM, out, pipeline=-2)
-    with pytest.raises(CompileError, match=r"^--pipeline 1000000000 is more than 1024 register stages$"):
+    with pytest.raises(CompileError, match=r"^pipeline 1000000000 is more than 1024 register stages$"):
         compile_checkpoint(RANDOM, out, pipeline=10**9)
-    with pytest.raises(CompileError, match=r"^--opt must be one of 0, 1, 2, 3, got 5$"):
+    with pytest.raises(CompileError, match=r"^opt must be one of 0, 1, 2, 3, got 5$"):
         compile_checkpoint(RANDOM, out, opt=5)
-    with pytest.raises(CompileError, match=r"^--fabric must be one of auto, amaranth, verilog"):
+    with pytest.raises(CompileError, match=r"^fabric must be one of auto, amaranth, verilog"):
         compile_checkpoint(RANDOM, out, fabric="vhdl")
-    with pytest.raises(CompileError, match=r"^--name '1x' is not a usable Verilog module name"):
+    with pytest.raises(CompileError, match=r"^name '1x' is not a usable Verilog module name"):
         compile_checkpoint(RANDOM, out, name="1x")
     with pytest.raises(CheckpointError, match=r"no such file$"):
         compile_checkpoint(tmp_path / "missing.pt", out)

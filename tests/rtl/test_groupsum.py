@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
 import pytest
 from amaranth.back import rtlil
-from amaranth.hdl import Cat, Const, Module, Signal
+from amaranth.hdl import Cat, Const, Module, Signal, Value
 from amaranth.sim import Simulator
 
 from lut2rtl.evaluate import class_counts, predict
-from lut2rtl.rtl.groupsum import build_groupsum, class_width, count_width, groupsum_levels
+from lut2rtl.families import FAMILIES
+from lut2rtl.rtl.groupsum import build_groupsum, class_width, count_width, groupsum_levels, plan_groupsum
 
 
 def _expected(samples: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -21,6 +23,16 @@ def _expected(samples: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray
             word = int("".join(str(int(b)) for b in row[c * g:(c + 1) * g]), 2)
             assert bin(word).count("1") == cnt[c]
     return counts, predict(counts)
+
+
+def _build(m: Module, bits, classes: int, *, lut_size: int = 4, target: str = "generic",  # type: ignore[no-untyped-def]
+           register_after=()):
+    fam = dataclasses.replace(FAMILIES[target], lut_size=lut_size)
+    n = len(Value.cast(bits))
+    plan = plan_groupsum(n, classes, fam, register_after)
+    hw = build_groupsum(m, bits, plan)
+    hw.plan = plan  # for the tests below
+    return hw
 
 
 def _simulate(samples: np.ndarray, classes: int, *, lut_size: int = 4, register_after=(),
@@ -37,8 +49,7 @@ def _simulate(samples: np.ndarray, classes: int, *, lut_size: int = 4, register_
     parts = []
     for i in range(n):
         parts.append(Const(const_bits[i], 1) if i in const_bits else inp[live.index(i)])
-    hw = build_groupsum(m, Cat(*parts), classes, lut_size=lut_size, target=target,
-                        register_after=register_after)
+    hw = _build(m, Cat(*parts), classes, lut_size=lut_size, target=target, register_after=register_after)
     assert len(hw.counts) == classes
     assert all(len(c) == count_width(n // classes) for c in hw.counts)
     assert len(hw.cls) == class_width(classes)
@@ -152,20 +163,19 @@ def test_levels_are_monotone() -> None:
 @pytest.mark.filterwarnings("ignore::amaranth.hdl._ir.UnusedElaboratable")
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"lut_size": 5}, r"lut_size"),
-    ({"target": "altera"}, r"unknown target 'altera'"),
     ({"register_after": (0,)}, r"register_after has levels \[0\] outside 1\.\."),
     ({"register_after": (999,)}, r"register_after has levels \[999\]"),
 ])
 def test_bad_arguments(kwargs: dict, match: str) -> None:
     args = {"lut_size": 4, "target": "generic", **kwargs}
     with pytest.raises(ValueError, match=match):
-        build_groupsum(Module(), Signal(20), 10, **args)
+        _build(Module(), Signal(20), 10, **args)
 
 
 @pytest.mark.filterwarnings("ignore::amaranth.hdl._ir.UnusedElaboratable")
 def test_bad_grouping() -> None:
     with pytest.raises(ValueError, match=r"21 output bits do not split into 10"):
-        build_groupsum(Module(), Signal(21), 10, lut_size=4, target="generic")
+        _build(Module(), Signal(21), 10, lut_size=4, target="generic")
     with pytest.raises(ValueError, match=r"classes must be >= 1"):
         groupsum_levels(10, 0, 4)
 
@@ -173,7 +183,7 @@ def test_bad_grouping() -> None:
 def _design(n: int, classes: int, target: str, lut_size: int, register_after=()):  # type: ignore[no-untyped-def]
     m = Module()
     bits = Signal(n, name="bits")
-    hw = build_groupsum(m, bits, classes, lut_size=lut_size, target=target, register_after=register_after)
+    hw = _build(m, bits, classes, lut_size=lut_size, target=target, register_after=register_after)
     return m, [bits, *hw.counts, hw.cls], hw
 
 
@@ -189,9 +199,20 @@ def test_structure_and_estimate() -> None:
     # a tree, not one big sum: the popcount of 100 bits is built from
     # 3-bit counters and adders, and the estimate is about one LUT per bit
     _, _, hw = _design(1000, 10, "ice40", 4)
-    assert 800 <= hw.luts_estimate <= 1600
-    assert hw.levels == groupsum_levels(1000, 10, 4)
+    assert 800 <= hw.plan.luts <= 1600
+    assert hw.plan.levels == groupsum_levels(1000, 10, 4)
     assert hw.stages == 0
+
+
+@pytest.mark.filterwarnings("ignore::amaranth.hdl._ir.UnusedElaboratable")
+@pytest.mark.parametrize(("n", "classes", "lut_size", "regs"), [
+    (60, 3, 4, (1, 4)), (1000, 10, 4, (2, 5, 8, 11)), (130, 10, 6, (1, 2, 3)), (35, 5, 4, ()), (8, 1, 4, (1, 2))])
+def test_planned_flip_flops_are_the_built_ones(n: int, classes: int, lut_size: int, regs: tuple) -> None:
+    # the plan counts registers before elaboration; count the ones the builder made
+    m, _, hw = _design(n, classes, "generic", lut_size, register_after=regs)
+    built = sum(len(st.lhs) for st in m._statements.get("sync", []))
+    assert hw.plan.ffs == built
+    assert (built > 0) == bool(regs) or classes == 1
 
 
 @pytest.mark.yosys

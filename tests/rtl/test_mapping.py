@@ -5,8 +5,8 @@ import pytest
 
 from lut2rtl.evaluate import evaluate
 from lut2rtl.netgen import random_netlist
-from lut2rtl.netlist import Layer, Netlist
-from lut2rtl.rtl.mapping import CONST0, CONST1, map_netlist
+from lut2rtl.netlist import CONST0, CONST1, Layer, Netlist
+from lut2rtl.rtl.mapping import map_netlist
 
 from .simhelp import all_functions_netlist, eval_fabric, exhaustive_bits
 
@@ -70,4 +70,15 @@ def test_decomposition_depth() -> None:
     fab6 = map_netlist(net, 6)
     assert fab6.depth == 1 and fab6.n_cells == 50
     assert fab4.depth <= 3 and fab4.cell_k.max() <= 4
-    assert fab4.cells_per_layer() == [fab4.n_cells]
+    assert sum(fab4.cells_per_layer()) == fab4.n_cells  # per layer of the split netlist
+
+
+def test_fitting_netlist_is_laid_out_one_to_one() -> None:
+    # a clean netlist whose LUTs fit: one cell per LUT, in the netlist's order
+    net = random_netlist(3, 8, [20, 10], 4)
+    from lut2rtl.passes import optimize
+
+    net = optimize(net, 1)
+    fab = map_netlist(net, 4)
+    assert fab.n_cells == net.n_luts
+    assert fab.cells_per_layer() == [layer.size for layer in net.layers]

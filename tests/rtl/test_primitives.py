@@ -43,7 +43,7 @@ def test_all_lut_functions(tmp_path: Path, target: str, fabric: str, pipeline: i
     monkeypatch.setattr(lut2rtl.rtl.network, "CHUNK", 8)
     net = all_functions_netlist()
     res = compile_netlist(net, tmp_path / "b", target=target, pipeline=pipeline, opt=0, fabric=fabric, name="allf")
-    assert res.manifest["options"]["fabric_built"] == fabric
+    assert res.manifest.options["fabric_built"] == fabric
     exe = build_sim(tmp_path / "b", tmp_path / "sim")
     bits = exhaustive_bits(net.n_inputs)
     got = run_sim(exe, bits, pipeline)

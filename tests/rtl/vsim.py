@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lut2rtl.rtl.targets import verilator_args
+from lut2rtl.families import get_family
 from lut2rtl.tools.verilator import find_verilator, verilator_env
+from lut2rtl.verify.simulate import verilator_sources
 
 _TB = r"""
 #include "V{top}.h"
@@ -75,13 +76,10 @@ def build_sim(folder: Path, work: Path) -> Path:
                     print_out=" ".join(_print(p, w) for p, w in outs))
     work.mkdir(parents=True, exist_ok=True)
     (work / "tb.cpp").write_text(tb)
-    files, flags = verilator_args(man["target"])
+    files, flags = verilator_sources(get_family(man["target"]))
     cmd = [find_verilator(), "--cc", "--exe", "--build", "-j", "2", "-Wno-fatal", *flags,
            *map(str, files), str((folder / man["files"]["verilog"]).resolve()), str(work / "tb.cpp"),
-           "--top-module", top, "-o", "sim", "--Mdir", str(work / "obj"), "-CFLAGS", "-O1",
-           # the PyPI wheel configures an empty PCH include flag, so make passes the
-           # precompiled header as a stray file name (fails at random under -j)
-           "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include"]
+           "--top-module", top, "-o", "sim", "--Mdir", str(work / "obj"), "-CFLAGS", "-O1"]
     env = {**os.environ, **verilator_env()}
     r = subprocess.run(cmd, cwd=work, capture_output=True, text=True, env=env, timeout=600)
     if r.returncode:

@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from lut2rtl.buildfolder import Manifest, read_build_folder
 from lut2rtl.cli.main import main
-from lut2rtl.errors import CompileError, OutputError
+from lut2rtl.errors import BuildFolderError, CompileError, OutputError
 from lut2rtl.netgen import random_netlist
 from lut2rtl.rtl.harness import HARNESS_NAME, harness_verilog
 from lut2rtl.rtl.uart import request_bytes, uart_top_verilog
-from lut2rtl.synth import DEVICES, choose_top, read_build, synthesize
+from lut2rtl.synth import DEVICES, choose_top, synthesize
 from lut2rtl.tools.reports import parse_nextpnr_report, parse_yosys_stat
 
 from .standin import make_build
@@ -24,12 +25,17 @@ def small_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_build(net, tmp_path_factory.mktemp("b") / "small", name="small", pipeline=0, target="ice40")
 
 
-def _manifest(n_in: int, **extra_out: int) -> dict:
+def _manifest_json(n_in: int, **extra_out: int) -> dict:
     ports = {"clk": {"dir": "in", "width": 1}, "rst": {"dir": "in", "width": 1},
              "in_valid": {"dir": "in", "width": 1}, "in_bits": {"dir": "in", "width": n_in},
              "out_valid": {"dir": "out", "width": 1}}
     ports.update({k: {"dir": "out", "width": w} for k, w in extra_out.items()})
-    return {"top": "core", "pipeline": 0, "ports": ports}
+    return {"top": "core", "target": "ice40", "pipeline": 0, "latency": 0, "n_inputs": n_in, "n_outputs": 8,
+            "classes": None, "out_bits": False, "files": {"verilog": "core.v"}, "ports": ports}
+
+
+def _manifest(n_in: int, **extra_out: int) -> Manifest:
+    return Manifest.from_json(_manifest_json(n_in, **extra_out), Path("core.json"))
 
 
 def test_choose_top() -> None:
@@ -42,7 +48,7 @@ def test_choose_top() -> None:
     with pytest.raises(CompileError, match=r"^the core has 358 port bits, the up5k package sg48 has 39 pins: "
                                            r"use --top harness$"):
         choose_top(big, up5k, "core", None)
-    with pytest.raises(CompileError, match=r"^--board applies to --top uart only$"):
+    with pytest.raises(CompileError, match=r"^board applies to the uart top only$"):
         choose_top(small, up5k, "harness", "icebreaker")
 
 
@@ -59,10 +65,10 @@ def test_harness_verilog_instantiates_the_core_by_manifest() -> None:
 
 
 def test_wrapper_errors() -> None:
-    with pytest.raises(CompileError, match=r"ports lack 'out_valid'"):
-        m = _manifest(4)
+    with pytest.raises(BuildFolderError, match=r"port 'out_valid' is missing"):
+        m = _manifest_json(4)
         del m["ports"]["out_valid"]
-        harness_verilog(m)
+        Manifest.from_json(m, Path("core.json"))
     with pytest.raises(CompileError, match=r"cannot make 115200 baud within 3%"):
         uart_top_verilog(_manifest(8, out_class=2), clk_hz=1e6)
     with pytest.raises(CompileError, match=r"neither out_class nor out_bits"):
@@ -71,17 +77,16 @@ def test_wrapper_errors() -> None:
 
 
 def test_bad_build_folders(tmp_path: Path, small_build: Path) -> None:
-    with pytest.raises(CompileError, match=r"is not a build folder"):
-        read_build(tmp_path / "nope")
+    with pytest.raises(BuildFolderError, match=r"no such build folder"):
+        synthesize(tmp_path / "nope", "up5k")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CompileError, match=r"has no manifest"):
-        read_build(tmp_path / "empty")
+    with pytest.raises(BuildFolderError, match=r"no manifest"):
+        synthesize(tmp_path / "empty", "up5k")
     with pytest.raises(CompileError, match=r"^unknown device 'zynq'"):
         synthesize(small_build, "zynq")
     with pytest.raises(CompileError, match=r"^the ulx3s board carries ecp5-25k or ecp5-85k, not up5k$"):
         synthesize(small_build, "up5k", top="uart", board="ulx3s", out_dir=tmp_path / "r")
-    manifest, _ = read_build(small_build)
-    if manifest.get("primitives"):
+    if read_build_folder(small_build).manifest.primitives:
         with pytest.raises(CompileError, match=r"compiled with ice40 primitives; .* recompile with --target ecp5"):
             synthesize(small_build, "ecp5-25k", out_dir=tmp_path / "r")
     exists = tmp_path / "exists"
@@ -94,7 +99,7 @@ def test_bad_build_folders(tmp_path: Path, small_build: Path) -> None:
 def test_cli_error_exit(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["synth", str(tmp_path / "nope"), "--device", "up5k"])
     assert r.exit_code == 1
-    assert re.fullmatch(r"error: .*nope is not a build folder \(run 'lut2rtl compile' first\)\n", r.stderr)
+    assert re.fullmatch(r"error: .*nope: no such build folder \(compile one with `lut2rtl compile`\)\n", r.stderr)
 
 
 @pytest.mark.yosys

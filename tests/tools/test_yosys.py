@@ -5,17 +5,18 @@ from pathlib import Path
 import pytest
 
 from lut2rtl.errors import ToolError
+from lut2rtl.families import FAMILIES
 from lut2rtl.tools.yosys import find_yosys, run_yosys, synth_script, yosys_share
 
 
 def test_synth_script() -> None:
-    s = synth_script("ecp5", "top", ["a.v", "b.v"], json_out="o.json", stat_out="s.json")
+    s = synth_script(FAMILIES["ecp5"], "top", ["a.v", "b.v"], json_out="o.json", stat_out="s.json")
     assert s.splitlines() == ["read_verilog -sv a.v b.v", "synth_ecp5 -top top -json o.json",
                               "tee -q -o s.json stat -json"]
     with pytest.raises(ValueError, match="cannot name the file"):
-        synth_script("ice40", "top", ["a b.v"])
+        synth_script(FAMILIES["ice40"], "top", ["a b.v"])
     with pytest.raises(ValueError, match="no Yosys synthesis command"):
-        synth_script("altera", "top", ["a.v"])
+        synth_script(FAMILIES["generic"], "top", ["a.v"])
 
 
 def test_share_has_primitive_models() -> None:

@@ -40,7 +40,7 @@ def _fake_build(folder: Path, latency: int = 0) -> Path:
 def test_missing_folder(tmp_path: Path) -> None:
     r = _run(str(tmp_path / "nope"))
     assert r.exit_code == 1
-    assert re.fullmatch(r"error: .*nope: no such design folder \(compile one with `lut2rtl compile`\)\n", r.output)
+    assert re.fullmatch(r"error: .*nope: no such build folder \(compile one with `lut2rtl compile`\)\n", r.output)
 
 
 def test_missing_manifest(tmp_path: Path) -> None:

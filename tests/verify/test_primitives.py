@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from lut2rtl.families import FAMILIES
 from lut2rtl.verify.primitives import instantiated_modules, primitive_library
 
 
@@ -15,9 +16,9 @@ endmodule
 
 
 def test_library_holds_only_used_models() -> None:
-    lib = primitive_library("ice40", {"SB_LUT4"})
+    lib = primitive_library(FAMILIES["ice40"], {"SB_LUT4"})
     assert "module SB_LUT4" in lib
     assert "module SB_RAM40_4K" not in lib and "module SB_CARRY" not in lib
     assert "lib_whitebox" not in lib
-    ecp5 = primitive_library("ecp5", {"LUT4"})  # LUT4 lives in an included .vh file
+    ecp5 = primitive_library(FAMILIES["ecp5"], {"LUT4"})  # LUT4 lives in an included .vh file
     assert "module LUT4" in ecp5

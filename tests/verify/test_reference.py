@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from lut2rtl.errors import ToolError
+from lut2rtl.families import FAMILIES
 from lut2rtl.netgen import random_netlist
 from lut2rtl.netlist import Layer, Netlist, table_to_rows
 from lut2rtl.tools.yosys import run_yosys
@@ -67,8 +68,9 @@ def test_reference_matches_evaluator_in_simulation(tmp_path: Path, latency: int)
 def test_formal_proves_synthesized_reference(tmp_path: Path, family: str) -> None:
     net = random_netlist(4, 16, [24, 20], [2, 3], classes=4)
     (tmp_path / "src.v").write_text(emit_reference_verilog(net, "dut"))
-    run_yosys(f"read_verilog src.v; synth_{family} -top dut; write_verilog -noattr gate.v", cwd=tmp_path)
-    res = prove_equivalence(net, tmp_path / "gate.v", "dut", family=family, out_bits=False)
+    fam = FAMILIES[family]
+    run_yosys(f"read_verilog src.v; {fam.synth_command} -top dut; write_verilog -noattr gate.v", cwd=tmp_path)
+    res = prove_equivalence(net, tmp_path / "gate.v", "dut", family=fam, out_bits=False)
     assert res.proved, res.detail
 
 

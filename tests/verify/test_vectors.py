@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lut2rtl.errors import BuildFolderError
 from lut2rtl.evaluate import evaluate
 from lut2rtl.netgen import random_netlist
-from lut2rtl.verify._errors import BuildFolderError
 from lut2rtl.verify.vectors import bits_to_ints, expected_vectors, ints_to_bits, load_vectors, random_inputs
 
 

@@ -1,0 +1,130 @@
+"""FPGA families: everything lut2rtl knows about one family, in one record.
+
+A :class:`Family` is what ``--target`` names: its LUT primitive (and how a
+truth table becomes its ``INIT``), its carry primitive, the simulation model
+and Verilator flags, the Yosys synthesis command, the nextpnr flavour and the
+devices of the family, and the comparator style of the GroupSum hardware.
+``generic`` is the pseudo-family of plain logic that any tool maps.
+Everything else in lut2rtl receives a :class:`Family` object; no other module
+knows a family by its name.
+
+Every LUT primitive below computes ``O = INIT[{I_{n-1}, ..., I_1, I_0}]``
+(checked against Yosys's ``share/<family>/cells_sim.v``): input ``x_m`` of a
+LUT is wired to the primitive's ``m``-th input port, and the ``INIT`` value is
+:func:`lut2rtl.netlist.table_to_init` of its truth table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import CompileError
+
+__all__ = ["DEFAULT_FAMILY", "DEVICES", "DEVICE_FAMILY", "FAMILIES", "Device", "Family", "get_family"]
+
+
+@dataclass(frozen=True)
+class Device:
+    """An FPGA part: how to name it to the tools, and its size."""
+
+    name: str
+    nextpnr_args: tuple[str, ...]  # device and package options (empty: no open P&R)
+    package: str
+    pins: int  # user I/O pins of the package
+    luts: int
+    ffs: int
+    part: str = ""  # the vendor's part name (Vivado)
+    default_freq_mhz: float = 100.0  # nextpnr --freq target when none is given
+
+
+@dataclass(frozen=True)
+class Family:
+    """One FPGA family (see the module docstring). ``lut_size`` is the fan-in of its LUT primitive (wider
+    LUTs are decomposed); ``primitive`` is ``None`` for plain logic. ``per_k`` primitives exist for every
+    fan-in 1..lut_size (``LUT1`` .. ``LUT6``, named ``primitive.format(k=k)``); otherwise the single
+    ``lut_size``-input primitive is used with unused inputs tied to 0."""
+
+    name: str
+    lut_size: int
+    primitive: str | None = None
+    init_param: str = ""
+    input_ports: tuple[str, ...] = ()
+    output_port: str = ""
+    per_k: bool = False
+    carry: str | None = None  # the carry primitive Yosys maps ``+`` onto
+    # ``b > a`` in the GroupSum: "carry" writes it as the carry-out of
+    # b + ~a (one chain; Yosys maps ``>`` on LUT4 families to twice the LUTs),
+    # "native" leaves ``>`` to Yosys (LUT6 + CARRY4: its own mapping is smaller)
+    comparator: str = "carry"
+    sim_model: str | None = None  # the primitives' model, under Yosys's share folder
+    sim_flags: tuple[str, ...] = ()  # Verilator flags the model needs ({share}: its folder)
+    synth_command: str | None = None  # Yosys synthesis command (flattens the design)
+    nextpnr: str | None = None  # nextpnr flavour (``nextpnr-<flavour>``); None: no open P&R
+    constraints_flag: str = ""  # nextpnr's pin constraints option
+    bitstream_flag: str = ""  # nextpnr's placed-design output option
+    bitstream_suffix: str = ""  # file suffix of that output
+    packer: tuple[str, str] = ("", "")  # (bitstream file, packer tool) of a placed design
+    logic_cell: str = ""  # nextpnr's name of one logic cell (utilization)
+    vivado: bool = False  # a Vivado script is written by ``lut2rtl synth``
+    devices: tuple[Device, ...] = ()
+
+    def primitive_name(self, k: int) -> str:
+        assert self.primitive is not None
+        return self.primitive.format(k=k) if self.per_k else self.primitive
+
+    def sim_sources(self) -> tuple[list[Path], list[str]]:
+        """The primitive simulation model (from Yosys's share folder) and the
+        Verilator flags it needs; nothing for plain logic."""
+        if self.sim_model is None:
+            return [], []
+        from .tools.yosys import yosys_share
+
+        model = yosys_share() / self.sim_model
+        return [model], [f.format(share=model.parent) for f in self.sim_flags]
+
+
+_LUT4 = ("I0", "I1", "I2", "I3")
+
+FAMILIES: dict[str, Family] = {f.name: f for f in (
+    Family("ice40", 4, "SB_LUT4", "LUT_INIT", _LUT4, "O", carry="SB_CARRY", sim_model="ice40/cells_sim.v",
+           synth_command="synth_ice40", nextpnr="ice40", constraints_flag="--pcf", bitstream_flag="--asc",
+           bitstream_suffix=".asc", packer=("board.bin", "yowasp-icepack"), logic_cell="ICESTORM_LC",
+           devices=(Device("up5k", ("--up5k", "--package", "sg48"), "sg48", 39, 5280, 5280, "iCE40UP5K-SG48",
+                           default_freq_mhz=48.0),
+                    Device("hx8k", ("--hx8k", "--package", "ct256"), "ct256", 206, 7680, 7680,
+                           "iCE40HX8K-CT256", default_freq_mhz=100.0))),
+    # cells_sim.v includes its .vh files; NO_INCLUDES skips the FF/IO models a LUT design does not need
+    Family("ecp5", 4, "LUT4", "INIT", ("A", "B", "C", "D"), "Z", carry="CCU2C", sim_model="ecp5/cells_sim.v",
+           sim_flags=("-DNO_INCLUDES", "-I{share}"), synth_command="synth_ecp5", nextpnr="ecp5",
+           constraints_flag="--lpf", bitstream_flag="--textcfg", bitstream_suffix=".config",
+           packer=("board.bit", "yowasp-ecppack"), logic_cell="TRELLIS_COMB",
+           devices=(Device("ecp5-25k", ("--25k", "--package", "CABGA256"), "CABGA256", 197, 24288, 24288,
+                           "LFE5U-25F-6BG256C", default_freq_mhz=150.0),
+                    Device("ecp5-85k", ("--85k", "--package", "CABGA381"), "CABGA381", 205, 83640, 83640,
+                           "LFE5U-85F-6BG381C", default_freq_mhz=150.0))),
+    Family("xilinx", 6, "LUT{k}", "INIT", (*_LUT4, "I4", "I5"), "O", per_k=True, carry="CARRY4",
+           comparator="native", sim_model="xilinx/cells_sim.v", synth_command="synth_xilinx", vivado=True,
+           devices=(Device("xc7a35t", (), "csg324", 210, 20800, 41600, "xc7a35ticsg324-1L"),)),
+    Family("gowin", 4, "LUT4", "INIT", _LUT4, "F", carry="ALU", sim_model="gowin/cells_sim.v",
+           synth_command="synth_gowin"),
+    # plain logic: LUTs become Boolean expressions any tool maps; decomposed to
+    # 4 inputs like the LUT4 families so level counts (pipelining) stay meaningful
+    Family("generic", 4),
+)}
+DEFAULT_FAMILY = FAMILIES["ice40"]
+
+DEVICES: dict[str, Device] = {d.name: d for f in FAMILIES.values() for d in f.devices}
+# the family of each device
+DEVICE_FAMILY: dict[str, Family] = {d.name: f for f in FAMILIES.values() for d in f.devices}
+
+
+def get_family(name: str | Family) -> Family:
+    """The :class:`Family` called ``name`` (a Family is returned as it is);
+    :class:`CompileError` if unknown."""
+    if isinstance(name, Family):
+        return name
+    try:
+        return FAMILIES[name]
+    except (KeyError, TypeError):
+        raise CompileError(f"unknown target {name!r} (choose from {', '.join(sorted(FAMILIES))})") from None

@@ -47,10 +47,11 @@ def _models(quick: bool) -> list[tuple[str, Any]]:
 
 def _one(net: Any, work: Path, tag: str, device: str, target: str, pipeline: int, opt: int) -> dict[str, Any]:
     from lut2rtl.compile import compile_netlist
-    from lut2rtl.synth import DEVICES, synthesize
+    from lut2rtl.families import DEVICE_FAMILY
+    from lut2rtl.synth import synthesize
 
     build = compile_netlist(net, work / f"{tag}-build", target=target, pipeline=pipeline, opt=opt, name="core").out_dir
-    fam = DEVICES[device].family
+    fam = DEVICE_FAMILY[device].name
     rep = synthesize(build, device, top="harness", freq_mhz=FREQ[fam] if fam != "xilinx" else None,
                      out_dir=work / f"{tag}-synth").report
     return rep
@@ -62,7 +63,7 @@ def run(quick: bool) -> dict[str, Any]:
     except ImportError as e:
         return {"columns": ["note"], "rows": [{"note": f"lut2rtl.compile is not available: {e}"}], "notes": ""}
     from lut2rtl.errors import Lut2RtlError
-    from lut2rtl.synth import DEVICES
+    from lut2rtl.families import DEVICE_FAMILY
 
     devices = ["up5k"] if quick else ["up5k", "hx8k", "ecp5-25k", "xc7a35t"]
     rows: list[dict[str, Any]] = []
@@ -71,7 +72,7 @@ def run(quick: bool) -> dict[str, Any]:
         for mname, net in _models(quick):
             live = int(net.live_mask()[net.n_inputs:].sum())
             for device in devices:
-                fam = DEVICES[device].family
+                fam = DEVICE_FAMILY[device].name
                 for pipeline in ((4,) if quick else (0, 4)):
                     t0 = time.perf_counter()
                     tag = f"{len(rows)}"

@@ -62,9 +62,10 @@ def _networks(quick: bool) -> list[tuple[str, Any]]:
 
 
 def _yosys_counts(build: Path, name: str, family: str) -> tuple[int, int]:
+    from lut2rtl.families import FAMILIES
     from lut2rtl.tools.yosys import run_yosys, synth_script
 
-    run_yosys(synth_script(family, name, [f"{name}.v"], stat_out="stat.json"), cwd=build, timeout=1200)
+    run_yosys(synth_script(FAMILIES[family], name, [f"{name}.v"], stat_out="stat.json"), cwd=build, timeout=1200)
     stat = json.loads((build / "stat.json").read_text())
     cells: dict[str, int] = stat["design"]["num_cells_by_type"]
     if family == "ice40":

@@ -112,3 +112,17 @@ def test_build_errors():
         build_logic_net("dlgn", 10, [10, 10], 2, classes=3, tau=1.0)
     with pytest.raises(ValueError, match="unknown method"):
         build_logic_net("nope", 10, [10, 10], 2, classes=2, tau=1.0)
+
+
+def test_warp_options_reach_the_layers():
+    """noise and hard are passed through build_logic_net (the train config and the CLI rely on it)."""
+    from lut2rtl.nn.model import build_logic_net
+
+    for noise in (True, False):
+        for hard in (True, False):
+            net = build_logic_net("warp", 12, [20, 20], 2, classes=2, tau=1.0,
+                                  layer_options={"noise": noise, "hard": hard, "init": "residual"})
+            assert all(layer.noise is noise and layer.hard_forward is hard for layer in net.layers)
+    # options of other methods are not passed to layers that do not take them
+    net = build_logic_net("dlgn", 12, [20], 2, classes=2, tau=1.0, layer_options={"noise": False})
+    assert net.layers[0].method == "dlgn"

@@ -142,9 +142,9 @@ def test_negative_control_soft_evaluation_consumes_the_global_rng(digits):
 def test_no_host_sync_on_every_step(digits, monkeypatch):
     """The loss is read from the device every LOSS_READ_EVERY steps only (float() on a tensor is a
     device sync on CUDA); counted on CPU, where the code path is the same."""
-    from lut2rtl.nn.train import LOSS_READ_EVERY
-
     import sys
+
+    from lut2rtl.nn.train import LOSS_READ_EVERY
 
     reads = [0]
     real_float, real_item = torch.Tensor.__float__, torch.Tensor.item
@@ -201,3 +201,12 @@ def test_cuda_smoke(method, k, digits):
     again = train(_small(method=method, k=k, steps=40, device="cuda"), digits)
     for la, lb in zip(res.net.layers, again.net.layers):
         assert np.array_equal(la.tables, lb.tables)
+
+
+def test_warp_noise_option_changes_training(digits):
+    """--no-noise really reaches the layers and trains another model than with noise (this failed while
+    build_logic_net dropped the option)."""
+    a = train(_small(method="warp", k=2, steps=10, seed=1, noise=True), digits)
+    b = train(_small(method="warp", k=2, steps=10, seed=1, noise=False), digits)
+    assert all(not layer.noise for layer in b.model.layers)
+    assert any(not torch.equal(pa, pb) for pa, pb in zip(a.model.parameters(), b.model.parameters()))

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from ..errors import Lut2RtlError
 from ..verify.check import raise_on_failure, verify_build
 
 
@@ -16,8 +17,11 @@ from ..verify.check import raise_on_failure, verify_build
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random vectors and idle cycles.")
 @click.option("--formal", is_flag=True, help="Also prove equivalence with netlist.pt for all inputs (Yosys SAT).")
 @click.option("--no-sim", is_flag=True, help="Skip the Verilator simulation (use with --formal).")
+@click.option("--engine", type=click.Choice(["cxx", "cocotb"]), default="cxx", show_default=True,
+              help="Simulator: a C++ harness on a Verilator model without public signals (fast builds), or "
+                   "the cocotb testbench (every net public; slow to build above a few thousand LUTs).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
-def command(build_dir: str, extra: int, seed: int, formal: bool, no_sim: bool, as_json: bool) -> None:
+def command(build_dir: str, extra: int, seed: int, formal: bool, no_sim: bool, engine: str, as_json: bool) -> None:
     """Check that the design in BUILD_DIR computes exactly what its netlist computes.
 
     Streams vectors.npz (plus --vectors random ones) through a Verilator model
@@ -34,7 +38,16 @@ def command(build_dir: str, extra: int, seed: int, formal: bool, no_sim: bool, a
     """
     if no_sim and not formal:
         raise click.UsageError("--no-sim leaves nothing to check without --formal")
-    report = verify_build(build_dir, extra_vectors=extra, seed=seed, formal=formal, simulate=not no_sim)
+    try:
+        # progress goes to stderr, except with --json (the output is for a program then)
+        progress = None if as_json else (lambda msg: click.echo(f"verify: {msg}", err=True))
+        report = verify_build(build_dir, extra_vectors=extra, seed=seed, formal=formal, simulate=not no_sim,
+                              engine=engine, progress=progress)
+    except Lut2RtlError as e:
+        if as_json:  # every outcome is one JSON object on stdout (the error line still goes to stderr)
+            click.echo(json.dumps({"design": build_dir, "ok": False, "error": " ".join(str(e).split())},
+                                  sort_keys=True))
+        raise
     if as_json:
         click.echo(json.dumps(report.to_json(), sort_keys=True))
     else:
@@ -44,7 +57,7 @@ def command(build_dir: str, extra: int, seed: int, formal: bool, no_sim: bool, a
             s = report.sim
             build = "cached build" if s.cached else f"build {s.build_seconds:.1f} s"
             click.echo(f"simulation: {report.vectors} vectors, {s.cycles} cycles, all outputs match "
-                       f"({build}, simulation {s.run_seconds:.1f} s)")
+                       f"({s.engine}, {build}, simulation {s.run_seconds:.1f} s)")
         if report.formal is not None and report.formal.proved:
             click.echo(f"formal: proved equal to netlist.pt for all inputs ({report.formal_subject}, "
                        f"{report.formal.seconds:.1f} s)")

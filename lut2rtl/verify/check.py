@@ -6,6 +6,7 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..buildfolder import BuildFolder, read_build_folder
-from ..errors import BuildFolderError, VerificationError
+from ..errors import BuildFolderError, ToolError, VerificationError
 from .compare import format_mismatches
 from .formal import FormalResult, prove_equivalence
 from .simulate import SimResult, simulate_design
@@ -33,12 +34,18 @@ class VerifyReport:
     sim: SimResult | None = None
     formal: FormalResult | None = None
     formal_subject: str = ""  # what was proved ("this design" or "the latency-0 compile of ...")
+    # why no proof result exists although --formal was asked: skipped because
+    # simulation already found a mismatch, or the proof could not finish
+    formal_skipped: str = ""
+    formal_error: str = ""
     seconds: float = 0.0
     lines: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return (self.sim is None or self.sim.ok) and (self.formal is None or self.formal.proved)
+        # a proof that was asked for and could not finish is not a pass
+        return ((self.sim is None or self.sim.ok) and (self.formal is None or self.formal.proved)
+                and not self.formal_error)
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"design": self.design, "ok": self.ok, "vectors": self.vectors,
@@ -49,6 +56,7 @@ class VerifyReport:
                 "ok": self.sim.ok, "cycles": self.sim.cycles, "mismatched_vectors": c.mismatched_vectors,
                 "valid_errors": c.n_valid_errors, "build_seconds": round(self.sim.build_seconds, 3),
                 "sim_seconds": round(self.sim.sim_seconds, 3), "cached_build": self.sim.cached,
+                "engine": self.sim.engine,
                 "mismatches": [{"vector": m.vector, "port": m.port, "expected": m.expected, "got": m.got}
                                for m in c.mismatches],
             }
@@ -56,6 +64,9 @@ class VerifyReport:
             d["formal"] = {"proved": self.formal.proved, "seconds": round(self.formal.seconds, 3),
                            "method": self.formal.method, "subject": self.formal_subject,
                            "detail": self.formal.detail}
+        elif self.formal_skipped or self.formal_error:
+            d["formal"] = {"proved": False, "skipped": self.formal_skipped or None,
+                           "error": self.formal_error or None}
         return d
 
 
@@ -84,14 +95,19 @@ def formal_check(design: BuildFolder) -> tuple[FormalResult, str]:
 
 
 def verify_build(path: str | os.PathLike[str], *, extra_vectors: int = 0, seed: int = 0, formal: bool = False,
-                 simulate: bool = True, gap: float = 0.25, cache_dir: Path | None = None) -> VerifyReport:
+                 simulate: bool = True, gap: float = 0.25, cache_dir: Path | None = None, engine: str = "cxx",
+                 progress: Callable[[str], None] | None = None) -> VerifyReport:
     """Check a compiled design folder against its reference netlist.
 
     Simulation streams ``vectors.npz`` plus ``extra_vectors`` random vectors
     (from ``seed``, expected outputs from the reference evaluator on
     ``netlist.pt``) through a Verilator model; ``formal`` adds a Yosys proof
-    (see :func:`formal_check`). Returns the report; the caller decides what a
-    failure means (:func:`raise_on_failure`).
+    (see :func:`formal_check`). Simulation runs first: when it already
+    found a mismatch the proof is skipped (the report says so), and a proof
+    that cannot finish is reported as such, never as a pass. ``engine``
+    chooses the simulator (:mod:`.simulate`); ``progress`` gets a line at
+    least every 10 s of a long step (steps themselves are logged). Returns the report; the
+    caller decides what a failure means (:func:`raise_on_failure`).
     """
     t0 = time.perf_counter()
     design = read_build_folder(path)
@@ -108,10 +124,24 @@ def verify_build(path: str | os.PathLike[str], *, extra_vectors: int = 0, seed: 
         vectors = vectors.concat(expected_vectors(net, random_inputs(net.n_inputs, extra_vectors, seed)))
     report = VerifyReport(design=str(design.path), vectors=vectors.n)
     if simulate:
-        report.sim = simulate_design(design, vectors, seed=seed, gap=gap, cache_dir=cache_dir)
+        log.info("simulating %d vectors (%s)", vectors.n, engine)
+        report.sim = simulate_design(design, vectors, seed=seed, gap=gap, cache_dir=cache_dir, engine=engine,
+                                     progress=progress)
         report.lines += format_mismatches(report.sim.comparison)
-    if formal:
-        report.formal, report.formal_subject = formal_check(design)
+    if formal and report.sim is not None and not report.sim.ok:
+        # the design is already known to be wrong, and the simulation's
+        # mismatches say where; a proof would only repeat that, slowly
+        report.formal_skipped = (f"simulation already found {report.sim.comparison.mismatched_vectors} "
+                                 "mismatching vector(s); formal proof not attempted")
+        report.lines.append(f"formal: skipped ({report.formal_skipped})")
+    elif formal:
+        log.info("formal proof")
+        try:
+            report.formal, report.formal_subject = formal_check(design)
+        except ToolError as e:
+            report.formal_error = " ".join(str(e).split())
+            report.lines.append(f"formal: could not finish: {report.formal_error}")
+    if report.formal is not None:
         if not report.formal.proved:
             report.lines.append(f"formal proof FAILED for {report.formal_subject}; counterexample:")
             report.lines += ["  " + ln for ln in report.formal.detail.splitlines()]
@@ -130,4 +160,6 @@ def raise_on_failure(report: VerifyReport) -> None:
                      + (f", out_valid wrong in {c.n_valid_errors} cycles" if c.n_valid_errors else ""))
     if report.formal is not None and not report.formal.proved:
         parts.append(f"not equivalent to netlist.pt (formal, {report.formal_subject})")
+    if report.formal_error:
+        parts.append(f"formal proof could not finish ({report.formal_error})")
     raise VerificationError(f"{report.design}: " + "; ".join(parts))

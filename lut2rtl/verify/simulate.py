@@ -1,11 +1,22 @@
-"""Simulating a compiled design with Verilator through cocotb's runner.
+"""Simulating a compiled design with Verilator.
 
-:func:`verilator_build` builds (or reuses) a Verilator model of a Verilog file
-plus the FPGA family's primitive models (Yosys's ``share/<family>/cells_sim.v``).
+Two engines read the same Verilog, the same primitive models and flags
+(:func:`verilator_sources`: the family's ``share/<family>/cells_sim.v``)
+and drive the same stream (:func:`lut2rtl.verify.vectors.stream_plan`):
+
+- ``cxx`` (the default): a generated C++ harness and a Verilator model with
+  no public signals (:mod:`.harness`); its build is what makes large
+  networks affordable (a 6,000-LUT, 100-class design builds in under a
+  minute instead of 13);
+- ``cocotb``: the cocotb testbench :mod:`.tb` through cocotb's Verilator
+  runner (:func:`verilator_build`), which makes every net public; kept as the
+  protocol-level testbench for small designs and as a cross-check of the
+  harness (both must report the same observations).
+
 Builds are cached in a folder keyed by a hash of every source, flag and tool
 version, so an unchanged design is built once. :func:`simulate` streams
-vectors through the model with the testbench of :mod:`lut2rtl.verify.tb` and
-returns the comparison with the reference outputs.
+vectors through the model and returns the comparison with the reference
+outputs.
 """
 
 from __future__ import annotations
@@ -19,7 +30,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -36,14 +47,17 @@ from .vectors import Vectors
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SimResult", "default_cache_dir", "simulate", "simulate_design", "verilator_build", "verilator_sources"]
+__all__ = ["ENGINES", "SimResult", "default_cache_dir", "simulate", "simulate_design", "verilator_build",
+           "verilator_sources"]
+
+ENGINES = ("cxx", "cocotb")
 
 CACHE_ENV = "LUT2RTL_SIM_CACHE"
 TB_MODULE = "lut2rtl.verify.tb"
 # Warnings that the vendor primitive models trigger and that say nothing about
 # the design; -Wno-fatal keeps any other lint warning from failing a build.
 _MODEL_WARNINGS = ["-Wno-TIMESCALEMOD", "-Wno-SPECIFYIGN"]
-_BASE_ARGS = ["-Wno-fatal", *_MODEL_WARNINGS, "-Wno-MULTIDRIVEN", "--x-assign", "0", "--x-initial", "0"]
+BASE_ARGS = ["-Wno-fatal", *_MODEL_WARNINGS, "-Wno-MULTIDRIVEN", "--x-assign", "0", "--x-initial", "0"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,7 @@ class SimResult:
     run_seconds: float  # the whole simulator process (start-up included)
     cached: bool
     build_dir: Path
+    engine: str = "cocotb"
 
     @property
     def ok(self) -> bool:
@@ -81,7 +96,7 @@ def verilator_sources(family: Family | None) -> tuple[list[Path], list[str]]:
     return files, [*_MODEL_WARNINGS, *flags]
 
 
-def _tool_versions() -> str:
+def tool_versions() -> str:
     parts = []
     for pkg in ("verilator", "cocotb"):
         try:
@@ -108,7 +123,7 @@ def _verilator_on_path() -> Iterator[dict[str, str]]:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
@@ -129,16 +144,16 @@ def verilator_build(verilog: Path, top: str, family: Family | None, *,
 
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     models, args = verilator_sources(family)
-    build_args = _BASE_ARGS + args[len(_MODEL_WARNINGS):]
+    build_args = BASE_ARGS + args[len(_MODEL_WARNINGS):]
     h = hashlib.sha256()
     h.update(Path(verilog).read_bytes())
     for m in models:
         h.update(m.read_bytes())
-    h.update(json.dumps([top, build_args, _tool_versions()]).encode())
+    h.update(json.dumps([top, build_args, tool_versions()]).encode())
     key = h.hexdigest()[:20]
     build_dir = cache / f"{top}-{key}"
     stamp = build_dir / "lut2rtl-built"
-    with _locked(cache / f"{top}-{key}.lock"):
+    with locked(cache / f"{top}-{key}.lock"):
         if stamp.is_file() and (build_dir / top).is_file():
             return build_dir, 0.0, True
         if build_dir.exists():
@@ -181,13 +196,31 @@ def _tail(log_file: Path, n: int = 6) -> str:
 
 def simulate(verilog: Path, top: str, ports: dict[str, int], latency: int, expected: Vectors, *,
              family: Family | None, classes: int | None, seed: int = 0, gap: float = 0.25,
-             cache_dir: Path | None = None, timeout: float | None = None) -> SimResult:
+             cache_dir: Path | None = None, timeout: float | None = None, engine: str = "cxx",
+             progress: Callable[[str], None] | None = None) -> SimResult:
     """Stream ``expected.in_bits`` through the design and compare with ``expected``.
 
     One slot per clock, with idle slots (``in_valid = 0``, garbage inputs)
-    drawn with probability ``gap`` from ``seed``. Raises :class:`ToolError` if
-    the model cannot be built or the simulator does not produce a result.
+    drawn with probability ``gap`` from ``seed``; ``engine`` is ``cxx`` or
+    ``cocotb`` (see the module docstring); ``progress`` is called with a
+    line at least every 10 s of a long build or run (``cxx``). Raises
+    :class:`ToolError` if the model cannot be built or the simulator does
+    not produce a result.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "cxx":
+        from .harness import build_harness, run_harness
+
+        cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        built = build_harness(Path(verilog), top, ports, family, cache_dir=cache, progress=progress,
+                              timeout=timeout)
+        run = run_harness(built, ports, latency, classes, expected, seed=seed, gap=gap, progress=progress,
+                          timeout=timeout)
+        return SimResult(comparison=compare(expected, run.observed), observed=run.observed, vectors=expected.n,
+                         cycles=run.cycles, build_seconds=built.seconds, sim_seconds=run.sim_seconds,
+                         run_seconds=run.run_seconds, cached=built.cached, build_dir=built.build_dir,
+                         engine="cxx")
     from cocotb_tools.runner import get_runner
 
     build_dir, build_s, cached = verilator_build(verilog, top, family, cache_dir=cache_dir)
@@ -220,13 +253,14 @@ def simulate(verilog: Path, top: str, ports: dict[str, int], latency: int, expec
                         valid_expected=r["valid_expected"], valid_got=r["valid_got"])
     return SimResult(comparison=compare(expected, observed), observed=observed, vectors=expected.n,
                      cycles=int(r["cycles"]), build_seconds=build_s, sim_seconds=float(r["seconds"]),
-                     run_seconds=run_s, cached=cached, build_dir=build_dir)
+                     run_seconds=run_s, cached=cached, build_dir=build_dir, engine="cocotb")
 
 
 def simulate_design(design: BuildFolder, vectors: Vectors, *, seed: int = 0, gap: float = 0.25,
-                    cache_dir: Path | None = None) -> SimResult:
+                    cache_dir: Path | None = None, engine: str = "cxx",
+                    progress: Callable[[str], None] | None = None) -> SimResult:
     """:func:`simulate` a compiled design folder against ``vectors``."""
     ports = {n: w for n, (_, w) in design.manifest.ports.items()}
     return simulate(design.verilog, design.manifest.top, ports, design.manifest.latency, vectors,
                     family=design.manifest.primitives, classes=design.manifest.classes, seed=seed, gap=gap,
-                    cache_dir=cache_dir)
+                    cache_dir=cache_dir, engine=engine, progress=progress)

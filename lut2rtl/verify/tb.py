@@ -27,21 +27,9 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge, Timer
 
 from lut2rtl.verify.compare import Observed, compare, format_mismatches
-from lut2rtl.verify.vectors import Vectors, bits_to_ints, ints_to_bits
+from lut2rtl.verify.vectors import Vectors, bits_to_ints, ints_to_bits, stream_plan
 
 CONFIG_ENV = "LUT2RTL_TB_CONFIG"
-
-
-def _schedule(n: int, gap: float, rng: np.random.Generator) -> list[int]:
-    """Slot list: vector index, or -1 for an idle slot."""
-    slots: list[int] = []
-    idle = rng.random(n) < gap
-    runs = rng.integers(1, 4, size=n)
-    for i in range(n):
-        if idle[i]:
-            slots.extend([-1] * int(runs[i]))
-        slots.append(i)
-    return slots
 
 
 def _u(handle) -> int:  # type: ignore[no-untyped-def]
@@ -59,12 +47,11 @@ async def stream_vectors(dut) -> None:  # type: ignore[no-untyped-def]
     expected = Vectors(stim["in_bits"], stim["out_bits"], stim.get("counts"), stim.get("out_class"))
     ports: dict[str, int] = cfg["ports"]
     latency = int(cfg["latency"])
-    rng = np.random.default_rng(int(cfg["seed"]))
     n = expected.n
     in_ints = bits_to_ints(expected.in_bits)
-    slots = _schedule(n, float(cfg["gap"]), rng)
-    n_in = ports["in_bits"]
-    garbage = bits_to_ints(rng.integers(0, 2, size=(max(1, len(slots) - n + latency), n_in), dtype=np.uint8))
+    plan = stream_plan(n, ports["in_bits"], latency, float(cfg["gap"]), int(cfg["seed"]))
+    slots = plan.slots.tolist()
+    garbage = bits_to_ints(plan.garbage)
 
     has_bits = "out_bits" in ports
     has_counts = "out_counts" in ports
@@ -72,7 +59,7 @@ async def stream_vectors(dut) -> None:  # type: ignore[no-untyped-def]
     got_bits: list[int] = [0] * n
     got_counts: list[int] = [0] * n
     got_class = np.zeros(n, dtype=np.int64)
-    total = len(slots) + latency
+    total = len(slots)
     valid_exp = np.zeros(total, dtype=np.uint8)
     valid_got = np.zeros(total, dtype=np.uint8)
 

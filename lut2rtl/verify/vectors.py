@@ -20,7 +20,8 @@ from ..errors import BuildFolderError
 from ..evaluate import evaluate
 from ..netlist import Netlist
 
-__all__ = ["Vectors", "bits_to_ints", "expected_vectors", "ints_to_bits", "load_vectors", "random_inputs"]
+__all__ = ["StreamPlan", "Vectors", "bits_to_ints", "expected_vectors", "ints_to_bits", "load_vectors",
+           "random_inputs", "stream_plan"]
 
 
 @dataclass(frozen=True)
@@ -146,3 +147,37 @@ def ints_to_bits(values: list[int], width: int) -> np.ndarray:
     raw = b"".join(int(v).to_bytes(n_bytes, "little") for v in values)
     arr = np.frombuffer(raw, dtype=np.uint8).reshape(len(values), n_bytes)
     return np.unpackbits(arr, axis=1, bitorder="little")[:, :width].copy()
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """What a testbench drives, one slot per clock after reset.
+
+    ``slots[j]`` is the vector driven in cycle ``j`` (``-1``: an idle slot,
+    ``in_valid = 0``), followed by ``latency`` idle slots that flush the
+    pipeline; ``garbage`` holds the ``in_bits`` of the idle slots, taken in
+    turn. Both simulation engines (the cocotb testbench and the C++ harness)
+    drive the same plan for the same seed."""
+
+    slots: np.ndarray  # int64 [cycles]
+    garbage: np.ndarray  # uint8 [G, n_inputs]
+
+    @property
+    def cycles(self) -> int:
+        return int(self.slots.size)
+
+
+def stream_plan(n: int, n_inputs: int, latency: int, gap: float, seed: int) -> StreamPlan:
+    """The slots of ``n`` vectors with idle runs of 1..3 slots before a vector
+    (probability ``gap`` each), from ``seed``, plus ``latency`` trailing idle slots."""
+    rng = np.random.default_rng(seed)
+    slots: list[int] = []
+    idle = rng.random(n) < gap
+    runs = rng.integers(1, 4, size=n)
+    for i in range(n):
+        if idle[i]:
+            slots.extend([-1] * int(runs[i]))
+        slots.append(i)
+    garbage = rng.integers(0, 2, size=(max(1, len(slots) - n + latency), n_inputs), dtype=np.uint8)
+    slots.extend([-1] * latency)
+    return StreamPlan(np.asarray(slots, dtype=np.int64), garbage)

@@ -93,3 +93,35 @@ def test_verify_reports_mismatch(tmp_path: Path) -> None:
     assert re.fullmatch(r"error: .*b: \d+ of 64 vectors differ from the reference, out_valid wrong in \d+ cycles",
                         lines[-1])
     assert any(re.match(r"  vector \d+: out_(class|counts) expected", ln) for ln in lines)
+
+
+@pytest.mark.verilator
+def test_flipped_bit_formal_json_reports_simulation(tmp_path: Path) -> None:
+    # a wrong design with --formal --json: the simulation's mismatches are reported, the proof is
+    # skipped with its reason, and the exit status is 1 (never "could not run")
+    from lut2rtl.compile import compile_netlist
+    from lut2rtl.verify.mutate import flip_lut_init_bit
+
+    net = random_netlist(6, 10, [16, 8], 2, classes=2)
+    b = compile_netlist(net, tmp_path / "b", target="ice40", pipeline=0).out_dir
+    v = next(b.glob("*.v"))
+    v.write_text(flip_lut_init_bit(v.read_text(), 0)[0])
+    r = _run(str(b), "--formal", "--json", "--vectors", "200",
+             env={"LUT2RTL_SIM_CACHE": str(REPO / "sim_build")})
+    assert r.exit_code == 1
+    out = r.output.splitlines()
+    d = json.loads(out[0])
+    assert d["ok"] is False and d["simulation"]["mismatched_vectors"] > 0
+    assert d["simulation"]["mismatches"][0]["port"] in ("out_class", "out_counts")
+    assert d["formal"]["proved"] is False and "simulation already found" in d["formal"]["skipped"]
+    assert re.fullmatch(r"error: .*vectors differ from the reference", out[-1])
+
+
+def test_json_on_broken_folder(tmp_path: Path) -> None:
+    r = _run(str(tmp_path / "nope"), "--json")
+    assert r.exit_code == 1
+    first, last = r.output.splitlines()[0], r.output.splitlines()[-1]
+    assert json.loads(first) == {"design": str(tmp_path / "nope"), "ok": False,
+                                 "error": f"{tmp_path / 'nope'}: no such build folder (compile one with "
+                                          "`lut2rtl compile`)"}
+    assert last.startswith("error: ")

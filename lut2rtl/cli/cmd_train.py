@@ -65,10 +65,10 @@ def _progress_printer(enabled: bool, steps: int) -> Any:
                    "auto: residual above 2 layers, else random.")
 @click.option("--temperature", type=float, default=None,
               help="Gumbel softmax temperature (gumbel) or sigmoid temperature (warp) [default: 1].")
-@click.option("--noise/--no-noise", default=True, show_default=True,
+@click.option("--noise/--no-noise", default=False, show_default=True,
               help="warp: logistic noise in the training forward (--no-noise: deterministic sigmoid(-z/T)).")
-@click.option("--forward", "forward_mode", type=click.Choice(["hard", "soft"]), default="hard", show_default=True,
-              help="warp: training forward is the hard threshold with a straight-through gradient, or the sigmoid.")
+@click.option("--forward", "forward_mode", type=click.Choice(["hard", "soft"]), default="soft", show_default=True,
+              help="warp: training forward is the sigmoid, or the hard threshold with a straight-through gradient.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--eval-every", type=int, default=250, show_default=True,
@@ -98,7 +98,8 @@ def command(method: str, k: int, dataset: str, data_dir: str | None, width: int,
       dlgn     0.2
       gumbel   0.5     sampled hard gates need large steps (0.1 is 3x slower)
       light    0.2
-      warp     0.1     --noise, --forward hard; --no-noise / --forward soft to change
+      warp     0.1     --no-noise --forward soft: trains deeper than the papers' mode
+                       (--noise --forward hard), which failed at depth 12
       mlp      0.005   float baselines (dlgn-halfspace too)
       --init auto: residual above 2 layers (2x fewer steps for gumbel, warp at depth 6), else random
       --tau: sqrt(width/classes)/3, grows with the outputs per class (3.3 at width 1000, 10 classes)
@@ -108,7 +109,7 @@ def command(method: str, k: int, dataset: str, data_dir: str | None, width: int,
       lut2rtl train -o model.pt
       lut2rtl train --method gumbel --width 2000 --steps 3000 -o gumbel.pt
       lut2rtl train --method warp --k 4 --width 1000 -o warp4.pt --json
-      lut2rtl train --method warp --k 6 --no-noise --depth 6 -o warp6.pt
+      lut2rtl train --method warp --k 6 --noise --forward hard -o warp6.pt
       lut2rtl train --method mlp --width 256
       torchrun --nproc_per_node 2 -m lut2rtl train --steps 2000 -o ddp.pt
     """

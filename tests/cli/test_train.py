@@ -84,8 +84,8 @@ def test_help_has_examples():
     ["--method", "gumbel"],
     ["--method", "light", "--k", "2"],
     ["--method", "warp", "--k", "2"],
-    ["--method", "warp", "--k", "6", "--no-noise"],
-    ["--method", "warp", "--k", "4", "--forward", "soft", "--depth", "3"],
+    ["--method", "warp", "--k", "6", "--noise", "--forward", "hard"],
+    ["--method", "warp", "--k", "4", "--depth", "3"],
 ])
 def test_eval_accuracy_equals_the_training_reports_discrete_accuracy(tmp_path, args):
     """No discretization gap between the report and the file: `lut2rtl eval` on the checkpoint prints
@@ -102,10 +102,11 @@ def test_eval_accuracy_equals_the_training_reports_discrete_accuracy(tmp_path, a
     raw = read_checkpoint_dict(out)
     cfg = raw["training"]["config"]
     assert cfg["init"] in ("random", "residual") and cfg["lr"] > 0  # the resolved defaults are recorded
-    if "--no-noise" in args:
-        assert cfg["noise"] is False
-    if "soft" in args:
-        assert cfg["hard"] is False and cfg["init"] == "residual"  # auto init: residual above 2 layers
+    if "--noise" in args:
+        assert cfg["noise"] is True and cfg["hard"] is True
+    if "--depth" in args:
+        assert cfg["noise"] is False and cfg["hard"] is False  # warp's defaults
+        assert cfg["init"] == "residual"  # auto init: residual above 2 layers
 
 
 def test_negative_control_eval_sees_a_changed_table(tmp_path):
@@ -133,7 +134,7 @@ def test_negative_control_eval_sees_a_changed_table(tmp_path):
 def test_help_documents_the_per_method_defaults():
     r = CliRunner().invoke(main, ["train", "--help"])
     assert r.exit_code == 0
-    for word in ("--no-noise", "--forward", "auto", "Defaults per method", "gumbel", "warp"):
+    for word in ("--noise", "--forward", "auto", "Defaults per method", "gumbel", "warp"):
         assert word in r.output, word
 
 

@@ -117,7 +117,7 @@ def test_ddp_two_cpu_processes_end_identical(tmp_path):
 def test_trained_model_does_not_depend_on_eval_every(method, k, digits):
     """The soft (train-mode) evaluation draws noise on a forked RNG: evaluating every 10 steps or
     only at the end trains the very same model."""
-    cfg = dict(method=method, k=k, steps=30, seed=5)
+    cfg = dict(method=method, k=k, steps=30, seed=5, noise=True, hard=True)  # warp's noisy mode
     a = train(_small(eval_every=10, **cfg), digits)
     b = train(_small(eval_every=1000, **cfg), digits)
     assert len(a.history) == 3 and len(b.history) == 1
@@ -172,7 +172,7 @@ def test_no_host_sync_on_every_step(digits, monkeypatch):
             assert (event["loss"] is None) == (event["step"] % LOSS_READ_EVERY != 0)
 
     steps = 50
-    train(_small(method="warp", k=2, steps=steps, eval_every=1000), digits, cb)
+    train(_small(method="warp", k=2, steps=steps, eval_every=1000, noise=True, hard=True), digits, cb)
     assert len(seen) == steps
     assert seen[-1] - seen[0] <= steps // LOSS_READ_EVERY
     # negative control: the counter does see a read

@@ -346,6 +346,8 @@ class WarpLayer(LogicLayer):
     coefficients to that table once and contracts it like a truth table.
     ``noise``: logistic noise in the training forward (False: ``sigmoid(-z / temperature)``);
     ``hard``: forward the threshold ``[y > 0.5]`` with a straight-through gradient.
+    The layer's defaults are the papers' mode; ``lut2rtl train`` defaults to ``noise=False, hard=False``,
+    which measured better (see ``TrainConfig``).
     """
 
     method = "warp"

@@ -34,6 +34,7 @@ from .families import DEFAULT_FAMILY, Family, get_family
 from .fileio import check_output_dir
 from .netlist import Netlist, check_netlist
 from .passes import OPT_LEVELS, optimize
+from .rtl.groupsum import fuse_head
 from .rtl.network import LutNetwork, check_plan_options, check_ports, plan_network
 
 __all__ = ["CompileResult", "check_options", "compile_checkpoint", "compile_netlist", "default_name", "make_vectors",
@@ -77,7 +78,8 @@ def default_name(path: str | Path) -> str:
 def compile_checkpoint(checkpoint: str | Path, out_dir: str | Path, *, target: str | Family = DEFAULT_FAMILY,
                        pipeline: int = 0,
                        opt: int = 3, name: str | None = None, out_bits: bool = False, force: bool = False,
-                       fabric: str = "auto", progress: Progress | None = None) -> CompileResult:
+                       fabric: str = "auto", clock_mhz: float | None = None,
+                       progress: Progress | None = None) -> CompileResult:
     """Compile a checkpoint file into a build folder (see the module docstring).
 
     ``progress``, if given, is called with a one-line message at each step
@@ -88,20 +90,21 @@ def compile_checkpoint(checkpoint: str | Path, out_dir: str | Path, *, target: s
     :class:`OutputError` when ``out_dir`` exists (without ``force``) or
     cannot be written; nothing is written then.
     """
-    check_options(target, pipeline, opt, fabric, name)
+    check_options(target, pipeline, opt, fabric, name, clock_mhz)
     check_output_dir(out_dir, force=force)
     net = load_checkpoint(checkpoint)
     return _compile(
         net, out_dir, target=target, pipeline=pipeline, opt=opt, name=name or default_name(checkpoint),
-        out_bits=out_bits, force=force, fabric=fabric, progress=progress, source_path=str(checkpoint),
+        out_bits=out_bits, force=force, fabric=fabric, clock_mhz=clock_mhz, progress=progress,
+        source_path=str(checkpoint),
         _source_sha256=checkpoint_hash(checkpoint),
     )
 
 
 def compile_netlist(net: Netlist, out_dir: str | Path, *, target: str | Family = DEFAULT_FAMILY, pipeline: int = 0,
                     opt: int = 3, name: str | None = None, out_bits: bool = False, force: bool = False,
-                    fabric: str = "auto", progress: Progress | None = None, source_path: str | None = None,
-                    ) -> CompileResult:
+                    fabric: str = "auto", clock_mhz: float | None = None, progress: Progress | None = None,
+                    source_path: str | None = None) -> CompileResult:
     """Compile a netlist into a build folder; options as :func:`compile_checkpoint`.
 
     ``name`` defaults to the stem of ``source_path`` (or ``top``). The
@@ -110,14 +113,15 @@ def compile_netlist(net: Netlist, out_dir: str | Path, *, target: str | Family =
     """
     if name is None:
         name = default_name(source_path) if source_path else "top"
-    check_options(target, pipeline, opt, fabric, name)
+    check_options(target, pipeline, opt, fabric, name, clock_mhz)
     check_output_dir(out_dir, force=force)
     return _compile(net, out_dir, target=target, pipeline=pipeline, opt=opt, name=name, out_bits=out_bits,
-                    force=force, fabric=fabric, progress=progress, source_path=source_path)
+                    force=force, fabric=fabric, clock_mhz=clock_mhz, progress=progress, source_path=source_path)
 
 
 def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipeline: int, opt: int, name: str,
-             out_bits: bool, force: bool, fabric: str, progress: Progress | None, source_path: str | None,
+             out_bits: bool, force: bool, fabric: str, clock_mhz: float | None, progress: Progress | None,
+             source_path: str | None,
              _source_sha256: str | None = None) -> CompileResult:
     check_netlist(net, where=source_path or "netlist")
     check_ports(net)  # before any costly work
@@ -125,13 +129,14 @@ def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipelin
     tgt = get_family(target)
 
     say(f"optimizing (level {opt})")
-    opt_net = optimize(net, opt, lut_size=tgt.lut_size)
+    hw_net = fuse_head(net, tgt, out_bits)  # the GroupSum's leaf counters join the fabric
+    opt_net = optimize(hw_net, opt, lut_size=tgt.lut_size)
     check_netlist(opt_net, where="optimized netlist")
-    if opt_net.n_outputs != net.n_outputs or opt_net.n_inputs != net.n_inputs:
+    if opt_net.n_outputs != hw_net.n_outputs or opt_net.n_inputs != net.n_inputs:
         raise CompileError("internal error: optimization changed the number of inputs or outputs")
 
     say(f"mapping {opt_net.n_luts} LUTs onto {tgt.name}")
-    plan = plan_network(opt_net, tgt, pipeline, fabric=fabric)
+    plan = plan_network(opt_net, tgt, pipeline, fabric=fabric, out_bits=out_bits, clock_mhz=clock_mhz)
     core = LutNetwork(opt_net, out_bits=out_bits, clock_ports=True, module_prefix=name, plan=plan)
     how = "in Amaranth" if plan.fabric_mode == "amaranth" else "as structural Verilog"
     say(f"elaborating {plan.fabric.n_cells} LUT cells (fabric built {how})")
@@ -154,10 +159,11 @@ def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipelin
     return CompileResult(out_dir=Path(out_dir), manifest=manifest, files=sorted([*files, f"{name}.json"]))
 
 
-def check_options(target: str | Family, pipeline: int, opt: int, fabric: str, name: str | None) -> None:
+def check_options(target: str | Family, pipeline: int, opt: int, fabric: str, name: str | None,
+                  clock_mhz: float | None = None) -> None:
     """:class:`OptionError` (or :class:`CompileError` for an unknown target) for options no design can have."""
     get_family(target)
-    check_plan_options(pipeline, fabric)
+    check_plan_options(pipeline, fabric, clock_mhz)
     if opt not in OPT_LEVELS:
         raise OptionError("opt", f"must be one of {', '.join(map(str, OPT_LEVELS))}, got {opt!r}")
     if name is not None and (not _IDENT.match(name) or name in _RESERVED or name.startswith("lut2rtl_")):
@@ -223,6 +229,10 @@ def _manifest(net: Netlist, opt_net: Netlist, core: LutNetwork, *, name: str, op
         "levels": {"fabric": int(p.fabric.depth), "groupsum": gs.levels if gs else 0},
         "register_cuts": {"fabric": list(p.stages.fabric_cuts), "groupsum": list(p.stages.groupsum_cuts),
                           "outputs": int(p.stages.output_registers)},
+        # the family's delay model (see families.py); nextpnr's figures come from `lut2rtl synth`
+        "timing": {"model_period_ns": round(p.period_ns, 3), "model_fmax_mhz": round(1000.0 / p.period_ns, 1),
+                   "latency_ns": round(p.latency * (1000.0 / p.clock_mhz if p.clock_mhz else p.period_ns)
+                                       if p.latency else p.period_ns, 3)},
     }
     return Manifest(
         name=name, family=p.target, pipeline=p.latency, opt=opt, n_inputs=int(net.n_inputs),
@@ -232,5 +242,6 @@ def _manifest(net: Netlist, opt_net: Netlist, core: LutNetwork, *, name: str, op
         checkpoint_sha256=sha, estimate=estimate, vectors=n_vectors,
         options={"target": p.target.name, "pipeline": p.latency, "opt": opt, "out_bits": bool(core.has_out_bits),
                  "fabric": fabric, "fabric_built": p.fabric_mode, "lut_size": p.target.lut_size,
+                 "clock_mhz": p.clock_mhz,
                  "optimized_luts": int(opt_net.n_luts), "source_luts": int(net.n_luts)},
     )

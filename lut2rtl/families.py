@@ -57,6 +57,15 @@ class Family:
     # b + ~a (one chain; Yosys maps ``>`` on LUT4 families to twice the LUTs),
     # "native" leaves ``>`` to Yosys (LUT6 + CARRY4: its own mapping is smaller)
     comparator: str = "carry"
+    # popcount tree: leaf counters of this many bits (fused into the fabric's LUTs), then adders on the
+    # carry chain that also take one group bit as carry-in when popcount_cin (see rtl/groupsum.py)
+    popcount_leaf: int = 3
+    popcount_cin: bool = True
+    # delay model for --clock-mhz (ns): a LUT level with its routing, one carry-chain bit, and a
+    # register stage's own cost (clock-to-out, setup, clock skew); calibrated against nextpnr
+    t_level_ns: float = 1.0
+    t_carry_ns: float = 0.1
+    t_stage_ns: float = 1.0
     sim_model: str | None = None  # the primitives' model, under Yosys's share folder
     sim_flags: tuple[str, ...] = ()  # Verilator flags the model needs ({share}: its folder)
     synth_command: str | None = None  # Yosys synthesis command (flattens the design)
@@ -90,6 +99,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("ice40", 4, "SB_LUT4", "LUT_INIT", _LUT4, "O", carry="SB_CARRY", sim_model="ice40/cells_sim.v",
            synth_command="synth_ice40", nextpnr="ice40", constraints_flag="--pcf", bitstream_flag="--asc",
            bitstream_suffix=".asc", packer=("board.bin", "yowasp-icepack"), logic_cell="ICESTORM_LC",
+           # fitted to nextpnr on hx8k (digits, harness top, pipelines 0/4/8/14: within 0.25 ns); up5k is slower
+           t_level_ns=1.12, t_carry_ns=0.15, t_stage_ns=2.55,
            devices=(Device("up5k", ("--up5k", "--package", "sg48"), "sg48", 39, 5280, 5280, "iCE40UP5K-SG48",
                            default_freq_mhz=48.0),
                     Device("hx8k", ("--hx8k", "--package", "ct256"), "ct256", 206, 7680, 7680,
@@ -103,10 +114,13 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
                            "LFE5U-25F-6BG256C", default_freq_mhz=150.0),
                     Device("ecp5-85k", ("--85k", "--package", "CABGA381"), "CABGA381", 205, 83640, 83640,
                            "LFE5U-85F-6BG381C", default_freq_mhz=150.0))),
+    # (no open place-and-route: Artix-7 -1 datasheet-level estimates, not calibrated)
     Family("xilinx", 6, "LUT{k}", "INIT", (*_LUT4, "I4", "I5"), "O", per_k=True, carry="CARRY4",
+           t_level_ns=0.6, t_carry_ns=0.03, t_stage_ns=0.8,
            comparator="native", sim_model="xilinx/cells_sim.v", synth_command="synth_xilinx", vivado=True,
            devices=(Device("xc7a35t", (), "csg324", 210, 20800, 41600, "xc7a35ticsg324-1L"),)),
     Family("gowin", 4, "LUT4", "INIT", _LUT4, "F", carry="ALU", sim_model="gowin/cells_sim.v",
+           t_level_ns=1.12, t_carry_ns=0.15, t_stage_ns=2.55,  # (iCE40's: not calibrated)
            synth_command="synth_gowin"),
     # plain logic: LUTs become Boolean expressions any tool maps; decomposed to
     # 4 inputs like the LUT4 families so level counts (pipelining) stay meaningful

@@ -209,8 +209,13 @@ def synthesize(
             "utilization_pct": round(100.0 * total.luts / dev.luts, 2),
             "utilization_of": "LUTs (Yosys count) / device LUTs",
         }
+        clock = manifest.options.get("clock_mhz")  # the clock the build's stages were placed for
+        report["clock_mhz"] = clock
         if dev.nextpnr_args:
-            report["pnr"] = _place_and_route(work, dev, fam, the_board, freq_mhz, seeds, timeout, say)
+            target = freq_mhz if freq_mhz is not None or the_board else clock
+            report["pnr"] = _place_and_route(work, dev, fam, the_board, target, seeds, timeout, say)
+            fmax = report["pnr"]["fmax_mhz"]
+            report["clock_met"] = None if clock is None or fmax is None else fmax >= clock
             _fill_timing(report)
         if fam.vivado:
             _write_vivado(work, dev, the_board, top_module, sources, freq_mhz or (the_board.clk_hz / 1e6
@@ -374,6 +379,9 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         met = "no register-to-register path" if pnr["fmax_mhz"] is None else \
             ("met" if pnr["met_target"] else "missed")
         rows.append(("nextpnr", f"target {pnr['target_mhz']:g} MHz ({met}), Fmax by seed {seeds}"))
+    if report.get("clock_mhz"):
+        met = {True: "met", False: "MISSED", None: "not timed"}[report.get("clock_met")]
+        rows.append(("compile clock", f"{report['clock_mhz']:g} MHz (--clock-mhz): {met}"))
     if report.get("vivado"):
         rows.append(("Vivado", f"`{report['vivado']['run']}` (no open place-and-route for {report['family']})"))
     lines = [f"# lut2rtl synth: {b.get('name')} on {report['device']}", "", "| | |", "|---|---|"]

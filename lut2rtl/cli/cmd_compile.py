@@ -20,6 +20,9 @@ from ..rtl.network import FABRICS
               help="FPGA family whose LUT primitives are instantiated; 'generic' writes plain logic.")
 @click.option("--pipeline", default=0, show_default=True, type=click.IntRange(min=0),
               help="Register stages (latency in cycles); 0 is combinational.")
+@click.option("--clock-mhz", type=float, default=None,
+              help="Instead of --pipeline: the fewest register stages that meet this clock by the family's "
+                   "delay model (check it with `lut2rtl synth`).")
 @click.option("--opt", default=3, show_default=True, type=click.IntRange(0, 3),
               help="Optimization level: 0 none, 1 clean-ups, 2 + LUT packing, 3 + the better of the packer's "
                    "and ABC's LUT cover (Yosys).")
@@ -29,8 +32,8 @@ from ..rtl.network import FABRICS
 @click.option("--fabric", default="auto", show_default=True, type=click.Choice(FABRICS),
               help="Build the LUT fabric in Amaranth or as structural Verilog (auto: by size).")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as one JSON object.")
-def command(checkpoint: str, out_dir: str, target: str, pipeline: int, opt: int, name: str | None,
-            out_bits: bool, force: bool, fabric: str, as_json: bool) -> None:
+def command(checkpoint: str, out_dir: str, target: str, pipeline: int, clock_mhz: float | None, opt: int,
+            name: str | None, out_bits: bool, force: bool, fabric: str, as_json: bool) -> None:
     """Compile CHECKPOINT into a build folder: <name>.v, <name>.json (manifest),
     vectors.npz (test vectors) and netlist.pt (the reference netlist).
 
@@ -38,6 +41,7 @@ def command(checkpoint: str, out_dir: str, target: str, pipeline: int, opt: int,
     Examples:
       lut2rtl compile examples/digits.pt --target ice40 --pipeline 4 -o build/digits
       lut2rtl compile examples/digits.pt --target generic -o build/generic --force
+      lut2rtl compile examples/digits.pt --target ice40 --clock-mhz 150 -o build/digits150
       lut2rtl compile big.pt --target xilinx --pipeline 8 --fabric verilog -o build/big
     """
     t0 = time.monotonic()
@@ -47,7 +51,7 @@ def command(checkpoint: str, out_dir: str, target: str, pipeline: int, opt: int,
             click.echo(f"[{time.monotonic() - t0:6.1f}s] {msg}", err=True)
 
     res = compile_checkpoint(checkpoint, out_dir, target=target, pipeline=pipeline, opt=opt, name=name,
-                             out_bits=out_bits, force=force, fabric=fabric, progress=progress)
+                             out_bits=out_bits, force=force, fabric=fabric, clock_mhz=clock_mhz, progress=progress)
     man = res.manifest.to_json()
     if as_json:
         click.echo(json.dumps(man, sort_keys=True))
@@ -64,6 +68,9 @@ def command(checkpoint: str, out_dir: str, target: str, pipeline: int, opt: int,
     click.echo(f"{'total':>7} {est['luts']:>9}  LUTs (estimate), {est['ffs']} flip-flops")
     lv = est["levels"]
     cuts = est["register_cuts"]
+    tm = est["timing"]
+    click.echo(f"timing (delay model): stage {tm['model_period_ns']} ns ({tm['model_fmax_mhz']} MHz), latency "
+               f"{tm['latency_ns']} ns" + (f" at {clock_mhz:g} MHz" if clock_mhz else ""))
     click.echo(f"latency {man['latency']} cycles; logic depth {lv['fabric']} fabric + {lv['groupsum']} "
                f"popcount/argmax levels; registers after fabric levels {cuts['fabric']}, "
                f"popcount levels {cuts['groupsum']}, {cuts['outputs']} on the outputs")

@@ -2,18 +2,22 @@
 
 The popcount of each class's group of ``g`` output bits is built from a
 *plan*: a small pure-Python description of a tree of operations over
-"numbers" (unsigned values with a known maximum), computed once from
-``(g, lut_size)`` and shared by :func:`groupsum_levels` and
-:func:`build_groupsum`, so the level count used for pipeline planning is the
-level count of the hardware that is built.
+"numbers" (unsigned values with a known maximum), computed from ``g`` and the
+family (:func:`family_popcount`), shared by planning, building and the
+formal proof's cut points.
 
-Operations of a plan (LUT4 families: counters of 3 bits; LUT6: of 6 bits):
+Operations of a plan:
 
-``count``
-    A popcount of at most ``lut_size`` single bits, written as a table per
-    output bit so it maps onto one LUT per result bit. One LUT level.
+``count`` (the leaves)
+    A popcount of ``family.popcount_leaf`` (3) single bits. These counters are
+    not built here: :func:`fuse_head` adds them to the netlist as LUTs before
+    optimization, so the optimizer packs them with the last fabric layer
+    (a LUT6 reads three 2-input gates and gives one bit of their sum; on
+    LUT4 families ABC's cover merges where the inputs fit). The head's input
+    vector is then, per class, the leaf counts and the bits no leaf reads
+    (:func:`head_layout`).
 ``add``
-    ``x + y + c``: two numbers and one input bit, which the carry chain
+    ``x + y + c``: two numbers and one group bit, which the carry chain
     absorbs as its carry-in. Yosys maps ``+`` onto the family's carry
     primitive (``SB_CARRY``, ``CCU2C``, ``CARRY4``): one LUT per operand bit.
     A chain of <= ~14 bits counts as one level: a carry hop is several times
@@ -21,30 +25,30 @@ Operations of a plan (LUT4 families: counters of 3 bits; LUT6: of 6 bits):
     ``keep`` attribute, otherwise Yosys merges the tree into one ``$macc`` and
     builds its own, larger compressor (measured 1.87 LUT4/bit on iCE40).
 
-A balanced tree of counters and adders costs about one LUT per input bit
-removed. Measured (Yosys 0.70, 10 classes x 100 bits, popcount only, see
-``bench/bench_popcount.py``): iCE40 1.27 SB_LUT4 + 0.76 SB_CARRY per bit
-(behavioural: 1.87 + 0.06); Xilinx 0.96 LUT6 per bit (behavioural 1.55).
-On iCE40 a carry-in from logic and a carry-out into logic each cost an extra
-logic cell in nextpnr (feed-in/feed-out), so placed cells are higher than the
-Yosys LUT count; the benchmark reports both.
+Cost: on a LUT4 + carry fabric a leaf counter removes one bit for two LUTs
+and an adder bit one bit for one cell, plus a cell for a carry-in from logic
+and one for a carry-out into logic (nextpnr's feed-in/feed-out on iCE40);
+bench/bench_head.py measures the head against a behavioural ``sum()``.
 
 Argmax is a binary tournament over the classes in index order: a round
 compares neighbours (``right > left``, a carry chain: one level) and muxes
 the winner's count and index (one LUT level); ties keep the left, i.e. the
-lowest class index, as :func:`lut2rtl.evaluate.predict` does.
+lowest class index, as :func:`lut2rtl.evaluate.predict` does; ceil(log2
+classes) rounds (11 for 2,000 classes).
 
-Pipelining: level ``i`` (1-based) is the ``i``-th LUT level; with ``i`` in
-``register_after`` every value alive across the boundary after level ``i``
-is registered. The counts are delayed to the end of the last level too, so
-``counts`` and ``cls`` belong to the same input sample and the latency is
-``stages`` cycles.
+Pipelining: level ``i`` (1-based) is the ``i``-th LUT level after the fabric;
+with ``i`` in ``register_after`` every value alive across the boundary after
+level ``i`` is registered. The counts are delayed to the end of the last level
+too, so ``counts`` and ``cls`` belong to the same input sample and the latency
+is ``stages`` cycles. :func:`level_delays` gives each level's delay by the
+family's model (for ``--clock-mhz``).
 
 Planning and building are separate: :func:`plan_groupsum` turns the popcount
 trees and the tournament into a list of steps over named values, from which
 it counts LUTs and flip-flops before anything is elaborated;
-:func:`build_groupsum` renders the same steps in Amaranth. Partial sums are
-named :data:`POPCOUNT_WIRE` (formal verification cuts the proof there).
+:func:`build_groupsum` renders the same steps in Amaranth. Partial sums
+(leaf counts included) are named :data:`POPCOUNT_WIRE` (formal verification
+cuts the proof there).
 """
 
 from __future__ import annotations
@@ -52,18 +56,22 @@ from __future__ import annotations
 from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 
-from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, Value
+import numpy as np
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value
 
 from ..families import Family
+from ..netlist import Layer, Netlist, rows_to_table
 
-__all__ = ["POPCOUNT_WIRE", "GroupSumHW", "GroupSumPlan", "PopcountPlan", "build_groupsum", "class_width",
-           "count_width", "groupsum_levels", "plan_groupsum", "plan_popcount"]
+__all__ = ["FUSED", "POPCOUNT_WIRE", "GroupSumHW", "GroupSumPlan", "PopcountPlan", "build_groupsum", "class_width",
+           "count_width", "family_popcount", "fuse_head", "groupsum_levels", "head_layout", "level_delays",
+           "plan_groupsum", "plan_popcount"]
 
 LUT_SIZES = (4, 6)
 # name of partial sum ``node`` (a number id of the PopcountPlan) of class ``c``
 POPCOUNT_WIRE = "gs_c{c}_n{node}"
+# netlist metadata key of a network whose outputs are the fused head's inputs (value: the original outputs)
+FUSED = "lut2rtl_fused_head"
 _KEEP = {"keep": 1}
-_POPCOUNTS = [bin(i).count("1") for i in range(64)]
 
 
 def count_width(group_size: int) -> int:
@@ -154,18 +162,60 @@ def plan_popcount(g: int, lut_size: int, *, leaf: int | None = None, cin: bool =
     return plan
 
 
+def family_popcount(g: int, family: Family) -> PopcountPlan:
+    """The popcount tree lut2rtl builds for a group of ``g`` bits on ``family``."""
+    return plan_popcount(g, family.lut_size, leaf=family.popcount_leaf, cin=family.popcount_cin)
+
+
+def head_layout(pc: PopcountPlan) -> tuple[list[PopcountOp], list[int]]:
+    """The fused head's inputs of one group: the leaf counters (each ``maxes[out].bit_length()`` bits,
+    LSB first, in plan order), then the group's bits that no counter reads (in index order)."""
+    leaves = [op for op in pc.ops if op.kind == "count"]
+    counted = {a for op in leaves for a in op.args}
+    return leaves, [i for i in range(pc.n_inputs) if i not in counted]
+
+
+def fuse_head(net: Netlist, family: Family, out_bits: bool = False) -> Netlist:
+    """``net`` with the GroupSum's leaf counters as LUTs of its own, so that the
+    optimizer packs them together with the last fabric layer; its outputs are the
+    head's inputs (:func:`head_layout` per class), then, with ``out_bits``, the
+    original outputs. The GroupSum and the rest of the metadata are kept; the
+    metadata key :data:`FUSED` records the original output count."""
+    if net.group_sum is None or FUSED in net.metadata:
+        return net
+    classes = int(net.group_sum.classes)
+    g = _group_size(net.n_outputs, classes)
+    leaves, raw = head_layout(family_popcount(g, family))
+    by_k: dict[int, tuple[list[list[int]], list[int]]] = {}
+    order: list[tuple[int, int]] = []  # (k, index in its layer) of every head input, in layout order
+    for c in range(classes):
+        for op in leaves:
+            k = len(op.args)
+            ins, tabs = by_k.setdefault(k, ([], []))
+            counts = np.array([bin(r).count("1") for r in range(1 << k)])  # symmetric: row order is moot
+            for j in range(int(k).bit_length()):
+                ins.append([int(net.outputs[c * g + a]) for a in op.args])
+                tabs.append(int(rows_to_table(((counts >> j) & 1).astype(bool)[None, :])[0]))
+                order.append((k, len(ins) - 1))
+        order += [(0, int(net.outputs[c * g + i])) for i in raw]
+    layers, first = list(net.layers), {}
+    for k, (ins, tabs) in sorted(by_k.items()):
+        first[k] = net.n_signals + sum(len(by_k[q][0]) for q in sorted(by_k) if q < k)
+        layers.append(Layer(k=k, inputs=np.array(ins, dtype=np.int64), tables=np.array(tabs, dtype=np.uint64)))
+    outs = [first[k] + i if k else i for k, i in order] + (net.outputs.tolist() if out_bits else [])
+    return net.replace(layers=tuple(layers), outputs=np.array(outs, dtype=np.int64),
+                       metadata={**net.metadata, FUSED: net.n_outputs})
+
+
 def _argmax_levels(classes: int) -> int:
     return 2 * max(0, (classes - 1).bit_length())
 
 
-def groupsum_levels(n_outputs: int, classes: int, lut_size: int) -> int:
-    """Logic depth of popcount + argmax in LUT levels (for pipeline planning).
-
-    A carry chain of an adder or comparator counts as one level (see the
-    module docstring)."""
-    g = _group_size(n_outputs, classes)
-    _check_lut_size(lut_size)
-    return plan_popcount(g, lut_size).depth + _argmax_levels(classes)
+def groupsum_levels(n_outputs: int, classes: int, family: Family) -> int:
+    """Logic depth of popcount + argmax in LUT levels after the fused leaf
+    counters (for pipeline planning). A carry chain of an adder or comparator
+    counts as one level (see the module docstring)."""
+    return plan_groupsum(n_outputs, classes, family).levels
 
 
 def _group_size(n_outputs: int, classes: int) -> int:
@@ -196,6 +246,7 @@ class _Step:
     out: tuple[str, ...]
     width: int
     reads: tuple[_Read, ...]
+    bits: tuple[int, ...] = ()  # "leaf": its bits in the head's input vector, LSB first
 
 
 @dataclass(frozen=True, eq=False)
@@ -204,9 +255,11 @@ class GroupSumPlan:
     after which each value exists, ``consts`` the class indices, ``luts``/``ffs`` the estimates, ``levels``
     the logic depth and ``boundaries`` the levels followed by a register stage."""
 
-    n_outputs: int
+    n_outputs: int  # of the network: classes x group bits
     classes: int
     family: Family
+    width: int  # of the head's input vector (fused leaves and bits; see head_layout)
+    inputs: dict[str, int]  # group bits read directly: position in the input vector
     steps: tuple[_Step, ...]
     ready: dict[str, int]
     widths: dict[str, int]
@@ -242,34 +295,50 @@ def plan_groupsum(n_outputs: int, classes: int, family: Family, register_after: 
     Raises ``ValueError`` for bad arguments."""
     _check_lut_size(family.lut_size)
     g = _group_size(n_outputs, classes)
-    pc = plan_popcount(g, family.lut_size)
-    total = pc.depth + _argmax_levels(classes)
+    pc = family_popcount(g, family)
+    leaves, raw = head_layout(pc)
+    # the leaf counters are fabric LUTs (fuse_head): their results are ready at level 0
+    lv = [0] * len(pc.maxes)
+    for op in pc.ops:
+        lv[op.out] = 0 if op.kind == "count" else max(lv[a] for a in op.args) + 1
+    depth = lv[pc.root] if pc.root >= 0 else 0
+    total = depth + _argmax_levels(classes)
     boundaries = _boundaries(register_after, total)
     cw, clw = count_width(g), class_width(classes)
     ready: dict[str, int] = {}
     widths: dict[str, int] = {}
     consts: dict[str, int] = {}
+    inputs: dict[str, int] = {}
     steps: list[_Step] = []
-    luts = 0
+    luts = pos = 0
 
     def value(name: str, width: int, level: int) -> str:
         ready[name], widths[name] = level, width
         return name
 
     for c in range(classes):
-        names = [value(f"gs_c{c}_b{i}", 1, 0) for i in range(g)] + [""] * (len(pc.maxes) - g)
+        names = [f"gs_c{c}_b{i}" for i in range(g)] + [""] * (len(pc.maxes) - g)
+        for op in leaves:
+            w = pc.maxes[op.out].bit_length()
+            names[op.out] = value(POPCOUNT_WIRE.format(c=c, node=op.out), w, 0)
+            steps.append(_Step("leaf", (names[op.out],), w, (), tuple(range(pos, pos + w))))
+            pos += w
+        for i in raw:
+            inputs[value(names[i], 1, 0)] = pos
+            pos += 1
         for op in pc.ops:
-            lvl, width = pc.levels[op.out], pc.maxes[op.out].bit_length()
-            names[op.out] = value(POPCOUNT_WIRE.format(c=c, node=op.out), width, lvl)
-            steps.append(_Step(op.kind, (names[op.out],), width, tuple((names[a], lvl) for a in op.args)))
-            luts += width if op.kind == "count" else width - 1  # a chain's top bit is its carry-out
-        root = ((names[pc.root], pc.depth),) if pc.root >= 0 else ()
-        steps.append(_Step("alias", (value(f"gs_count{c}", cw, pc.depth),), cw, root))
+            if op.kind == "add":
+                width = pc.maxes[op.out].bit_length()
+                names[op.out] = value(POPCOUNT_WIRE.format(c=c, node=op.out), width, lv[op.out])
+                steps.append(_Step("add", (names[op.out],), width, tuple((names[a], lv[op.out]) for a in op.args)))
+                luts += width - 1  # one LUT per chain bit; the top bit is the carry-out
+        root = ((names[pc.root], depth),) if pc.root >= 0 else ()
+        steps.append(_Step("alias", (value(f"gs_count{c}", cw, depth),), cw, root))
     # argmax tournament; every candidate is (count name, index name)
     cands = []
     for c in range(classes):
         consts[f"gs_count{c}_idx"] = c
-        cands.append((f"gs_count{c}", value(f"gs_count{c}_idx", clw, pc.depth)))
+        cands.append((f"gs_count{c}", value(f"gs_count{c}_idx", clw, depth)))
     rnd = 0
     while len(cands) > 1:
         rnd += 1
@@ -296,9 +365,27 @@ def plan_groupsum(n_outputs: int, classes: int, family: Family, register_after: 
         last[r[0]] = max(last.get(r[0], 0), r[1])
     ffs = sum(widths[n] * sum(1 for b in boundaries if ready[n] <= b < lv)
               for n, lv in last.items() if n not in consts)
-    return GroupSumPlan(n_outputs=n_outputs, classes=classes, family=family, steps=tuple(steps),
+    return GroupSumPlan(n_outputs=n_outputs, classes=classes, family=family, width=pos, inputs=inputs,
+                        steps=tuple(steps),
                         ready=ready, widths=widths, consts=consts, outputs=outputs, levels=total,
                         boundaries=boundaries, luts=luts, ffs=ffs)
+
+
+def level_delays(plan: GroupSumPlan) -> list[float]:
+    """Delay of each logic level of the head (ns, the family's model): the slowest
+    operation of the level, a carry chain costing one LUT level plus its bits."""
+    f = plan.family
+    out = [0.0] * plan.levels
+    for st in plan.steps:
+        if st.kind == "add":
+            chains = [(st.reads[0][1], st.width)]
+        elif st.kind == "pair":  # comparator chain, then the muxes
+            chains = [(st.reads[0][1], st.width + 1), (st.reads[2][1], 0)]
+        else:
+            continue
+        for lvl, bits in chains:
+            out[lvl - 1] = max(out[lvl - 1], f.t_level_ns + bits * f.t_carry_ns)
+    return out
 
 
 @dataclass
@@ -346,24 +433,23 @@ class _Stager:
 def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = "sync") -> GroupSumHW:
     """Elaborate a :func:`plan_groupsum` plan into ``m``.
 
-    ``bits`` is ``n_outputs`` wide; group ``c`` is ``bits[c*g : (c+1)*g]``.
+    ``bits`` is the head's input vector (``plan.width`` bits: per class the
+    fused leaf counters and the bits they do not read, see :func:`head_layout`).
     Registers are in ``domain`` (reset value 0). The design is plain Amaranth
     logic for every family (carry chains come from Yosys's mapping of ``+``
     and ``>``)."""
     bits = Value.cast(bits)
-    if len(bits) != plan.n_outputs:
-        raise ValueError(f"the plan is for {plan.n_outputs} bits, got {len(bits)}")
+    if len(bits) != plan.width:
+        raise ValueError(f"the plan is for {plan.width} bits, got {len(bits)}")
     if not isinstance(bits, Signal):
         # bit-slicing a wide expression (a Cat of many parts) lowers the whole
         # expression once per slice: quadratic; slicing one wire is not
         flat = Signal(len(bits), name="gs_bits")
         m.d.comb += flat.eq(bits)
         bits = flat
-    g = plan.group
     st = _Stager(m, plan, domain)
-    for c in range(plan.classes):
-        for i in range(g):
-            st.vals[f"gs_c{c}_b{i}"] = bits[c * g + i]
+    for name, i in plan.inputs.items():
+        st.vals[name] = bits[i]
     for name, c in plan.consts.items():
         st.vals[name] = Const(c, plan.widths[name])
     for step in plan.steps:
@@ -378,9 +464,8 @@ def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = 
             continue
         args = [st.at(r) for r in step.reads]
         total: Value
-        if step.kind == "count":
-            # one table per output bit: LUT logic, kept away from carry chains
-            total = Array(Const(v, step.width) for v in _POPCOUNTS[:1 << len(args)])[Cat(*args)]
+        if step.kind == "leaf":  # a counter in the fabric, named for formal's cut points
+            total = Cat(*(bits[i] for i in step.bits))
         elif step.kind == "add":
             total = args[0]
             for a in args[1:]:

@@ -26,7 +26,7 @@ from ..netlist import CONST1, Netlist
 from . import groupsum as _gs
 from .fabric import CHUNK, Segment, build_segment, cell_inits, chunks, segments, write_fabric_verilog
 from .mapping import MappedFabric, map_netlist
-from .pipeline import StagePlan, plan_stages
+from .pipeline import StagePlan, clock_cuts, plan_stages
 
 __all__ = ["AUTO_VERILOG_CELLS", "FABRICS", "MAX_PIPELINE", "LutNetwork", "NetworkPlan", "check_plan_options",
            "check_ports", "plan_network"]
@@ -53,6 +53,8 @@ class NetworkPlan:
     inits: np.ndarray | None
     groupsum: _gs.GroupSumPlan | None
     fabric_mode: str  # "amaranth" | "verilog"
+    clock_mhz: float | None  # the clock the stages were placed for, if any
+    period_ns: float  # the delay model's longest register-to-register stage
 
     @property
     def latency(self) -> int:
@@ -68,8 +70,13 @@ def check_ports(net: Netlist) -> None:
                                f"{MAX_PORT_BITS} (Amaranth's limit on one value)")
 
 
-def check_plan_options(pipeline: int, fabric: str) -> None:
-    """:class:`OptionError` unless ``pipeline`` and ``fabric`` are usable."""
+def check_plan_options(pipeline: int, fabric: str, clock_mhz: float | None = None) -> None:
+    """:class:`OptionError` unless ``pipeline``, ``fabric`` and ``clock_mhz`` are usable."""
+    if clock_mhz is not None and (isinstance(clock_mhz, bool) or not isinstance(clock_mhz, int | float)
+                                  or not 0 < clock_mhz <= 2000):
+        raise OptionError("clock_mhz", f"must be a frequency in MHz (0 < F <= 2000), got {clock_mhz!r}")
+    if clock_mhz is not None and pipeline:
+        raise OptionError("clock_mhz", "places the register stages itself: give it or pipeline, not both")
     if not isinstance(pipeline, int) or isinstance(pipeline, bool) or pipeline < 0:
         raise OptionError("pipeline", f"must be a non-negative integer, got {pipeline!r}")
     if pipeline > MAX_PIPELINE:
@@ -79,22 +86,41 @@ def check_plan_options(pipeline: int, fabric: str) -> None:
 
 
 def plan_network(net: Netlist, target: str | Family = DEFAULT_FAMILY, pipeline: int = 0, *,
-                 fabric: str = "auto") -> NetworkPlan:
-    """Map ``net`` onto ``target``'s LUTs and place ``pipeline`` register stages."""
+                 fabric: str = "auto", out_bits: bool = False, clock_mhz: float | None = None) -> NetworkPlan:
+    """Map ``net`` onto ``target``'s LUTs and place ``pipeline`` register stages; with
+    ``clock_mhz``, place the fewest stages whose logic the family's delay model puts
+    within one clock period (``pipeline`` must then be 0).
+
+    With a GroupSum, the leaf counters of its popcount become part of the LUT
+    fabric (:func:`~lut2rtl.rtl.groupsum.fuse_head`; a network that the compiler
+    already fused and optimized is taken as it is)."""
     tgt = get_family(target)
-    check_plan_options(pipeline, fabric)
+    check_plan_options(pipeline, fabric, clock_mhz)
     check_ports(net)
-    fab = map_netlist(net, tgt.lut_size)
     gs = net.group_sum
-    g_levels = 0 if gs is None else _gs.groupsum_levels(net.n_outputs, int(gs.classes), tgt.lut_size)
-    stages = plan_stages(fab, pipeline, g_levels)
-    gs_plan = None if gs is None else _gs.plan_groupsum(net.n_outputs, int(gs.classes), tgt, stages.groupsum_cuts)
+    if gs is not None:
+        net = _gs.fuse_head(net, tgt, out_bits)
+        n_src = int(net.metadata[_gs.FUSED])
+        g_levels = _gs.groupsum_levels(n_src, int(gs.classes), tgt)
+        if net.n_outputs != _gs.plan_groupsum(n_src, int(gs.classes), tgt).width + out_bits * n_src:
+            raise CompileError("internal error: the fused network's outputs do not fit its GroupSum "
+                               "(fused with other options?)")
+    fab = map_netlist(net, tgt.lut_size)
+    delays = [tgt.t_level_ns] * fab.depth
+    if gs is not None:
+        delays += _gs.level_delays(_gs.plan_groupsum(n_src, int(gs.classes), tgt))
+    cuts = None if clock_mhz is None else clock_cuts(delays, 1000.0 / clock_mhz - tgt.t_stage_ns)
+    stages = plan_stages(fab, pipeline, g_levels if gs is not None else 0, cuts)
+    gs_plan = None if gs is None else _gs.plan_groupsum(n_src, int(gs.classes), tgt, stages.groupsum_cuts)
+    bounds = [0, *(c for c in (*stages.fabric_cuts, *(fab.depth + c for c in stages.groupsum_cuts))), len(delays)]
+    period = tgt.t_stage_ns + max((sum(delays[a:b]) for a, b in zip(bounds[:-1], bounds[1:])), default=0.0)
     mode = fabric
     if mode == "auto":
         mode = "verilog" if fab.n_cells > AUTO_VERILOG_CELLS else "amaranth"
     return NetworkPlan(
         net=net, target=tgt, fabric=fab, stages=stages, segments=tuple(segments(fab, stages)),
         inits=None if tgt.primitive is None else cell_inits(fab, tgt), groupsum=gs_plan, fabric_mode=mode,
+        clock_mhz=clock_mhz, period_ns=period,
     )
 
 
@@ -111,6 +137,9 @@ class LutNetwork(wiring.Component):
         ``Instance``) or ``generic`` (plain logic).
     pipeline:
         Register stages (the latency in cycles); 0 is combinational.
+    clock_mhz:
+        Instead of ``pipeline``: place the fewest stages that meet this clock
+        by the family's delay model.
     out_bits:
         With a GroupSum, also expose the raw output bits as ``out_bits``.
     fabric:
@@ -128,8 +157,10 @@ class LutNetwork(wiring.Component):
 
     def __init__(self, net: Netlist, target: str | Family = DEFAULT_FAMILY, pipeline: int = 0, *,
                  out_bits: bool = False, fabric: str = "auto", clock_ports: bool = False,
-                 module_prefix: str = "lut2rtl", plan: NetworkPlan | None = None) -> None:
-        self.plan = plan if plan is not None else plan_network(net, target, pipeline, fabric=fabric)
+                 module_prefix: str = "lut2rtl", plan: NetworkPlan | None = None,
+                 clock_mhz: float | None = None) -> None:
+        self.plan = plan if plan is not None else plan_network(net, target, pipeline, fabric=fabric,
+                                                                 out_bits=out_bits, clock_mhz=clock_mhz)
         p = self.plan
         self.clock_ports = clock_ports
         self.module_prefix = module_prefix
@@ -146,7 +177,7 @@ class LutNetwork(wiring.Component):
             members["out_class"] = Out(gs.class_width)
             members["out_counts"] = Out(gs.classes * gs.count_width)
         if self.has_out_bits:
-            members["out_bits"] = Out(net.n_outputs)
+            members["out_bits"] = Out(self.n_outputs)
         super().__init__(wiring.Signature(members))
 
     @property
@@ -155,12 +186,18 @@ class LutNetwork(wiring.Component):
         p = self.plan
         outs = sum(Shape.cast(mb.shape).width for n, mb in self.signature.members.items()
                    if mb.flow == Out and n != "out_valid")
-        gs_ffs = 0 if p.groupsum is None else p.groupsum.ffs + self.has_out_bits * p.net.n_outputs * p.groupsum.stages
+        gs_ffs = 0 if p.groupsum is None else p.groupsum.ffs + self.has_out_bits * self.n_outputs * p.groupsum.stages
         return p.stages.fabric_ffs + gs_ffs + p.stages.output_registers * outs + p.latency
 
     @property
     def latency(self) -> int:
         return self.plan.latency
+
+    @property
+    def n_outputs(self) -> int:
+        """Output bits of the network (before its GroupSum)."""
+        p = self.plan
+        return p.net.n_outputs if p.groupsum is None else p.groupsum.n_outputs
 
     @property
     def fabric_module_name(self) -> str:
@@ -202,13 +239,15 @@ class LutNetwork(wiring.Component):
         outs: dict[str, Any] = {}
         if p.groupsum is not None:
             gsm = Module()
-            gs = _gs.build_groupsum(gsm, fabric_out, p.groupsum)
+            head = Signal(p.groupsum.width, name="head_in")  # one wire: slicing a long Cat is quadratic
+            m.d.comb += head.eq(fabric_out[:p.groupsum.width])
+            gs = _gs.build_groupsum(gsm, head, p.groupsum)
             m.submodules.groupsum = gsm
             outs["out_counts"] = Cat(*gs.counts)
             outs["out_class"] = gs.cls
             gs_stages = gs.stages
             if self.has_out_bits:
-                outs["out_bits"] = _delay(m, fabric_out, gs_stages, "bits_gs")
+                outs["out_bits"] = _delay(m, fabric_out[p.groupsum.width:], gs_stages, "bits_gs")
         else:
             gs_stages = 0
             outs["out_bits"] = fabric_out

@@ -20,7 +20,7 @@ import numpy as np
 
 from .mapping import MappedFabric
 
-__all__ = ["StagePlan", "plan_cuts", "plan_stages"]
+__all__ = ["StagePlan", "clock_cuts", "plan_cuts", "plan_stages"]
 
 
 def plan_cuts(depth: int, registers: int) -> tuple[list[int], int]:
@@ -31,6 +31,20 @@ def plan_cuts(depth: int, registers: int) -> tuple[list[int], int]:
     cuts = [(i * depth) // (internal + 1) for i in range(1, internal + 1)]
     assert len(set(cuts)) == len(cuts) and all(1 <= c < depth for c in cuts)
     return cuts, registers - internal
+
+
+def clock_cuts(delays: list[float], period: float) -> list[int]:
+    """The fewest cuts (after levels ``1 .. len(delays)-1``) such that the levels between two
+    registers add up to at most ``period``; a level longer than ``period`` alone gets a stage
+    of its own. Greedy: cutting as late as possible is optimal for a chain of levels."""
+    cuts: list[int] = []
+    acc = 0.0
+    for i, d in enumerate(delays):
+        if acc > 0 and acc + d > period:
+            cuts.append(i)
+            acc = 0.0
+        acc += d
+    return cuts
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,10 +69,15 @@ class StagePlan:
         return int(sum(b.size for b in self.boundaries))
 
 
-def plan_stages(fab: MappedFabric, pipeline: int, groupsum_depth: int) -> StagePlan:
-    """Place ``pipeline`` register stages over the fabric and the popcount/argmax."""
+def plan_stages(fab: MappedFabric, pipeline: int, groupsum_depth: int, cuts: list[int] | None = None) -> StagePlan:
+    """Place ``pipeline`` register stages over the fabric and the popcount/argmax, spread
+    evenly over the levels, or after exactly the levels ``cuts`` (then ``pipeline`` is
+    their number)."""
     F = fab.depth
-    cuts, out_regs = plan_cuts(F + groupsum_depth, pipeline)
+    if cuts is None:
+        cuts, out_regs = plan_cuts(F + groupsum_depth, pipeline)
+    else:
+        pipeline, out_regs = len(cuts), 0
     fcuts = tuple(c for c in cuts if c <= F)
     gcuts = tuple(c - F for c in cuts if c > F)
     m_f = len(fcuts)

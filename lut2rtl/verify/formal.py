@@ -194,7 +194,8 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str]) -> NameHint:
         return NameHint()
     classes = net.group_sum.classes
     group = net.n_outputs // classes
-    plan = plan_popcount(group, lut_size)  # the tree shape the compiler used (a hint only)
+    # the tree shape the compiler used (a hint only; every family builds its tree with the defaults)
+    plan = plan_popcount(group, lut_size, leaf=Family.popcount_leaf, cin=Family.popcount_cin)
     const = _constant_outputs(net)
     sums = []
     for c in range(classes):
@@ -207,10 +208,12 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str]) -> NameHint:
             # reach them, so it stays uncut (and so does the root, see above)
             fixed[op.out] = all(fixed[a] for a in op.args)
             name = by_suffix.get(POPCOUNT_WIRE.format(c=c, node=op.out))
-            if name is None and op.out != plan.root:
+            if name is None and op.out != plan.root and op.kind != "count":
                 nodes = []
                 break
-            if op.out == plan.root or fixed[op.out]:
+            # the leaf counters are fabric LUTs (fused head): their named wire is an
+            # alias of fabric outputs, and a cut on one alias does not reach the others
+            if op.out == plan.root or fixed[op.out] or op.kind == "count":
                 name = None
             bits = tuple(a for a in op.args if a < plan.n_inputs)
             subs = tuple(ids[a] for a in op.args if a >= plan.n_inputs)

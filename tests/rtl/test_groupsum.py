@@ -11,7 +11,15 @@ from amaranth.sim import Simulator
 
 from lut2rtl.evaluate import class_counts, predict
 from lut2rtl.families import FAMILIES
-from lut2rtl.rtl.groupsum import build_groupsum, class_width, count_width, groupsum_levels, plan_groupsum
+from lut2rtl.rtl.groupsum import (
+    build_groupsum,
+    class_width,
+    count_width,
+    family_popcount,
+    groupsum_levels,
+    head_layout,
+    plan_groupsum,
+)
 
 
 def _expected(samples: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -25,12 +33,26 @@ def _expected(samples: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray
     return counts, predict(counts)
 
 
+def _fam(lut_size: int, target: str = "generic"):  # type: ignore[no-untyped-def]
+    return dataclasses.replace(FAMILIES[target], lut_size=lut_size)
+
+
 def _build(m: Module, bits, classes: int, *, lut_size: int = 4, target: str = "generic",  # type: ignore[no-untyped-def]
            register_after=()):
     fam = dataclasses.replace(FAMILIES[target], lut_size=lut_size)
-    n = len(Value.cast(bits))
+    bits = Value.cast(bits)
+    n = len(bits)
     plan = plan_groupsum(n, classes, fam, register_after)
-    hw = build_groupsum(m, bits, plan)
+    # the head's input: the leaf counters (in the fabric in a compiled design; here in Amaranth)
+    g = n // classes
+    leaves, raw = head_layout(family_popcount(g, fam))
+    parts = []
+    for c in range(classes):
+        for op in leaves:
+            w = len(op.args).bit_length()
+            parts.append(sum(bits[c * g + a] for a in op.args)[:w])
+        parts += [bits[c * g + i] for i in raw]
+    hw = build_groupsum(m, Cat(*parts), plan)
     hw.plan = plan  # for the tests below
     return hw
 
@@ -135,7 +157,7 @@ def _level_sets(levels: int) -> list[tuple[int, ...]]:
 @pytest.mark.parametrize("lut_size", [4, 6])
 @pytest.mark.parametrize(("classes", "g"), [(10, 13), (3, 40), (1, 5)])
 def test_pipelined(classes: int, g: int, lut_size: int, rng: np.random.Generator) -> None:
-    levels = groupsum_levels(classes * g, classes, lut_size)
+    levels = groupsum_levels(classes * g, classes, _fam(lut_size))
     samples = (rng.random((24, classes * g)) < 0.5).astype(np.uint8)
     for regs in _level_sets(levels):
         stages = _check(samples, classes, lut_size=lut_size, register_after=regs)
@@ -154,10 +176,10 @@ def test_levels_are_monotone() -> None:
     for lut_size in (4, 6):
         prev = 0
         for g in (1, 2, 3, 6, 12, 50, 100, 1000, 10000):
-            lv = groupsum_levels(10 * g, 10, lut_size)
+            lv = groupsum_levels(10 * g, 10, _fam(lut_size))
             assert lv >= prev
             prev = lv
-        assert groupsum_levels(2000 * 32, 2000, lut_size) > groupsum_levels(10 * 32, 10, lut_size)
+        assert groupsum_levels(2000 * 32, 2000, _fam(lut_size)) > groupsum_levels(10 * 32, 10, _fam(lut_size))
 
 
 @pytest.mark.filterwarnings("ignore::amaranth.hdl._ir.UnusedElaboratable")
@@ -177,7 +199,7 @@ def test_bad_grouping() -> None:
     with pytest.raises(ValueError, match=r"21 output bits do not split into 10"):
         _build(Module(), Signal(21), 10, lut_size=4, target="generic")
     with pytest.raises(ValueError, match=r"classes must be >= 1"):
-        groupsum_levels(10, 0, 4)
+        groupsum_levels(10, 0, _fam(4))
 
 
 def _design(n: int, classes: int, target: str, lut_size: int, register_after=()):  # type: ignore[no-untyped-def]
@@ -200,7 +222,7 @@ def test_structure_and_estimate() -> None:
     # 3-bit counters and adders, and the estimate is about one LUT per bit
     _, _, hw = _design(1000, 10, "ice40", 4)
     assert 800 <= hw.plan.luts <= 1600
-    assert hw.plan.levels == groupsum_levels(1000, 10, 4)
+    assert hw.plan.levels == groupsum_levels(1000, 10, _fam(4))
     assert hw.stages == 0
 
 
@@ -239,3 +261,33 @@ def test_yosys_beats_behavioural(family: str, lut_size: int, tmp_path) -> None: 
         luts[style] = parse_yosys_stat(tmp_path / f"{style}.json").luts
     # ours includes the argmax; the behavioural design is popcount only
     assert luts["ours"] < luts["behavioural"], luts
+
+
+@pytest.mark.parametrize(("target", "out_bits"), [("ice40", False), ("xilinx", True)])
+def test_fuse_head_outputs_are_the_head_inputs(target: str, out_bits: bool, rng: np.random.Generator) -> None:
+    from lut2rtl.evaluate import evaluate
+    from lut2rtl.netgen import random_netlist
+    from lut2rtl.rtl.groupsum import FUSED, fuse_head
+
+    net = random_netlist(3, 20, [40, 44], 2, classes=4)
+    fam = FAMILIES[target]
+    fused = fuse_head(net, fam, out_bits)
+    assert fused.metadata[FUSED] == net.n_outputs and fuse_head(fused, fam, out_bits) is fused
+    x = rng.integers(0, 2, (200, net.n_inputs)).astype(bool)
+    src, got = evaluate(net, x).out_bits, evaluate(fused, x).out_bits
+    g = net.n_outputs // 4
+    leaves, raw = head_layout(family_popcount(g, fam))
+    want = []
+    for c in range(4):
+        for op in leaves:
+            cnt = src[:, [c * g + a for a in op.args]].sum(axis=1)
+            want += [(cnt >> j) & 1 for j in range(len(op.args).bit_length())]
+        want += [src[:, c * g + i] for i in raw]
+    want_bits = np.stack(want, axis=1).astype(bool)
+    width = plan_groupsum(net.n_outputs, 4, fam).width
+    assert np.array_equal(got[:, :width], want_bits)
+    assert got.shape[1] == width + out_bits * net.n_outputs
+    if out_bits:
+        assert np.array_equal(got[:, width:], src)
+    # the leaf counters really count: a group's count is the sum of its leaves and raw bits
+    assert not np.array_equal(want_bits, src[:, :width])  # (a layout that is not just the raw bits)

@@ -1,8 +1,10 @@
 """Formal equivalence of compiled examples with their netlists (``lut2rtl verify --formal``).
 
 The default run proves the main digits example, compiled for iCE40 with a
-4-stage pipeline, through the CLI (the proof covers the latency-0 compile of
-the same netlist; the registers are covered by simulation). Every example x
+4-stage pipeline, through the CLI: the registered design itself against the
+netlist delayed by 4 cycles (lut2rtl/verify/pipelined.py), and checks that
+the proof fails when one pipeline register is bypassed (one path a cycle
+early) or one LUT bit of a pipelined design is flipped. Every example x
 every target is under ``slow`` (40 proofs, 24 minutes here; digits_best
 and digits_warp6 take one to three minutes each):
 ``pytest sim/test_formal.py -m slow``.
@@ -18,8 +20,10 @@ from click.testing import CliRunner
 from simlib import example_checkpoints, main_example
 
 from lut2rtl.cli import main
-from lut2rtl.compile import compile_checkpoint
+from lut2rtl.compile import compile_checkpoint, compile_netlist
+from lut2rtl.netgen import random_netlist
 from lut2rtl.verify.check import verify_build
+from lut2rtl.verify.mutate import drop_register, flip_lut_init_bit
 
 TARGETS = ["ice40", "ecp5", "xilinx", "gowin", "generic"]
 
@@ -33,7 +37,30 @@ def test_main_example_proves_through_cli(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     formal = json.loads(r.output)["formal"]
     assert formal["proved"] is True
-    assert "latency-0" in formal["subject"]
+    assert formal["subject"] == "this registered design against netlist.pt delayed by 4 cycles"
+    assert "exactly 4" in formal["detail"] and "BMC" in formal["method"]
+
+    # negative control: one register of the design bypassed -> the proof fails on timing
+    v = out / "digits.v"
+    text, what = drop_register(v.read_text(), 0)
+    v.write_text(text)
+    r = CliRunner().invoke(main, ["verify", str(out), "--formal", "--no-sim", "--json"])
+    assert r.exit_code == 1, (what, r.output)
+    formal = json.loads(r.output.splitlines()[0])["formal"]
+    assert formal["proved"] is False and "not exactly 4" in formal["detail"], formal
+
+
+def test_pipelined_flipped_bit_fails_with_counterexample(tmp_path: Path) -> None:
+    # the function part of the pipelined proof can fail too: a flipped LUT bit in a registered design
+    net = random_netlist(11, 20, [40, 30, 20], 2, classes=4)
+    out = compile_netlist(net, tmp_path / "p2", target="ice40", pipeline=2).out_dir
+    good = verify_build(out, formal=True, simulate=False)
+    assert good.ok and good.formal is not None and "exactly 2" in good.formal.detail
+    v = next(out.glob("*.v"))
+    v.write_text(flip_lut_init_bit(v.read_text(), 2)[0])
+    bad = verify_build(out, formal=True, simulate=False)
+    assert bad.formal is not None and not bad.formal.proved
+    assert bad.formal.detail.startswith("function (registers as wires):") and "in_bits" in bad.formal.detail
 
 
 @pytest.mark.slow

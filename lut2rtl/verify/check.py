@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from ..buildfolder import BuildFolder, read_build_folder
 from ..errors import BuildFolderError, ToolError, VerificationError
 from .compare import format_mismatches
 from .formal import FormalResult, prove_equivalence
+from .pipelined import prove_pipelined
 from .simulate import SimResult, simulate_design
 from .vectors import expected_vectors, random_inputs
 
@@ -38,6 +38,8 @@ class VerifyReport:
     # simulation already found a mismatch, or the proof could not finish
     formal_skipped: str = ""
     formal_error: str = ""
+    # the first vector that differs and its inputs (in_bits[n-1..0] as 0/1 text)
+    first_mismatch: dict[str, Any] | None = None
     seconds: float = 0.0
     lines: list[str] = field(default_factory=list)
 
@@ -60,6 +62,8 @@ class VerifyReport:
                 "mismatches": [{"vector": m.vector, "port": m.port, "expected": m.expected, "got": m.got}
                                for m in c.mismatches],
             }
+            if self.first_mismatch is not None:
+                d["simulation"]["first_mismatch"] = self.first_mismatch
         if self.formal is not None:
             d["formal"] = {"proved": self.formal.proved, "seconds": round(self.formal.seconds, 3),
                            "method": self.formal.method, "subject": self.formal_subject,
@@ -70,28 +74,24 @@ class VerifyReport:
         return d
 
 
-def formal_check(design: BuildFolder) -> tuple[FormalResult, str]:
+def formal_check(design: BuildFolder, *, timeout: float | None = 600.0,
+                 progress: Callable[[str], None] | None = None) -> tuple[FormalResult, str]:
     """Prove the design equal to its ``netlist.pt``; returns the result and what was proved.
 
-    A combinational design is proved as it is. For a pipelined one, the same
-    netlist is compiled again with latency 0 (same target and options) and
-    that is proved: the proof covers the LUT fabric, popcount and argmax; the
-    registers are covered by simulation.
+    A combinational design is proved as it is
+    (:func:`~lut2rtl.verify.formal.prove_equivalence`); a pipelined one is
+    proved as it is too, registers included, against the reference delayed
+    by its latency (:func:`~lut2rtl.verify.pipelined.prove_pipelined`: path
+    timing, ``out_valid`` by BMC, function with registers as wires).
     """
     man = design.manifest
-    if design.manifest.latency == 0:
-        return (prove_equivalence(design.netlist, design.verilog, design.manifest.top, family=man.family,
-                                  out_bits=man.out_bits), "this design")
-    from ..compile import compile_netlist
-
-    kwargs: dict[str, Any] = {"target": man.family, "pipeline": 0, "opt": man.opt, "name": design.manifest.top,
-                              "out_bits": man.out_bits}
-    if "fabric" in man.options:
-        kwargs["fabric"] = man.options["fabric"]
-    with tempfile.TemporaryDirectory(prefix="lut2rtl-formal-") as tmp:
-        p0 = read_build_folder(compile_netlist(design.netlist, Path(tmp) / "p0", **kwargs).out_dir)
-        proof = prove_equivalence(p0.netlist, p0.verilog, p0.manifest.top, family=man.family, out_bits=man.out_bits)
-    return proof, f"the latency-0 compile of {design.manifest.top} (same target and options)"
+    if man.latency == 0:
+        return (prove_equivalence(design.netlist, design.verilog, man.top, family=man.family,
+                                  out_bits=man.out_bits, timeout=timeout), "this design (combinational)")
+    ports = {n: w for n, (_, w) in man.ports.items()}
+    proof = prove_pipelined(design.netlist, design.verilog, man.top, family=man.family, ports=ports,
+                            latency=man.latency, out_bits=man.out_bits, timeout=timeout, progress=progress)
+    return proof, f"this registered design against netlist.pt delayed by {man.latency} cycles"
 
 
 def verify_build(path: str | os.PathLike[str], *, extra_vectors: int = 0, seed: int = 0, formal: bool = False,
@@ -120,6 +120,7 @@ def verify_build(path: str | os.PathLike[str], *, extra_vectors: int = 0, seed: 
         and np.array_equal(ref.out_class, vectors.out_class)))
     if not same:
         raise BuildFolderError(f"{design.vectors_path}: expected outputs disagree with netlist.pt")
+    vectors_npz = vectors.n
     if extra_vectors:
         vectors = vectors.concat(expected_vectors(net, random_inputs(net.n_inputs, extra_vectors, seed)))
     report = VerifyReport(design=str(design.path), vectors=vectors.n)
@@ -128,6 +129,13 @@ def verify_build(path: str | os.PathLike[str], *, extra_vectors: int = 0, seed: 
         report.sim = simulate_design(design, vectors, seed=seed, gap=gap, cache_dir=cache_dir, engine=engine,
                                      progress=progress)
         report.lines += format_mismatches(report.sim.comparison)
+        if report.sim.comparison.mismatches:
+            v = report.sim.comparison.mismatches[0].vector
+            bits = "".join(str(int(b)) for b in vectors.in_bits[v][::-1])
+            report.first_mismatch = {"vector": v, "in_bits": bits,
+                                     "source": "vectors.npz" if v < vectors_npz else f"random (seed {seed})"}
+            report.lines.append(f"first mismatching sample: vector {v} ({report.first_mismatch['source']}), "
+                                f"in_bits[{len(bits) - 1}:0] = {bits}")
     if formal and report.sim is not None and not report.sim.ok:
         # the design is already known to be wrong, and the simulation's
         # mismatches say where; a proof would only repeat that, slowly
@@ -137,7 +145,7 @@ def verify_build(path: str | os.PathLike[str], *, extra_vectors: int = 0, seed: 
     elif formal:
         log.info("formal proof")
         try:
-            report.formal, report.formal_subject = formal_check(design)
+            report.formal, report.formal_subject = formal_check(design, progress=progress)
         except ToolError as e:
             report.formal_error = " ".join(str(e).split())
             report.lines.append(f"formal: could not finish: {report.formal_error}")

@@ -50,10 +50,10 @@ the two sides share (``expose -cut`` on one alias of a flattened net leaves
 readers of the other aliases uncut, so such a proof fails -- it never
 passes wrongly); ABC's fraiging made that unnecessary.
 
-Only combinational designs (latency 0) are proved this way: for a pipelined
-build, :func:`lut2rtl.verify.check.verify_build` proves the latency-0 compile
-of the same netlist (same compiler, same options apart from the pipeline),
-and the pipeline registers are covered by simulation.
+Only combinational circuits are proved this way. A pipelined design is
+proved by :mod:`.pipelined`: its timing structurally, its ``out_valid`` by
+BMC, and its function here, with ``registers_as_wires`` (every plain D
+flip-flop replaced by a wire, ``Q = D``; any other register fails the proof).
 """
 
 from __future__ import annotations
@@ -104,6 +104,7 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: Fa
                       timeout: float | None = 600.0, keep_dir: Path | None = None,
                       lut_size: int | None = None,
                       strategies: tuple[str, ...] = ("cut", "miter"),
+                      registers_as_wires: bool = False,
                       ) -> FormalResult:
     """Prove that module ``top`` of ``verilog`` (combinational) computes ``net``.
 
@@ -112,7 +113,9 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: Fa
     for (it fixes the shape of the popcount trees the ``cut`` strategy
     names; default: the family's; a wrong value makes the ``cut``
     strategy fail, never pass). ``strategies`` are tried in order (see
-    the module docstring); ``timeout`` bounds the whole proof. Returns a
+    the module docstring); ``timeout`` bounds the whole proof;
+    ``registers_as_wires`` proves the design with every D flip-flop replaced
+    by a wire (see :mod:`.pipelined` for what that proves). Returns a
     :class:`FormalResult` (``proved=False`` with a counterexample when they
     differ); raises :class:`ToolError` when Yosys fails for another reason
     (unreadable Verilog, port mismatch, timeout), or when no strategy decides.
@@ -127,7 +130,7 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: Fa
         work = Path(tmp) if keep_dir is None else Path(keep_dir)
         work.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(verilog, work / "design.v")
-        _flatten_design(top, family, work, _left(t0, timeout))
+        _flatten_design(top, family, work, _left(t0, timeout), registers_as_wires=registers_as_wires)
         notes: list[str] = []
         if "cut" in strategies:
             ok, why = _prove_cut(net, top, out_bits, lut_size or (family.lut_size if family else 4), work,
@@ -153,8 +156,28 @@ def _left(t0: float, timeout: float | None) -> float | None:
     return left
 
 
-def _flatten_design(top: str, family: Family | None, work: Path, timeout: float | None) -> None:
+# every plain D flip-flop becomes a wire (the combinational view of a pipelined design)
+_DFF_AS_WIRE = """(* techmap_celltype = "$dff" *)
+module _lut2rtl_dff_as_wire (CLK, D, Q);
+  parameter WIDTH = 1;
+  parameter CLK_POLARITY = 1'b1;
+  input CLK;
+  input [WIDTH-1:0] D;
+  output [WIDTH-1:0] Q;
+  assign Q = D;
+endmodule
+"""
+
+
+def _flatten_design(top: str, family: Family | None, work: Path, timeout: float | None, *,
+                    registers_as_wires: bool = False) -> None:
     """design.v (+ primitive models) -> design_flat.il (module ``top``) and wires.txt (its wire names)."""
+    as_wires: list[str] = []
+    if registers_as_wires:
+        (work / "dff_as_wire.v").write_text(_DFF_AS_WIRE)
+        # only plain D flip-flops may become wires: an enable or a set/reset would change the function
+        as_wires = ["techmap -map dff_as_wire.v", "select -assert-none t:$*ff* t:$*latch* t:$*sr*",
+                    "attrmap -remove init", "opt_clean"]
     script = [
         *_primitive_reads(family, (work / "design.v").read_text(errors="replace"), work),
         "read_verilog design.v",
@@ -165,6 +188,7 @@ def _flatten_design(top: str, family: Family | None, work: Path, timeout: float 
         # ROMs/memories (e.g. popcount tables) become logic the SAT solver can model
         "memory",
         "flatten -wb",  # the carry/mux models are whiteboxes
+        *as_wires,
         "opt_clean",
         f"tee -q -o wires.txt select -list {top}/w:*{POPCOUNT_WIRE.split('{')[0]}*",
         "write_rtlil design_flat.il",

@@ -140,6 +140,9 @@ def _popcount_rows(quick: bool, work: Path) -> list[dict[str, Any]]:
     return rows
 
 
+ONLY: set[str] = set()  # `python -m bench.bench_head --only digits,hx8k`: a partial run (model or device names)
+
+
 def _models(quick: bool) -> list[tuple[str, Any]]:
     from lut2rtl.checkpoint import load_checkpoint
     from lut2rtl.netgen import random_netlist
@@ -148,7 +151,7 @@ def _models(quick: bool) -> list[tuple[str, Any]]:
     if not quick:
         models.append(("random 10K gates, 100 classes", random_netlist(1, 256, [5000, 5000], 2, classes=100)))
         models.append(("random 50K gates, 10 classes", random_netlist(2, 256, [10000] * 5, 2, classes=10)))
-    return models
+    return [m for m in models if not ONLY or any(o in m[0] for o in ONLY)]
 
 
 def _core_rows(quick: bool, work: Path) -> list[dict[str, Any]]:
@@ -157,6 +160,7 @@ def _core_rows(quick: bool, work: Path) -> list[dict[str, Any]]:
     from lut2rtl.synth import synthesize
 
     devices = ["hx8k", "xc7a35t"] if quick else ["up5k", "hx8k", "ecp5-25k", "xc7a35t"]
+    devices = [d for d in devices if not ONLY or d in ONLY or not any(o in DEVICES for o in ONLY)]
     rows: list[dict[str, Any]] = []
     for mname, net in _models(quick):
         beh = _behavioural_build(net, work, f"beh-{len(rows)}")
@@ -214,6 +218,8 @@ def run(quick: bool) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    if "--only" in sys.argv:
+        ONLY.update(sys.argv[sys.argv.index("--only") + 1].split(","))
     res = run("--quick" in sys.argv)
     for row in res["rows"]:
         print(row)

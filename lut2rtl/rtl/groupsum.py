@@ -53,24 +53,28 @@ cuts the proof there).
 
 from __future__ import annotations
 
-from collections.abc import Container, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Container
+from dataclasses import dataclass
 
-import numpy as np
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value
 
 from ..families import Family
-from ..netlist import Layer, Netlist, rows_to_table
+from .popcount import (
+    FUSED,
+    POPCOUNT_WIRE,
+    PopcountPlan,
+    family_popcount,
+    fuse_head,
+    group_size,
+    head_layout,
+    plan_popcount,
+)
 
 __all__ = ["FUSED", "POPCOUNT_WIRE", "GroupSumHW", "GroupSumPlan", "PopcountPlan", "build_groupsum", "class_width",
            "count_width", "family_popcount", "fuse_head", "groupsum_levels", "head_layout", "level_delays",
            "plan_groupsum", "plan_popcount"]
 
 LUT_SIZES = (4, 6)
-# name of partial sum ``node`` (a number id of the PopcountPlan) of class ``c``
-POPCOUNT_WIRE = "gs_c{c}_n{node}"
-# netlist metadata key of a network whose outputs are the fused head's inputs (value: the original outputs)
-FUSED = "lut2rtl_fused_head"
 _KEEP = {"keep": 1}
 
 
@@ -88,125 +92,6 @@ def class_width(classes: int) -> int:
     return max(1, (classes - 1).bit_length())
 
 
-# --------------------------------------------------------------------------- popcount plans
-
-
-@dataclass(frozen=True)
-class PopcountOp:
-    kind: str  # "count" | "add"
-    args: tuple[int, ...]  # number ids (for "add": x, y[, cin])
-    out: int  # number id of the result
-
-
-@dataclass
-class PopcountPlan:
-    """A popcount tree over ``n_inputs`` single bits (number ids 0 .. n-1)."""
-
-    n_inputs: int
-    maxes: list[int] = field(default_factory=list)  # per number id: its maximum value
-    levels: list[int] = field(default_factory=list)  # per number id: the level it is ready after
-    ops: list[PopcountOp] = field(default_factory=list)
-    root: int = -1
-
-    def new(self, kind: str, args: Sequence[int], mx: int) -> int:
-        out = len(self.maxes)
-        self.maxes.append(mx)
-        self.levels.append(max(self.levels[a] for a in args) + 1)
-        self.ops.append(PopcountOp(kind, tuple(args), out))
-        return out
-
-    @property
-    def depth(self) -> int:
-        return self.levels[self.root] if self.root >= 0 else 0
-
-
-def plan_popcount(g: int, lut_size: int, *, leaf: int | None = None, cin: bool = True) -> PopcountPlan:
-    """Counters of ``leaf`` bits (LUT logic), then a balanced tree of adders;
-    with ``cin`` every adder also absorbs one input bit as its carry-in."""
-    plan = PopcountPlan(g, maxes=[1] * g, levels=[0] * g)
-    if g == 0:
-        return plan
-    if g == 1:
-        plan.root = 0
-        return plan
-    if leaf is None:
-        leaf = 6 if lut_size >= 6 else 3
-    # L leaves and L - 1 adders with a carry-in each: L * leaf + L - 1 = g
-    n_leaves = max(1, (g + 1) // (leaf + 1)) if cin else max(1, -(-g // leaf))
-    spare: list[int] = []
-    nums: list[int] = []
-    pos = 0
-    for i in range(n_leaves):
-        size = leaf if i < n_leaves - 1 else min(leaf, g - pos)
-        chunk = list(range(pos, pos + size))
-        pos += size
-        nums.append(chunk[0] if len(chunk) == 1 else plan.new("count", chunk, len(chunk)))
-    spare = list(range(pos, g))
-    # balanced adder tree over the leaves, level by level
-    while len(nums) > 1 or spare:
-        if len(nums) == 1:  # input bits left over: fold them into counters/adders
-            take = spare[:leaf]
-            spare = spare[leaf:]
-            nums.append(take[0] if len(take) == 1 else plan.new("count", take, len(take)))
-            continue
-        nxt = []
-        for i in range(0, len(nums) - 1, 2):
-            args = [nums[i], nums[i + 1]]
-            if spare:
-                args.append(spare.pop())
-            nxt.append(plan.new("add", args, sum(plan.maxes[a] for a in args)))
-        if len(nums) % 2:
-            nxt.append(nums[-1])
-        nums = nxt
-    plan.root = nums[0]
-    return plan
-
-
-def family_popcount(g: int, family: Family) -> PopcountPlan:
-    """The popcount tree lut2rtl builds for a group of ``g`` bits on ``family``."""
-    return plan_popcount(g, family.lut_size, leaf=family.popcount_leaf, cin=family.popcount_cin)
-
-
-def head_layout(pc: PopcountPlan) -> tuple[list[PopcountOp], list[int]]:
-    """The fused head's inputs of one group: the leaf counters (each ``maxes[out].bit_length()`` bits,
-    LSB first, in plan order), then the group's bits that no counter reads (in index order)."""
-    leaves = [op for op in pc.ops if op.kind == "count"]
-    counted = {a for op in leaves for a in op.args}
-    return leaves, [i for i in range(pc.n_inputs) if i not in counted]
-
-
-def fuse_head(net: Netlist, family: Family, out_bits: bool = False) -> Netlist:
-    """``net`` with the GroupSum's leaf counters as LUTs of its own, so that the
-    optimizer packs them together with the last fabric layer; its outputs are the
-    head's inputs (:func:`head_layout` per class), then, with ``out_bits``, the
-    original outputs. The GroupSum and the rest of the metadata are kept; the
-    metadata key :data:`FUSED` records the original output count."""
-    if net.group_sum is None or FUSED in net.metadata:
-        return net
-    classes = int(net.group_sum.classes)
-    g = _group_size(net.n_outputs, classes)
-    leaves, raw = head_layout(family_popcount(g, family))
-    by_k: dict[int, tuple[list[list[int]], list[int]]] = {}
-    order: list[tuple[int, int]] = []  # (k, index in its layer) of every head input, in layout order
-    for c in range(classes):
-        for op in leaves:
-            k = len(op.args)
-            ins, tabs = by_k.setdefault(k, ([], []))
-            counts = np.array([bin(r).count("1") for r in range(1 << k)])  # symmetric: row order is moot
-            for j in range(int(k).bit_length()):
-                ins.append([int(net.outputs[c * g + a]) for a in op.args])
-                tabs.append(int(rows_to_table(((counts >> j) & 1).astype(bool)[None, :])[0]))
-                order.append((k, len(ins) - 1))
-        order += [(0, int(net.outputs[c * g + i])) for i in raw]
-    layers, first = list(net.layers), {}
-    for k, (ins, tabs) in sorted(by_k.items()):
-        first[k] = net.n_signals + sum(len(by_k[q][0]) for q in sorted(by_k) if q < k)
-        layers.append(Layer(k=k, inputs=np.array(ins, dtype=np.int64), tables=np.array(tabs, dtype=np.uint64)))
-    outs = [first[k] + i if k else i for k, i in order] + (net.outputs.tolist() if out_bits else [])
-    return net.replace(layers=tuple(layers), outputs=np.array(outs, dtype=np.int64),
-                       metadata={**net.metadata, FUSED: net.n_outputs})
-
-
 def _argmax_levels(classes: int) -> int:
     return 2 * max(0, (classes - 1).bit_length())
 
@@ -216,14 +101,6 @@ def groupsum_levels(n_outputs: int, classes: int, family: Family) -> int:
     counters (for pipeline planning). A carry chain of an adder or comparator
     counts as one level (see the module docstring)."""
     return plan_groupsum(n_outputs, classes, family).levels
-
-
-def _group_size(n_outputs: int, classes: int) -> int:
-    if classes < 1:
-        raise ValueError(f"classes must be >= 1, got {classes}")
-    if n_outputs < classes or n_outputs % classes:
-        raise ValueError(f"{n_outputs} output bits do not split into {classes} equal non-empty groups")
-    return n_outputs // classes
 
 
 def _check_lut_size(lut_size: int) -> None:
@@ -294,7 +171,7 @@ def plan_groupsum(n_outputs: int, classes: int, family: Family, register_after: 
     ``register_after`` (1-based, ``1 <= i <= groupsum_levels(...)``).
     Raises ``ValueError`` for bad arguments."""
     _check_lut_size(family.lut_size)
-    g = _group_size(n_outputs, classes)
+    g = group_size(n_outputs, classes)
     pc = family_popcount(g, family)
     leaves, raw = head_layout(pc)
     # the leaf counters are fabric LUTs (fuse_head): their results are ready at level 0

@@ -109,6 +109,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("ecp5", 4, "LUT4", "INIT", ("A", "B", "C", "D"), "Z", carry="CCU2C", sim_model="ecp5/cells_sim.v",
            sim_flags=("-DNO_INCLUDES", "-I{share}"), synth_command="synth_ecp5", nextpnr="ecp5",
            constraints_flag="--lpf", bitstream_flag="--textcfg", bitstream_suffix=".config",
+           # fitted to nextpnr on ecp5-25k (digits, harness top, pipelines 0/4/14)
+           t_level_ns=1.14, t_carry_ns=0.17, t_stage_ns=1.35,
            packer=("board.bit", "yowasp-ecppack"), logic_cell="TRELLIS_COMB",
            devices=(Device("ecp5-25k", ("--25k", "--package", "CABGA256"), "CABGA256", 197, 24288, 24288,
                            "LFE5U-25F-6BG256C", default_freq_mhz=150.0),

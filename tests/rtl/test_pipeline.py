@@ -41,3 +41,36 @@ def test_stage_plan(pipeline: int, gs_depth: int) -> None:
         need |= {int(o) for o in fab.outputs if o >= 0 and stage[o] <= b}
         assert set(regs.tolist()) == need
     assert st.fabric_ffs == sum(b.size for b in st.boundaries)
+
+
+def test_clock_cuts_fewest_that_fit() -> None:
+    from lut2rtl.rtl.pipeline import clock_cuts
+
+    d = [1.0, 1.0, 2.0, 0.5, 0.5, 3.0]
+    assert clock_cuts(d, 100.0) == []  # everything fits one period
+    assert clock_cuts(d, 2.0) == [2, 3, 5]  # [1,1] [2] [.5,.5] [3>2: alone]
+    for period in (1.5, 2.5, 3.0, 4.0, 5.5):
+        cuts = clock_cuts(d, period)
+        bounds = [0, *cuts, len(d)]
+        stages = [sum(d[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+        assert all(s <= period or b - a == 1 for s, a, b in zip(stages, bounds[:-1], bounds[1:]))
+        # fewest: no stage could take the next level without going over
+        assert all(s + d[b] > period for s, b in zip(stages[:-1], bounds[1:-1]))
+
+
+def test_clock_driven_network(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from lut2rtl.errors import OptionError
+    from lut2rtl.rtl import plan_network
+
+    net = random_netlist(8, 32, [64, 48], 2, classes=4)
+    slow = plan_network(net, "ice40", clock_mhz=1.0)
+    assert slow.latency == 0 and slow.clock_mhz == 1.0
+    fast = plan_network(net, "ice40", clock_mhz=150.0)
+    every = plan_network(net, "ice40", pipeline=fast.fabric.depth + fast.groupsum.levels - 1)
+    assert 0 < fast.latency < every.latency
+    assert fast.period_ns <= 1000.0 / 150.0 or fast.latency == every.latency
+    assert fast.period_ns <= slow.period_ns
+    with pytest.raises(OptionError, match=r"give it or pipeline, not both"):
+        plan_network(net, "ice40", pipeline=2, clock_mhz=100.0)
+    with pytest.raises(OptionError, match=r"must be a frequency in MHz"):
+        plan_network(net, "ice40", clock_mhz=-5.0)

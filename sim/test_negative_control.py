@@ -111,3 +111,22 @@ def test_formal_detects_bits_moved_between_groups(original: Netlist, tmp_path: P
     else:
         assert not prove_equivalence(original, design.verilog, design.manifest.top, family=ICE40, out_bits=False,
                                      strategies=strategies).proved
+
+
+@pytest.mark.yosys
+def test_lut_cut_points_prove_and_never_pass_a_flipped_bit(original: Netlist, tmp_path: Path) -> None:
+    # the LUT-level cut points (chosen by random simulation) are hints: the right design proves (with
+    # them, or, where a LUT cut is not locally provable, with the popcount cut points alone), and a
+    # flipped LUT bit never proves, the cut strategy alone included
+    flipped, _, _ = flip_one_bit(original, random_inputs(original.n_inputs, 400, 0))
+    for net, name in ((original, "good"), (flipped, "flipped")):
+        design = read_build_folder(compile_netlist(net, tmp_path / name, target="ice40", pipeline=0,
+                                                   opt=2).out_dir)
+        if net is original:
+            res = prove_equivalence(original, design.verilog, design.manifest.top, family=ICE40, out_bits=False,
+                                    lut_cuts=True, strategies=("cut",))
+            assert res.proved and "cut points" in res.method
+        else:
+            with pytest.raises(ToolError, match="undecided"):
+                prove_equivalence(original, design.verilog, design.manifest.top, family=ICE40, out_bits=False,
+                                  lut_cuts=True, strategies=("cut",))

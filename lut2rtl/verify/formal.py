@@ -58,6 +58,7 @@ flip-flop replaced by a wire, ``Q = D``; any other register fails the proof).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import shutil
@@ -71,6 +72,7 @@ from ..families import Family
 from ..netlist import Netlist
 from ..rtl.groupsum import POPCOUNT_WIRE, plan_popcount
 from ..tools.yosys import run_yosys
+from .cutpoints import lut_cut_names
 from .primitives import instantiated_modules, primitive_library
 from .reference import NameHint, SumNode, emit_reference_verilog
 
@@ -79,6 +81,8 @@ log = logging.getLogger(__name__)
 __all__ = ["FormalResult", "prove_equivalence"]
 
 REF_TOP = "lut2rtl_formal_reference"
+# networks from this many LUTs on are cut at their LUTs too (:mod:`.cutpoints`)
+LUT_CUTS_FROM = 3000
 MITER = "lut2rtl_formal_miter"
 
 
@@ -104,7 +108,7 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: Fa
                       timeout: float | None = 600.0, keep_dir: Path | None = None,
                       lut_size: int | None = None,
                       strategies: tuple[str, ...] = ("cut", "miter"),
-                      registers_as_wires: bool = False,
+                      registers_as_wires: bool = False, lut_cuts: bool | None = None,
                       ) -> FormalResult:
     """Prove that module ``top`` of ``verilog`` (combinational) computes ``net``.
 
@@ -115,7 +119,9 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: Fa
     strategy fail, never pass). ``strategies`` are tried in order (see
     the module docstring); ``timeout`` bounds the whole proof;
     ``registers_as_wires`` proves the design with every D flip-flop replaced
-    by a wire (see :mod:`.pipelined` for what that proves). Returns a
+    by a wire (see :mod:`.pipelined` for what that proves); ``lut_cuts``
+    adds cut points at the design's LUTs paired with source LUTs
+    (:mod:`.cutpoints`; default: from :data:`LUT_CUTS_FROM` LUTs on). Returns a
     :class:`FormalResult` (``proved=False`` with a counterexample when they
     differ); raises :class:`ToolError` when Yosys fails for another reason
     (unreadable Verilog, port mismatch, timeout), or when no strategy decides.
@@ -133,13 +139,23 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: Fa
         _flatten_design(top, family, work, _left(t0, timeout), registers_as_wires=registers_as_wires)
         notes: list[str] = []
         if "cut" in strategies:
-            ok, why = _prove_cut(net, top, out_bits, lut_size or (family.lut_size if family else 4), work,
-                                 _left(t0, timeout))
-            if ok:
-                return FormalResult(True, time.perf_counter() - t0, "yosys expose -cut + miter + sat",
-                                    "SAT proved every output and cut wire equal: equal for all inputs")
-            notes.append(why)
-            log.info("formal: cut strategy: %s; trying the next strategy", why)
+            if lut_cuts is None:
+                lut_cuts = net.n_luts >= LUT_CUTS_FROM
+            size = lut_size or (family.lut_size if family else 4)
+            # LUT cut points are complete where the design's LUTs are packed source
+            # LUTs; over a restructured (ABC) cover a LUT may read cut wires its
+            # source counterpart does not, and the local step fails: then the
+            # proof is tried again with the popcount cut points alone
+            for with_luts in ([True, False] if lut_cuts and family is not None else [False]):
+                ok, why = _prove_cut(net, top, out_bits, size, work, _left(t0, timeout),
+                                     family=family if with_luts else None)
+                if ok:
+                    what = "LUT and popcount cut points" if with_luts else "popcount cut points"
+                    return FormalResult(True, time.perf_counter() - t0, f"yosys expose -cut ({what}) + miter + sat",
+                                        "SAT proved every output and cut wire equal: equal for all inputs")
+                notes.append(why)
+                log.info("formal: cut strategy (%s): %s; trying the next strategy",
+                         "LUT cuts" if with_luts else "popcount cuts", why)
         if "miter" not in strategies:
             raise ToolError(f"formal check of {top} undecided: {'; '.join(notes)}")
         proved, detail = _prove_miter(net, top, out_bits, work, _left(t0, timeout))
@@ -279,15 +295,17 @@ def _miter_sat(top: str, show: str = "") -> list[str]:
 
 
 def _prove_cut(net: Netlist, top: str, out_bits: bool, lut_size: int, work: Path,
-               timeout: float | None) -> tuple[bool, str]:
-    """(True, "") when SAT proves the cut miter; else (False, why)."""
+               timeout: float | None, family: Family | None = None) -> tuple[bool, str]:
+    """(True, "") when SAT proves the cut miter; else (False, why). With
+    ``family``, the design's LUTs paired with source LUTs are cut too."""
     wires = _read(work / "wires.txt").split()
+    signals = lut_cut_names(net, top, family, work, timeout=timeout) if family is not None else {}
     try:
-        hint = _name_hint(net, lut_size, wires)
+        hint = dataclasses.replace(_name_hint(net, lut_size, wires), signals=signals)
         text = emit_reference_verilog(net, REF_TOP, out_bits=out_bits, hint=hint)
     except ValueError as e:  # a hint that does not fit: cut nothing
         log.info("formal: no name hint (%s)", e)
-        text = emit_reference_verilog(net, REF_TOP, out_bits=out_bits)
+        text = emit_reference_verilog(net, REF_TOP, out_bits=out_bits, hint=NameHint(signals=signals))
     (work / "reference_cut.v").write_text(text)
     script = [
         *_read_both("reference_cut.v"),

@@ -28,7 +28,7 @@ module computes, only how the proof is cut into small steps.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -57,6 +57,8 @@ class NameHint:
     bits: str | None = None  # the GroupSum's input bits (the netlist outputs)
     counts: tuple[str | None, ...] = ()  # per class
     sums: tuple[tuple[SumNode, ...], ...] = ()  # per class, in order; the last node is the count
+    # names of LUT outputs (signal id -> name): the wire of that signal gets the name
+    signals: dict[int, str] = field(default_factory=dict)
 
 
 # names the emitter uses itself
@@ -141,6 +143,12 @@ def emit_reference_verilog(net: Netlist, name: str = "reference", *, latency: in
     w.append(");")
     hint = hint or NameHint()
     wire = [f"s{i}" for i in range(n_sig)]
+    for i, nm in hint.signals.items():
+        if not n_in <= i < n_sig:
+            raise ValueError(f"hint names signal {i}, not a LUT output (ids {n_in}..{n_sig - 1})")
+        wire[i] = _escaped(nm)
+    if len(set(hint.signals.values())) != len(hint.signals):
+        raise ValueError("hint gives two signals the same name")
     # one wire per signal (many part-assignments of one wide vector make Yosys's reader slow)
     for i in range(n_in):
         w.append(f"    wire s{i} = in_bits[{i}];")

@@ -1,0 +1,141 @@
+"""Verification scaling: `lut2rtl verify` (simulation, C++ harness engine) and
+the formal proof as networks grow, from a cold cache.
+
+Each row is a random network (`lut2rtl.netgen.random_netlist`: three layers
+of 2-input gates and a GroupSum), compiled for iCE40 at pipeline 4 (the
+fabric written as structural Verilog above 4,000 LUTs), then checked in a
+fresh Python process with an empty Verilator cache: `verify_build` with 1,024
+extra random vectors, then (up to `FORMAL_MAX` gates) the formal proof of the
+same folder. Peak memory is the largest resident set of that process and of
+its children (Verilator, g++, the simulator, Yosys).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TITLE = "Verification scaling: simulation build/run and formal proof vs network size"
+
+REPO = Path(__file__).resolve().parent.parent
+FORMAL_MAX = 100_000  # gates; larger networks are simulated only
+FORMAL_TIMEOUT = 600
+EXTRA_VECTORS = 1024
+
+# (gates, classes): 1K..1M gates with 10 classes, and the issue's 100- and 2,000-class networks
+# (the million-gate row last: its C++ build is the longest)
+FULL = [(1_000, 10), (6_000, 100), (10_000, 10), (16_000, 2_000), (100_000, 10), (1_000_000, 10)]
+QUICK = [(1_000, 10), (6_000, 100)]
+
+_CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+from lut2rtl.verify.check import formal_check, verify_build
+from lut2rtl.buildfolder import read_build_folder
+folder, cache, formal, timeout = sys.argv[1], Path(sys.argv[2]), sys.argv[3] == "1", float(sys.argv[4])
+out = {}
+t = time.perf_counter()
+r = verify_build(folder, extra_vectors=int(sys.argv[5]), cache_dir=cache)
+out["verify_s"] = time.perf_counter() - t
+out["sim_ok"] = r.ok
+out["build_s"] = r.sim.build_seconds
+out["sim_s"] = r.sim.sim_seconds
+out["cycles"] = r.sim.cycles
+out["vectors"] = r.vectors
+out["cache_mb"] = sum(p.stat().st_size for p in cache.rglob("*") if p.is_file()) / 2**20
+if formal:
+    t = time.perf_counter()
+    try:
+        res, subject = formal_check(read_build_folder(folder), timeout=timeout)
+        out["formal"] = "proved" if res.proved else "FAILED"
+        out["formal_method"] = res.method
+    except Exception as e:  # noqa: BLE001 (a timeout or tool failure is a result here)
+        out["formal"] = "not finished: " + " ".join(str(e).split())[:120]
+    out["formal_s"] = time.perf_counter() - t
+ru_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+ru_kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+out["peak_mb"] = max(ru_self, ru_kids) / 1024
+print("BENCH-JSON " + json.dumps(out))
+"""
+
+
+def _widths(gates: int, classes: int) -> list[int]:
+    w = gates // 3
+    last = max(classes, (gates - 2 * w) // classes * classes)
+    return [w, w, last]
+
+
+def _row(gates: int, classes: int, tmp: Path) -> dict:
+    from lut2rtl.compile import compile_netlist
+    from lut2rtl.netgen import random_netlist
+
+    net = random_netlist(gates + classes, 256, _widths(gates, classes), 2, classes=classes)
+    out = tmp / f"net{gates}-{classes}"
+    t0 = time.perf_counter()
+    compile_netlist(net, out, target="ice40", pipeline=4, fabric="auto", name="net")
+    compile_s = time.perf_counter() - t0
+    cache = tmp / f"cache{gates}-{classes}"
+    formal = gates <= FORMAL_MAX
+    cmd = [sys.executable, "-c", _CHILD, str(out), str(cache), "1" if formal else "0", str(FORMAL_TIMEOUT),
+           str(EXTRA_VECTORS)]
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    wall = time.perf_counter() - t0
+    line = next((ln for ln in p.stdout.splitlines() if ln.startswith("BENCH-JSON ")), None)
+    row: dict = {"gates": net.n_luts, "classes": classes, "compile_s": round(compile_s, 1)}
+    if line is None:
+        err = (p.stderr.strip().splitlines() or ["no output"])[-1]
+        row.update({"verify_s": round(wall, 1), "sim": f"error: {err[:150]}"})
+        return row
+    d = json.loads(line[len("BENCH-JSON "):])
+    row.update({
+        "verify_s": round(d["verify_s"], 1), "sim": "ok" if d["sim_ok"] else "MISMATCH",
+        "build_s": round(d["build_s"], 1), "sim_s": round(d["sim_s"], 3),
+        "vectors_per_s": round(d["vectors"] / max(d["sim_s"], 1e-9)),
+        "peak_mb": round(d["peak_mb"]), "build_folder_mb": round(d["cache_mb"], 1),
+        "formal": d.get("formal", f"not attempted (> {FORMAL_MAX:,} gates)"),
+        "formal_s": round(d["formal_s"], 1) if "formal_s" in d else None,
+    })
+    shutil.rmtree(cache, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    return row
+
+
+def run(quick: bool) -> dict:
+    from lut2rtl.errors import Lut2RtlError
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-verify-") as tmp:
+        for gates, classes in (QUICK if quick else FULL):
+            print(f"bench_verify: {gates} gates, {classes} classes", file=sys.stderr, flush=True)
+            try:
+                rows.append(_row(gates, classes, Path(tmp)))
+            except Lut2RtlError as e:  # a missing tool or a failed compile is a row, not a crash
+                rows.append({"gates": gates, "classes": classes, "sim": f"error: {e}"[:200]})
+            print(f"bench_verify: {rows[-1]}", file=sys.stderr, flush=True)
+    return {
+        "columns": ["gates", "classes", "compile_s", "verify_s", "sim", "build_s", "sim_s", "vectors_per_s",
+                    "peak_mb", "build_folder_mb", "formal", "formal_s"],
+        "rows": rows,
+        "notes": (
+            "Random networks (`random_netlist`, 256 inputs, three layers of 2-input gates, GroupSum), "
+            "compiled for ice40 at pipeline 4 (`--fabric auto`: structural Verilog above 4,000 LUTs). "
+            "`verify_s` is `verify_build` (reference check of vectors.npz, "
+            f"{EXTRA_VECTORS} random vectors, Verilator build with the C++ harness engine from an empty "
+            "cache, simulation) in a fresh process; `build_s` the Verilator + C++ build, `sim_s` the "
+            "simulation loop, `vectors_per_s` vectors (with idle cycles) per second of `sim_s`; `peak_mb` "
+            "the largest resident set of the process or any child; `build_folder_mb` what stays in the "
+            "cache (the executable; object files are deleted). `formal`: `verify --formal` on the same "
+            f"folder (the registered design: timing + BMC of out_valid + function), {FORMAL_TIMEOUT} s "
+            f"limit, networks up to {FORMAL_MAX:,} gates. 2 shared CPU cores."),
+    }
+
+
+if __name__ == "__main__":
+    res = run("--quick" in sys.argv)
+    print(json.dumps(res, indent=2))

@@ -28,13 +28,18 @@ def command(build_dir: str, extra: int, seed: int, formal: bool, no_sim: bool, e
     of the design, one per clock with random idle cycles, and compares every
     output bit, count and class, and out_valid, at the declared latency.
     Verilator builds are cached ($LUT2RTL_SIM_CACHE, default
-    ~/.cache/lut2rtl/verilator). Exits 1 on any mismatch.
+    ~/.cache/lut2rtl/verilator). --formal then proves the design equal to
+    netlist.pt for all inputs (a pipelined design as it is: path timing,
+    out_valid by BMC, function); it is skipped, with the reason in the
+    report, when simulation already found a mismatch. Exits 1 on any
+    mismatch, failed proof or proof that could not finish.
 
     \b
     Examples:
       lut2rtl verify build/digits
       lut2rtl verify build/digits --vectors 10000 --seed 1
       lut2rtl verify build/digits --formal --json
+      lut2rtl verify build/digits --engine cocotb
     """
     if no_sim and not formal:
         raise click.UsageError("--no-sim leaves nothing to check without --formal")

@@ -136,7 +136,7 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: Fa
         work = Path(tmp) if keep_dir is None else Path(keep_dir)
         work.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(verilog, work / "design.v")
-        _flatten_design(top, family, work, _left(t0, timeout), registers_as_wires=registers_as_wires)
+        _flatten_design(top, family, work, time_left(t0, timeout), registers_as_wires=registers_as_wires)
         notes: list[str] = []
         if "cut" in strategies:
             if lut_cuts is None:
@@ -147,7 +147,7 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: Fa
             # source counterpart does not, and the local step fails: then the
             # proof is tried again with the popcount cut points alone
             for with_luts in ([True, False] if lut_cuts and family is not None else [False]):
-                ok, why = _prove_cut(net, top, out_bits, size, work, _left(t0, timeout),
+                ok, why = _prove_cut(net, top, out_bits, size, work, time_left(t0, timeout),
                                      family=family if with_luts else None)
                 if ok:
                     what = "LUT and popcount cut points" if with_luts else "popcount cut points"
@@ -158,12 +158,13 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: Fa
                          "LUT cuts" if with_luts else "popcount cuts", why)
         if "miter" not in strategies:
             raise ToolError(f"formal check of {top} undecided: {'; '.join(notes)}")
-        proved, detail = _prove_miter(net, top, out_bits, work, _left(t0, timeout))
+        proved, detail = _prove_miter(net, top, out_bits, work, time_left(t0, timeout))
     method = "yosys miter + sat" + (f" (after cut: {notes[0]})" if notes else "")
     return FormalResult(proved=proved, seconds=time.perf_counter() - t0, method=method, detail=detail)
 
 
-def _left(t0: float, timeout: float | None) -> float | None:
+def time_left(t0: float, timeout: float | None) -> float | None:
+    """Seconds left of ``timeout`` since ``t0``; ToolError when none are."""
     if timeout is None:
         return None
     left = timeout - (time.perf_counter() - t0)

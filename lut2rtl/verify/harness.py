@@ -184,17 +184,10 @@ def _run_logged(cmd: list[str], *, cwd: Path, env: dict[str, str], log_file: Pat
                 if progress is not None:
                     progress(f"{what}: {elapsed:.0f} s")
     if rc != 0:
-        tail = _tail(log_file)
+        from .simulate import log_tail
+
+        tail = log_tail(log_file)
         raise ToolError(f"{what} failed (exit {rc}): {tail}", command=cmd, stderr=tail)
-
-
-def _tail(log_file: Path, n: int = 6) -> str:
-    try:
-        lines = log_file.read_text(errors="replace").splitlines()
-    except OSError:
-        return ""
-    errs = [ln for ln in lines if "%Error" in ln or "error:" in ln.lower()]
-    return " | ".join((errs or lines)[-n:]).strip()
 
 
 def build_harness(verilog: Path, top: str, ports: dict[str, int], family: Family | None, *,

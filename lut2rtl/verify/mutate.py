@@ -14,13 +14,6 @@ from dataclasses import dataclass
 
 __all__ = ["Flip", "drop_register", "flip_lut_init_bit", "lut_inits"]
 
-# `.LUT_INIT(16'h6a6a)` (iCE40) or `.INIT(64'h...)` (ECP5, Xilinx, Gowin), on one line or spread over lines
-_INIT = re.compile(r"\.(LUT_INIT|INIT)\s*\(\s*(\d+)'h([0-9a-fA-F_]+)\s*\)")
-# the instance's connections, up to its closing `);`
-_CONN = re.compile(r"\.(I\d|[A-D])\s*\(\s*([^()]*?)\s*\)")
-_CONST = re.compile(r"^\d+'[bh]0$")
-
-
 @dataclass(frozen=True)
 class Flip:
     """Which bit was flipped: LUT instance ``index`` (in text order), INIT bit ``bit``."""
@@ -31,9 +24,18 @@ class Flip:
     new: int
 
 
+# `.LUT_INIT(16'h6a6a)` (iCE40) or `.INIT(64'h...)` (ECP5, Xilinx, Gowin), on one line or spread over lines
+_INIT = re.compile(r"\.(LUT_INIT|INIT)\s*\(\s*(\d+)'h([0-9a-fA-F_]+)\s*\)")
+
+
 def lut_inits(text: str) -> list[re.Match[str]]:
     """The INIT parameters of the LUT primitives in ``text``, in text order."""
     return list(_INIT.finditer(text))
+
+
+# the instance's connections, up to its closing `);`, and a constant-0 connection
+_CONN = re.compile(r"\.(I\d|[A-D])\s*\(\s*([^()]*?)\s*\)")
+_CONST = re.compile(r"^\d+'[bh]0$")
 
 
 def _reachable_rows(text: str, m: re.Match[str], width: int) -> list[int]:

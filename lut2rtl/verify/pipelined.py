@@ -55,7 +55,7 @@ from ..errors import ToolError
 from ..families import Family
 from ..netlist import Netlist
 from ..tools.yosys import run_yosys
-from .formal import FormalResult, prove_equivalence
+from .formal import FormalResult, prove_equivalence, time_left
 from .primitives import instantiated_modules, primitive_library
 from .reference import emit_reference_verilog
 
@@ -283,12 +283,7 @@ def prove_pipelined(net: Netlist, verilog: str | Path, top: str, *, family: Fami
     t0 = time.perf_counter()
 
     def left() -> float | None:
-        if timeout is None:
-            return None
-        rest = timeout - (time.perf_counter() - t0)
-        if rest <= 0:
-            raise ToolError(f"formal check timed out after {timeout:.0f} s")
-        return rest
+        return time_left(t0, timeout)
 
     with tempfile.TemporaryDirectory(prefix="lut2rtl-formal-") as tmp:
         work = Path(tmp) if keep_dir is None else Path(keep_dir)

@@ -170,7 +170,7 @@ def verilator_build(verilog: Path, top: str, family: Family | None, *,
                 runner.build(sources=[src, *models], hdl_toplevel=top, build_args=build_args, build_dir=build_dir,
                              always=True, log_file=log_file)
             except (RuntimeError, SystemExit) as e:
-                tail = _tail(log_file)
+                tail = log_tail(log_file)
                 raise ToolError(f"Verilator build of {verilog} failed: {tail or e}",
                                 command=[find_verilator()], stderr=tail) from None
         seconds = time.perf_counter() - t0
@@ -185,7 +185,8 @@ def _quiet(runner):  # type: ignore[no-untyped-def]
     return runner
 
 
-def _tail(log_file: Path, n: int = 6) -> str:
+def log_tail(log_file: Path, n: int = 6) -> str:
+    """The error lines (else the last lines) of a tool's log, joined on one line."""
     try:
         lines = log_file.read_text(errors="replace").splitlines()
     except OSError:
@@ -242,11 +243,11 @@ def simulate(verilog: Path, top: str, ports: dict[str, int], latency: int, expec
                             seed=seed)
             except (RuntimeError, SystemExit) as e:
                 if not (work / "result.npz").is_file():
-                    raise ToolError(f"simulation of {top} failed: {_tail(work / 'sim.log') or e}") from None
+                    raise ToolError(f"simulation of {top} failed: {log_tail(work / 'sim.log') or e}") from None
         run_s = time.perf_counter() - t0
         res_path = work / "result.npz"
         if not res_path.is_file():
-            raise ToolError(f"simulation of {top} produced no result: {_tail(work / 'sim.log')}")
+            raise ToolError(f"simulation of {top} produced no result: {log_tail(work / 'sim.log')}")
         with np.load(res_path) as z:
             r = {k: np.asarray(z[k]) for k in z.files}
     observed = Observed(out_bits=r.get("out_bits"), counts=r.get("counts"), out_class=r.get("out_class"),

@@ -8,11 +8,15 @@ fresh Python process with an empty Verilator cache: `verify_build` with 1,024
 extra random vectors, then (up to `FORMAL_MAX` gates) the formal proof of the
 same folder. Peak memory is the largest resident set of that process and of
 its children (Verilator, g++, the simulator, Yosys).
+
+``LUT2RTL_BENCH_VERIFY_SIZES="1000:10,6000:100"`` (gates:classes) runs only
+those rows (to run the million-gate row in a process of its own).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -106,12 +110,19 @@ def _row(gates: int, classes: int, tmp: Path) -> dict:
     return row
 
 
+def _sizes(quick: bool) -> list[tuple[int, int]]:
+    env = os.environ.get("LUT2RTL_BENCH_VERIFY_SIZES")
+    if not env:
+        return QUICK if quick else FULL
+    return [(int(g), int(c)) for g, c in (item.split(":") for item in env.split(","))]
+
+
 def run(quick: bool) -> dict:
     from lut2rtl.errors import Lut2RtlError
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-verify-") as tmp:
-        for gates, classes in (QUICK if quick else FULL):
+        for gates, classes in _sizes(quick):
             print(f"bench_verify: {gates} gates, {classes} classes", file=sys.stderr, flush=True)
             try:
                 rows.append(_row(gates, classes, Path(tmp)))

@@ -99,8 +99,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("ice40", 4, "SB_LUT4", "LUT_INIT", _LUT4, "O", carry="SB_CARRY", sim_model="ice40/cells_sim.v",
            synth_command="synth_ice40", nextpnr="ice40", constraints_flag="--pcf", bitstream_flag="--asc",
            bitstream_suffix=".asc", packer=("board.bin", "yowasp-icepack"), logic_cell="ICESTORM_LC",
-           # fitted to nextpnr on hx8k (digits, harness top, pipelines 0/4/8/14: within 0.25 ns); up5k is slower
-           t_level_ns=1.12, t_carry_ns=0.15, t_stage_ns=2.55,
+           # fitted to nextpnr on hx8k (digits, harness top, 5 stage layouts: within 0.5 ns); up5k is slower
+           t_level_ns=1.5, t_carry_ns=0.05, t_stage_ns=2.9,
            devices=(Device("up5k", ("--up5k", "--package", "sg48"), "sg48", 39, 5280, 5280, "iCE40UP5K-SG48",
                            default_freq_mhz=48.0),
                     Device("hx8k", ("--hx8k", "--package", "ct256"), "ct256", 206, 7680, 7680,
@@ -122,7 +122,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            comparator="native", sim_model="xilinx/cells_sim.v", synth_command="synth_xilinx", vivado=True,
            devices=(Device("xc7a35t", (), "csg324", 210, 20800, 41600, "xc7a35ticsg324-1L"),)),
     Family("gowin", 4, "LUT4", "INIT", _LUT4, "F", carry="ALU", sim_model="gowin/cells_sim.v",
-           t_level_ns=1.12, t_carry_ns=0.15, t_stage_ns=2.55,  # (iCE40's: not calibrated)
+           t_level_ns=1.5, t_carry_ns=0.05, t_stage_ns=2.9,  # (iCE40 HX values: not calibrated)
            synth_command="synth_gowin"),
     # plain logic: LUTs become Boolean expressions any tool maps; decomposed to
     # 4 inputs like the LUT4 families so level counts (pipelining) stay meaningful

@@ -36,6 +36,9 @@ FABRICS = ("auto", "amaranth", "verilog")
 # structural Verilog (Amaranth costs ~0.5-1 ms per LUT cell; the writer ~2 us).
 AUTO_VERILOG_CELLS = 4000
 MAX_PORT_BITS = (1 << 16) - 1
+# --clock-mhz plans for this fraction of the period: the delay model is a fit
+# (within about 0.5 ns of nextpnr on the designs it was fitted to), not a timer
+CLOCK_MARGIN = 0.9
 # More stages than any LUT network has levels (popcount included); refusing
 # absurd values up front keeps a typo from allocating millions of registers.
 MAX_PIPELINE = 1024
@@ -109,7 +112,7 @@ def plan_network(net: Netlist, target: str | Family = DEFAULT_FAMILY, pipeline: 
     delays = [tgt.t_level_ns] * fab.depth
     if gs is not None:
         delays += _gs.level_delays(_gs.plan_groupsum(n_src, int(gs.classes), tgt))
-    cuts = None if clock_mhz is None else clock_cuts(delays, 1000.0 / clock_mhz - tgt.t_stage_ns)
+    cuts = None if clock_mhz is None else clock_cuts(delays, CLOCK_MARGIN * 1000.0 / clock_mhz - tgt.t_stage_ns)
     stages = plan_stages(fab, pipeline, g_levels if gs is not None else 0, cuts)
     gs_plan = None if gs is None else _gs.plan_groupsum(n_src, int(gs.classes), tgt, stages.groupsum_cuts)
     bounds = [0, *(c for c in (*stages.fabric_cuts, *(fab.depth + c for c in stages.groupsum_cuts))), len(delays)]

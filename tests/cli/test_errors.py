@@ -242,8 +242,8 @@ def test_verify_failing_verilator(work: Path, tmp_path: Path) -> None:
     fake.chmod(0o755)
     env = {"LUT2RTL_VERILATOR": str(fake), "LUT2RTL_SIM_CACHE": str(tmp_path / "cache")}
     before = {p.name for p in work.iterdir()}
-    expect_error(["verify", str(work / "build")], r"error: Verilator build of .*tiny(\.v)? failed.*: fake verilator failure",
-                 env=env)
+    expect_error(["verify", str(work / "build")],
+                 r"error: Verilator build of .*tiny(\.v)? failed.*: fake verilator failure", env=env)
     assert leftovers(work, before) == set()
 
 

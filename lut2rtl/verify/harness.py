@@ -187,7 +187,7 @@ def _run_logged(cmd: list[str], *, cwd: Path, env: dict[str, str], log_file: Pat
         from .simulate import log_tail
 
         tail = log_tail(log_file)
-        raise ToolError(f"{what} failed (exit {rc}): {tail}", command=cmd, stderr=tail)
+        raise ToolError(f"{what} failed: {tail or f'exit status {rc}'}", command=cmd, stderr=tail)
 
 
 def build_harness(verilog: Path, top: str, ports: dict[str, int], family: Family | None, *,
@@ -228,7 +228,7 @@ def build_harness(verilog: Path, top: str, ports: dict[str, int], family: Family
                "harness.cpp"]
         t0 = time.perf_counter()
         _run_logged(cmd, cwd=build_dir, env=verilator_env(), log_file=build_dir / "build.log",
-                    what=f"Verilator build of {top}", progress=progress, timeout=timeout)
+                    what=f"Verilator build of {verilog}", progress=progress, timeout=timeout)
         seconds = time.perf_counter() - t0
         # the object files are not needed again; the executable is
         for p in (build_dir / "obj").iterdir():

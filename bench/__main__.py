@@ -29,9 +29,9 @@ SECTIONS = {
     "training": "Training",
     "inference": "Software inference",
     "compile": "Compile time and memory",
-    "popcount": "Popcount (GroupSum) hardware",
     "mapping": "LUT mapping: ours vs Yosys from generic logic",
     "hardware": "Hardware: synthesis and place-and-route",
+    "head": "GroupSum head: popcount per bit and whole core vs Yosys",
     "simulation": "Simulation and formal verification",
 }
 

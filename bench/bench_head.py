@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 TITLE = "GroupSum head: popcount per bit and whole core vs Yosys"
 ROOT = Path(__file__).resolve().parent.parent
 # clock targets of the clock-driven rows (MHz)
@@ -108,12 +110,19 @@ def _behavioural_build(net: Any, work: Path, tag: str) -> Path:
     return out
 
 
-def _popcount_rows(quick: bool, work: Path) -> list[dict[str, Any]]:
-    from lut2rtl.netlist import GroupSum, Netlist
+def _wires(n: int, classes: int) -> Any:
+    """A network whose outputs are its inputs (one layer of buffers): the head alone."""
+    from lut2rtl.netlist import GroupSum, Layer, Netlist, rows_to_table
 
+    buf = rows_to_table(np.array([[False, True]]))[0]
+    return Netlist(n_inputs=n, layers=(Layer(k=1, inputs=np.arange(n)[:, None], tables=np.full(n, buf)),),
+                   group_sum=GroupSum(classes=classes))
+
+
+def _popcount_rows(quick: bool, work: Path) -> list[dict[str, Any]]:
     classes, g = (2, 100) if quick else (10, 100)
     n = classes * g
-    net = Netlist(n_inputs=n, layers=(), outputs=list(range(n)), group_sum=GroupSum(classes=classes))
+    net = _wires(n, classes)
     rows = []
     for family, extra in (("ice40", ""), ("ecp5", "-nowidelut"), ("xilinx", "")):
         beh = _behavioural_build(net, work, f"pc-beh-{family}")
@@ -128,7 +137,7 @@ def _popcount_rows(quick: bool, work: Path) -> list[dict[str, Any]]:
     if not quick:  # placed logic cells of one class (its pins fit an HX8K package)
         from lut2rtl.synth import synthesize
 
-        one = Netlist(n_inputs=g, layers=(), outputs=list(range(g)), group_sum=GroupSum(classes=1))
+        one = _wires(g, 1)
         for design in ("behavioural", "lut2rtl"):
             folder = _behavioural_build(one, work, "pc1-beh") if design == "behavioural" else \
                 _build(one, work, "pc1", "ice40")[0]

@@ -2,7 +2,8 @@
 the formal proof as networks grow, from a cold cache.
 
 Each row is a random network (`lut2rtl.netgen.random_netlist`: three layers
-of 2-input gates and a GroupSum), compiled for iCE40 at pipeline 4 (the
+of 2-input gates and a GroupSum; five halving layers at 1M gates, where three
+equal layers would give the GroupSum more than 65,535 input bits), compiled for iCE40 at pipeline 4 (the
 fabric written as structural Verilog above 4,000 LUTs), then checked in a
 fresh Python process with an empty Verilator cache: `verify_build` with 1,024
 extra random vectors, then (up to `FORMAL_MAX` gates) the formal proof of the
@@ -70,8 +71,12 @@ print("BENCH-JSON " + json.dumps(out))
 
 def _widths(gates: int, classes: int) -> list[int]:
     w = gates // 3
-    last = max(classes, (gates - 2 * w) // classes * classes)
-    return [w, w, last]
+    if gates - 2 * w <= 60_000:
+        return [w, w, max(classes, (gates - 2 * w) // classes * classes)]
+    # a port has at most 65,535 bits (Amaranth): halve the layers (every gate still read, k = 2)
+    # down to a last layer that fits, e.g. 1M = 500K + 250K + 125K + 62.5K + 62.5K
+    widths = [gates // 2, gates // 4, gates // 8, gates // 16]
+    return [*widths, (gates - sum(widths)) // classes * classes]
 
 
 def _row(gates: int, classes: int, tmp: Path) -> dict:
@@ -134,7 +139,8 @@ def run(quick: bool) -> dict:
                     "peak_mb", "build_folder_mb", "formal", "formal_s"],
         "rows": rows,
         "notes": (
-            "Random networks (`random_netlist`, 256 inputs, three layers of 2-input gates, GroupSum), "
+            "Random networks (`random_netlist`, 256 inputs, three layers of 2-input gates, GroupSum; "
+            "1M gates: layers of 500K, 250K, 125K, 62.5K, 62.5K), "
             "compiled for ice40 at pipeline 4 (`--fabric auto`: structural Verilog above 4,000 LUTs). "
             "`verify_s` is `verify_build` (reference check of vectors.npz, "
             f"{EXTRA_VECTORS} random vectors, Verilator build with the C++ harness engine from an empty "

@@ -163,16 +163,17 @@ def test_interrupted_compile(tmp_path: Path) -> None:
     out = tmp_path / "out" / "b"
     out.parent.mkdir()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # a test runner started as a background job inherits SIGINT ignored (POSIX shells do that for
+    # `cmd &`); a user's Ctrl-C arrives with the default disposition, so the child gets that back
     proc = subprocess.Popen([sys.executable, "-m", "lut2rtl", "compile", str(ckpt), "--target", "ice40",
                              "--fabric", "amaranth", "--pipeline", "2", "-o", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert proc.stderr is not None
     seen = []
     deadline = time.monotonic() + 120
     # wait until compile reports the optimization step (the checkpoint is read and
-    # work has started: about a minute of passes and ABC here), then interrupt it.
-    # (Interrupting at the elaboration step instead was lost once in a CI-like run:
-    # the process finished with exit 0; not reproduced since.)
+    # work has started: about a minute of passes and ABC here), then interrupt it
     while time.monotonic() < deadline:
         line = proc.stderr.readline()
         if not line:

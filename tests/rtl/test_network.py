@@ -145,3 +145,18 @@ def test_port_width_limit() -> None:
     with pytest.raises(CompileError, match=r"^the network has 70000 input bits; a port of the design can have "
                                            r"at most 65535"):
         plan_network(net, "ice40")
+
+
+@pytest.mark.parametrize("clock_mhz", [150.0, 400.0])
+def test_clock_driven_network_bit_exact(clock_mhz: float) -> None:
+    # the stages --clock-mhz places are real registers: outputs at exactly that latency, bit-exact
+    net = random_netlist(4, 24, [40, 32], 2, classes=4)
+    rng = np.random.default_rng(1)
+    bits = rng.integers(0, 2, size=(40, net.n_inputs)).astype(bool)
+    ref = evaluate(net, bits)
+    dut = LutNetwork(net, "generic", clock_mhz=clock_mhz, out_bits=True, fabric="amaranth")
+    assert dut.latency > 0
+    got = simulate(dut, bits, gaps=True)
+    assert set(got["cycle"]) == {dut.latency}
+    assert np.array_equal(unpack_words(got["out_bits"], net.n_outputs), ref.out_bits)
+    assert np.array_equal(np.array(got["out_class"]), ref.pred)

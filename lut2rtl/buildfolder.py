@@ -24,10 +24,13 @@ from .families import FAMILIES, Family
 from .fileio import atomic_output_dir
 from .netlist import Netlist
 
-__all__ = ["CORE_INPUTS", "BuildFolder", "Manifest", "read_build_folder", "write_build_folder"]
+__all__ = ["CORE_INPUTS", "INPUT_PORTS", "BuildFolder", "Manifest", "read_build_folder", "write_build_folder"]
 
-# the ports every core has (clk, rst, in_valid, in_bits in; out_valid out)
-CORE_INPUTS = ("clk", "rst", "in_valid", "in_bits")
+# the ports every core has (clk, rst, in_valid, and its data input in; out_valid out)
+CORE_INPUTS = ("clk", "rst", "in_valid")
+# the data input: the network's input bits, or, with the encoder in hardware
+# (`--encoder hw`), the raw integer features it compares
+INPUT_PORTS = ("in_bits", "in_features")
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,15 @@ class Manifest:
     estimate: dict[str, Any] = field(default_factory=dict)
     vectors: int = 0
     options: dict[str, Any] = field(default_factory=dict)
+    # the stream wrapper around the core (``--interface axis``): its module
+    # name, ports and data layout; None for the bare core
+    interface: dict[str, Any] | None = None
     lut2rtl_version: str = __version__
+
+    @property
+    def input_port(self) -> str:
+        """The core's data input: ``in_bits``, or ``in_features`` with the encoder in hardware."""
+        return "in_features" if "in_features" in self.ports else "in_bits"
 
     @property
     def primitives(self) -> Family | None:
@@ -74,6 +85,7 @@ class Manifest:
             "files": self.files, "primitives": None if self.primitives is None else self.family.name,
             "checkpoint_sha256": self.checkpoint_sha256, "lut2rtl_version": self.lut2rtl_version,
             "estimate": self.estimate, "vectors": self.vectors, "options": self.options,
+            **({"interface": self.interface} if self.interface is not None else {}),
         }
 
     @classmethod
@@ -120,6 +132,7 @@ class Manifest:
                        checkpoint_sha256=str(data.get("checkpoint_sha256", "")),
                        estimate=dict(data.get("estimate") or {}), vectors=int(data.get("vectors", 0)),
                        options=dict(data.get("options") or {}), files=files,
+                       interface=_interface(data.get("interface"), bad),
                        lut2rtl_version=str(data.get("lut2rtl_version", "")))
         except (TypeError, ValueError) as e:
             raise bad(f"malformed manifest ({e})") from None
@@ -135,11 +148,15 @@ def _ports(ports: Any, bad: Any) -> dict[str, tuple[str, int]]:
         if d not in ("in", "out") or isinstance(w, bool) or not isinstance(w, int) or w < 1:
             raise bad(f"port {name!r} needs dir 'in' or 'out' and an integer width >= 1, got {_short(p)}")
         out[str(name)] = (d, w)
-    for name in (*CORE_INPUTS, "out_valid"):
+    for name in ("clk", "rst", "in_valid", "out_valid"):
         if name not in out:
             raise bad(f"port {name!r} is missing from 'ports' (every lut2rtl core has clk, rst, in_valid, "
-                      "in_bits, out_valid)")
-    extra_in = [n for n, (d, _) in out.items() if d == "in" and n not in CORE_INPUTS]
+                      "in_bits or in_features, out_valid)")
+    data_in = [n for n in INPUT_PORTS if n in out]
+    if len(data_in) != 1:
+        raise bad("the ports need exactly one data input, in_bits or in_features, got "
+                  f"{', '.join(data_in) or 'none'}")
+    extra_in = [n for n, (d, _) in out.items() if d == "in" and n not in (*CORE_INPUTS, *INPUT_PORTS)]
     if extra_in:
         raise bad(f"the core has input ports no lut2rtl core has: {', '.join(extra_in)}")
     return out
@@ -222,6 +239,14 @@ def write_build_folder(out_dir: str | os.PathLike[str], manifest: Manifest, file
                 (tmp / fname).write_bytes(blob)
             except OSError as e:
                 raise OutputError(f"cannot write {Path(out_dir) / fname}: {e.strerror or e}") from None
+
+
+def _interface(v: Any, bad: Any) -> dict[str, Any] | None:
+    if v is None:
+        return None
+    if not isinstance(v, dict) or not isinstance(v.get("top"), str) or not isinstance(v.get("ports"), dict):
+        raise bad("malformed 'interface' entry (expected an object with 'top' and 'ports')")
+    return dict(v)
 
 
 def _short(v: object) -> str:

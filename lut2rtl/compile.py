@@ -21,7 +21,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +37,8 @@ from .passes import OPT_LEVELS, optimize
 from .rtl.groupsum import fuse_head
 from .rtl.network import LutNetwork, check_plan_options, check_ports, plan_network
 
-__all__ = ["CompileResult", "check_options", "compile_checkpoint", "compile_netlist", "default_name", "make_vectors",
-           "write_npz"]
+__all__ = ["INTERFACES", "CompileResult", "check_options", "compile_checkpoint", "compile_netlist", "default_name",
+           "default_out_dir", "make_vectors", "write_npz"]
 
 Progress = Callable[[str], None]
 
@@ -49,6 +49,8 @@ _RESERVED = frozenset(
     "integer module nand nor not or output parameter reg signed supply0 supply1 task tri wire xor xnor "
     "logic bit byte int class package interface program".split()
 )
+# The core's own ports ("none"), or an AXI4-Stream wrapper around it (rtl/axis.py).
+INTERFACES = ("none", "axis")
 # Random vectors: this many added to a dataset's test split, or alone.
 N_RANDOM_EXTRA = 256
 N_RANDOM_ONLY = 1024
@@ -62,6 +64,11 @@ class CompileResult:
     out_dir: Path
     manifest: Manifest
     files: list[str] = field(default_factory=list)
+
+
+def default_out_dir(checkpoint: str | Path) -> Path:
+    """Where ``lut2rtl compile model.pt`` writes without ``-o``: ``build/<stem>``."""
+    return Path("build") / (Path(checkpoint).stem or "model")
 
 
 def default_name(path: str | Path) -> str:
@@ -78,8 +85,8 @@ def default_name(path: str | Path) -> str:
 def compile_checkpoint(checkpoint: str | Path, out_dir: str | Path, *, target: str | Family = DEFAULT_FAMILY,
                        pipeline: int = 0,
                        opt: int = 3, name: str | None = None, out_bits: bool = False, force: bool = False,
-                       fabric: str = "auto", clock_mhz: float | None = None,
-                       progress: Progress | None = None) -> CompileResult:
+                       fabric: str = "auto", clock_mhz: float | None = None, interface: str = "none",
+                       axis_counts: bool = False, progress: Progress | None = None) -> CompileResult:
     """Compile a checkpoint file into a build folder (see the module docstring).
 
     ``progress``, if given, is called with a one-line message at each step
@@ -90,12 +97,13 @@ def compile_checkpoint(checkpoint: str | Path, out_dir: str | Path, *, target: s
     :class:`OutputError` when ``out_dir`` exists (without ``force``) or
     cannot be written; nothing is written then.
     """
-    check_options(target, pipeline, opt, fabric, name, clock_mhz)
+    check_options(target, pipeline, opt, fabric, name, clock_mhz, interface, axis_counts)
     check_output_dir(out_dir, force=force)
     net = load_checkpoint(checkpoint)
     return _compile(
         net, out_dir, target=target, pipeline=pipeline, opt=opt, name=name or default_name(checkpoint),
-        out_bits=out_bits, force=force, fabric=fabric, clock_mhz=clock_mhz, progress=progress,
+        out_bits=out_bits, force=force, fabric=fabric, clock_mhz=clock_mhz, interface=interface,
+        axis_counts=axis_counts, progress=progress,
         source_path=str(checkpoint),
         _source_sha256=checkpoint_hash(checkpoint),
     )
@@ -103,7 +111,8 @@ def compile_checkpoint(checkpoint: str | Path, out_dir: str | Path, *, target: s
 
 def compile_netlist(net: Netlist, out_dir: str | Path, *, target: str | Family = DEFAULT_FAMILY, pipeline: int = 0,
                     opt: int = 3, name: str | None = None, out_bits: bool = False, force: bool = False,
-                    fabric: str = "auto", clock_mhz: float | None = None, progress: Progress | None = None,
+                    fabric: str = "auto", clock_mhz: float | None = None, interface: str = "none",
+                    axis_counts: bool = False, progress: Progress | None = None,
                     source_path: str | None = None) -> CompileResult:
     """Compile a netlist into a build folder; options as :func:`compile_checkpoint`.
 
@@ -113,15 +122,16 @@ def compile_netlist(net: Netlist, out_dir: str | Path, *, target: str | Family =
     """
     if name is None:
         name = default_name(source_path) if source_path else "top"
-    check_options(target, pipeline, opt, fabric, name, clock_mhz)
+    check_options(target, pipeline, opt, fabric, name, clock_mhz, interface, axis_counts)
     check_output_dir(out_dir, force=force)
     return _compile(net, out_dir, target=target, pipeline=pipeline, opt=opt, name=name, out_bits=out_bits,
-                    force=force, fabric=fabric, clock_mhz=clock_mhz, progress=progress, source_path=source_path)
+                    force=force, fabric=fabric, clock_mhz=clock_mhz, interface=interface, axis_counts=axis_counts,
+                    progress=progress, source_path=source_path)
 
 
 def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipeline: int, opt: int, name: str,
-             out_bits: bool, force: bool, fabric: str, clock_mhz: float | None, progress: Progress | None,
-             source_path: str | None,
+             out_bits: bool, force: bool, fabric: str, clock_mhz: float | None, interface: str,
+             axis_counts: bool, progress: Progress | None, source_path: str | None,
              _source_sha256: str | None = None) -> CompileResult:
     check_netlist(net, where=source_path or "netlist")
     check_ports(net)  # before any costly work
@@ -153,6 +163,14 @@ def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipelin
 
     manifest = _manifest(net, opt_net, core, name=name, opt=opt, fabric=fabric, sha=sha,
                          n_vectors=int(vectors["in_bits"].shape[0]))
+    if interface == "axis":
+        from .rtl.axis import axis_wrapper
+
+        say("adding the AXI4-Stream wrapper")
+        wrapper_text, desc = axis_wrapper(manifest, counts=axis_counts)
+        text = text.rstrip("\n") + "\n\n" + wrapper_text
+        manifest = replace(manifest, interface=desc,
+                           options={**manifest.options, "interface": interface, "axis_counts": axis_counts})
     files = {f"{name}.v": text.encode("utf-8"), "netlist.pt": netlist_bytes, "vectors.npz": write_npz(vectors)}
     say(f"writing {out_dir}")
     write_build_folder(out_dir, manifest, files, force=force)
@@ -160,9 +178,13 @@ def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipelin
 
 
 def check_options(target: str | Family, pipeline: int, opt: int, fabric: str, name: str | None,
-                  clock_mhz: float | None = None) -> None:
+                  clock_mhz: float | None = None, interface: str = "none", axis_counts: bool = False) -> None:
     """:class:`OptionError` (or :class:`CompileError` for an unknown target) for options no design can have."""
     get_family(target)
+    if interface not in INTERFACES:
+        raise OptionError("interface", f"must be one of {', '.join(INTERFACES)}, got {interface!r}")
+    if axis_counts and interface != "axis":
+        raise OptionError("axis_counts", "needs --interface axis")
     check_plan_options(pipeline, fabric, clock_mhz)
     if opt not in OPT_LEVELS:
         raise OptionError("opt", f"must be one of {', '.join(map(str, OPT_LEVELS))}, got {opt!r}")

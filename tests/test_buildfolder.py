@@ -73,10 +73,24 @@ def test_broken_manifest(tmp_path: Path, edit: dict, match: str) -> None:
 def test_extra_input_port_refused(tmp_path: Path) -> None:
     out = _folder(tmp_path, _manifest())
     data = json.loads((out / "m.json").read_text())
+    data["ports"]["in_extra"] = {"dir": "in", "width": 8}
+    (out / "m.json").write_text(json.dumps(data))
+    with pytest.raises(BuildFolderError, match=r"input ports no lut2rtl core has: in_extra"):
+        read_build_folder(out)
+
+
+def test_one_data_input(tmp_path: Path) -> None:
+    # in_features replaces in_bits (the encoder in hardware); both, or neither, is a broken manifest
+    out = _folder(tmp_path, _manifest())
+    data = json.loads((out / "m.json").read_text())
     data["ports"]["in_features"] = {"dir": "in", "width": 8}
     (out / "m.json").write_text(json.dumps(data))
-    with pytest.raises(BuildFolderError, match=r"input ports no lut2rtl core has: in_features"):
+    with pytest.raises(BuildFolderError, match=r"exactly one data input, in_bits or in_features, got in_bits, "
+                                                 r"in_features"):
         read_build_folder(out)
+    del data["ports"]["in_bits"]
+    (out / "m.json").write_text(json.dumps(data))
+    assert read_build_folder(out).manifest.input_port == "in_features"
 
 
 def test_missing_folder_and_files(tmp_path: Path) -> None:

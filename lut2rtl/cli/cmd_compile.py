@@ -7,15 +7,15 @@ import time
 
 import click
 
-from ..compile import compile_checkpoint
+from ..compile import INTERFACES, compile_checkpoint, default_out_dir
 from ..families import DEFAULT_FAMILY, FAMILIES
 from ..rtl.network import FABRICS
 
 
 @click.command("compile")
 @click.argument("checkpoint", type=click.Path(dir_okay=False, path_type=str))
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=str),
-              help="Build folder to write (must not exist unless --force).")
+@click.option("-o", "--output", "out_dir", default=None, type=click.Path(path_type=str),
+              help="Build folder to write (must not exist unless --force). Default: build/<checkpoint stem>.")
 @click.option("--target", default=DEFAULT_FAMILY.name, show_default=True, type=click.Choice(sorted(FAMILIES)),
               help="FPGA family whose LUT primitives are instantiated; 'generic' writes plain logic.")
 @click.option("--pipeline", default=0, show_default=True, type=click.IntRange(min=0),
@@ -31,15 +31,24 @@ from ..rtl.network import FABRICS
 @click.option("--force", is_flag=True, help="Replace an existing build folder.")
 @click.option("--fabric", default="auto", show_default=True, type=click.Choice(FABRICS),
               help="Build the LUT fabric in Amaranth or as structural Verilog (auto: by size).")
+@click.option("--interface", default="none", show_default=True, type=click.Choice(INTERFACES),
+              help="'axis': add an AXI4-Stream wrapper <name>_axis (s_axis_* in, m_axis_* out, backpressure) "
+                   "around the core.")
+@click.option("--axis-counts", is_flag=True, help="With --interface axis: m_axis_tdata also carries the class counts.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as one JSON object.")
-def command(checkpoint: str, out_dir: str, target: str, pipeline: int, clock_mhz: float | None, opt: int,
-            name: str | None, out_bits: bool, force: bool, fabric: str, as_json: bool) -> None:
+def command(checkpoint: str, out_dir: str | None, target: str, pipeline: int, clock_mhz: float | None, opt: int,
+            name: str | None, out_bits: bool, force: bool, fabric: str, interface: str, axis_counts: bool,
+            as_json: bool) -> None:
     """Compile CHECKPOINT into a build folder: <name>.v, <name>.json (manifest),
     vectors.npz (test vectors) and netlist.pt (the reference netlist).
 
     \b
+    Without -o the folder is build/<checkpoint stem> (build/digits below).
+
+    \b
     Examples:
-      lut2rtl compile examples/digits.pt --target ice40 --pipeline 4 -o build/digits
+      lut2rtl compile examples/digits.pt --target ice40 --pipeline 4
+      lut2rtl compile examples/digits.pt --target xilinx --pipeline 4 --interface axis -o build/digits_axis
       lut2rtl compile examples/digits.pt --target generic -o build/generic --force
       lut2rtl compile examples/digits.pt --target ice40 --clock-mhz 150 -o build/digits150
       lut2rtl compile big.pt --target xilinx --pipeline 8 --fabric verilog -o build/big
@@ -50,8 +59,11 @@ def command(checkpoint: str, out_dir: str, target: str, pipeline: int, clock_mhz
         if not as_json:
             click.echo(f"[{time.monotonic() - t0:6.1f}s] {msg}", err=True)
 
+    if out_dir is None:
+        out_dir = str(default_out_dir(checkpoint))
     res = compile_checkpoint(checkpoint, out_dir, target=target, pipeline=pipeline, opt=opt, name=name,
-                             out_bits=out_bits, force=force, fabric=fabric, clock_mhz=clock_mhz, progress=progress)
+                             out_bits=out_bits, force=force, fabric=fabric, clock_mhz=clock_mhz, interface=interface,
+                             axis_counts=axis_counts, progress=progress)
     man = res.manifest.to_json()
     if as_json:
         click.echo(json.dumps(man, sort_keys=True))

@@ -14,7 +14,7 @@ from ..netlist import GroupSum, Netlist, Thermometer
 from .layers import GroupSumLayer, LogicLayer, ThermometerEncoder, make_layer
 from .wiring import make_wiring
 
-__all__ = ["LogicNet", "build_logic_net"]
+__all__ = ["LogicNet", "build_logic_net", "dense_layers", "options_for"]
 
 
 class LogicNet(nn.Module):
@@ -93,14 +93,20 @@ def build_logic_net(
     if widths[-1] % classes:
         raise ValueError(f"last width {widths[-1]} is not a multiple of the {classes} classes")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    opts = dict(layer_options or {})
+    layers = dense_layers(methods, int(n_inputs), widths, kk, rng, wiring, dict(layer_options or {}))
+    return LogicNet(n_inputs, layers, classes=classes, tau=tau, beta=beta, thresholds=thresholds)
+
+
+def dense_layers(methods: Sequence[str], n_inputs: int, widths: Sequence[int], ks: Sequence[int],
+                 rng: np.random.Generator, wiring: str, options: Mapping[str, Any]) -> list[LogicLayer]:
+    """Layers of ``widths`` LUTs after an ``n_inputs``-bit input, wiring drawn from ``rng``."""
     layers: list[LogicLayer] = []
     prev = int(n_inputs)
-    for w, k, m in zip(widths, kk, methods):
-        idx = make_wiring(rng, prev, int(w), k, wiring)
-        layers.append(make_layer(m, idx, **_options_for(m, opts)))
+    for w, k, m in zip(widths, ks, methods):
+        idx = make_wiring(rng, prev, int(w), int(k), wiring)
+        layers.append(make_layer(m, idx, **options_for(m, options)))
         prev = int(w)
-    return LogicNet(n_inputs, layers, classes=classes, tau=tau, beta=beta, thresholds=thresholds)
+    return layers
 
 
 _OPTION_NAMES = {
@@ -111,6 +117,7 @@ _OPTION_NAMES = {
 }
 
 
-def _options_for(method: str, opts: Mapping[str, Any]) -> dict[str, Any]:
+def options_for(method: str, opts: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of ``opts`` that ``method``'s layer constructor takes (``None`` values dropped)."""
     names = _OPTION_NAMES.get(method, ())
     return {k: v for k, v in opts.items() if k in names and v is not None}

@@ -20,10 +20,12 @@ import numpy as np
 
 from .errors import CheckpointError, NetlistError
 from .fileio import atomic_write_bytes
+from .lowering import ConvNet, ConvStage, DenseStage, PoolStage, Stage, check_conv_net, lower
 from .netlist import MAX_INPUTS, MAX_K, MAX_LUTS, GroupSum, Layer, Netlist, Thermometer, check_netlist
 
 FORMAT = "lut2rtl-checkpoint"
-VERSION = 1
+VERSION = 1  # what a flat netlist is written as
+VERSIONS = (1, 2)  # what the loader reads (2: the compact convolutional form, lut2rtl.lowering)
 # A file larger than this is refused before torch reads it (the largest real
 # networks, 64M LUTs of k=6, need far less).
 MAX_FILE_BYTES = 8 << 30
@@ -49,40 +51,81 @@ def netlist_to_dict(net: Netlist) -> dict[str, Any]:
         layers.append({
             "k": int(layer.k),
             "reads": reads,
-            "inputs": torch.from_numpy(np.array(idx, dtype=np.int64)),
-            # uint64 bit patterns stored as int64 (two's complement)
-            "tables": torch.from_numpy(layer.tables.astype(np.uint64).view(np.int64).copy()),
+            "inputs": _int_tensor(idx),
+            "tables": _table_tensor(layer.tables),
         })
     d: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         "n_inputs": int(net.n_inputs),
         "layers": layers,
-        "group_sum": None if net.group_sum is None else {
-            "classes": int(net.group_sum.classes),
-            "tau": float(net.group_sum.tau),
-            "beta": float(net.group_sum.beta),
-        },
-        "encoder": None if net.encoder is None else {
-            "kind": "thermometer",
-            "thresholds": torch.from_numpy(np.array(net.encoder.thresholds, dtype=np.float64)),
-        },
-        "metadata": _clean_metadata(net.metadata),
+        **_head_dict(net.group_sum, net.encoder, net.metadata),
     }
     if not layered:
         d["outputs"] = torch.from_numpy(np.array(net.outputs, dtype=np.int64))
     return d
 
 
-def save_checkpoint(net: Netlist, path: str | os.PathLike[str], *, extra: Mapping[str, Any] | None = None) -> None:
-    """Write a netlist to ``path`` atomically (a temporary file renamed into place).
+def _head_dict(group_sum: GroupSum | None, encoder: Thermometer | None, metadata: Mapping[str, Any]) -> dict[str, Any]:
+    import torch
+
+    return {
+        "group_sum": None if group_sum is None else {
+            "classes": int(group_sum.classes),
+            "tau": float(group_sum.tau),
+            "beta": float(group_sum.beta),
+        },
+        "encoder": None if encoder is None else {
+            "kind": "thermometer",
+            "thresholds": torch.from_numpy(np.array(encoder.thresholds, dtype=np.float64)),
+        },
+        "metadata": _clean_metadata(metadata),
+    }
+
+
+def _int_tensor(a: np.ndarray) -> Any:
+    import torch
+
+    return torch.from_numpy(np.array(a, dtype=np.int64))
+
+
+def _table_tensor(t: np.ndarray) -> Any:
+    import torch
+
+    # uint64 bit patterns stored as int64 (two's complement)
+    return torch.from_numpy(np.asarray(t).astype(np.uint64).view(np.int64).copy())
+
+
+def conv_net_to_dict(net: ConvNet) -> dict[str, Any]:
+    """The version-2 checkpoint dict of a compact convolutional network (docs/checkpoint.md)."""
+    lower(net)  # refuses what cannot be lowered, before anything is written
+    stages: list[dict[str, Any]] = []
+    for st in net.stages:
+        if isinstance(st, ConvStage):
+            stages.append({"kind": "conv", "in_shape": list(st.in_shape), "kernel": list(st.kernel),
+                           "stride": st.stride, "padding": st.padding, "k": st.k, "depth": st.depth,
+                           "leaves": _int_tensor(st.leaves), "tables": [_table_tensor(t) for t in st.tables]})
+        elif isinstance(st, PoolStage):
+            stages.append({"kind": "or_pool", "in_shape": list(st.in_shape), "kernel": list(st.kernel),
+                           "stride": st.stride})
+        else:
+            stages.append({"kind": "dense", "k": st.k, "inputs": _int_tensor(st.inputs),
+                           "tables": _table_tensor(st.tables)})
+    return {"format": FORMAT, "version": 2, "n_inputs": int(net.n_inputs), "stages": stages,
+            **_head_dict(net.group_sum, net.encoder, net.metadata)}
+
+
+def save_checkpoint(net: Netlist | ConvNet, path: str | os.PathLike[str], *,
+                    extra: Mapping[str, Any] | None = None) -> None:
+    """Write a netlist (format version 1) or a compact convolutional network (version 2)
+    to ``path`` atomically (a temporary file renamed into place).
 
     ``extra`` adds top-level keys (e.g. training state as tensors); they must
     be readable with ``weights_only=True`` and must not shadow format keys.
     """
     import torch
 
-    d = netlist_to_dict(net)
+    d = conv_net_to_dict(net) if isinstance(net, ConvNet) else netlist_to_dict(net)
     if extra:
         clash = set(extra) & set(d)
         if clash:
@@ -156,8 +199,15 @@ def netlist_from_dict(raw: Mapping[str, Any], *, where: str = "checkpoint") -> N
     version = raw.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise fail(f"'version' is {_show(version)}, expected an integer")
-    if version != VERSION:
-        raise fail(f"checkpoint version {version} is not supported (this lut2rtl reads version {VERSION})")
+    if version not in VERSIONS:
+        raise fail(f"checkpoint version {version} is not supported (this lut2rtl reads versions "
+                   f"{', '.join(map(str, VERSIONS))})")
+    if version == 2:
+        conv = conv_net_from_dict(raw, where=where)
+        try:
+            return lower(conv, where=where)
+        except NetlistError as e:
+            raise CheckpointError(str(e)) from None
 
     n_inputs = _get_int(raw, "n_inputs", where, lo=1, hi=MAX_INPUTS)
     if "layers" not in raw:
@@ -219,6 +269,24 @@ def netlist_from_dict(raw: Mapping[str, Any], *, where: str = "checkpoint") -> N
             raise fail(f"'outputs' must be 1-D, got shape {tuple(o.shape)}")
         outputs = o.to(torch.int64).numpy()
 
+    group_sum, encoder, meta = _read_head(raw, where)
+    net = Netlist(
+        n_inputs=n_inputs, layers=tuple(layers), outputs=outputs,
+        group_sum=group_sum, encoder=encoder, metadata=meta,
+    )
+    try:
+        check_netlist(net, where=where)
+    except NetlistError as e:
+        raise CheckpointError(str(e)) from None
+    return net
+
+
+def _read_head(raw: Mapping[str, Any], where: str) -> tuple[GroupSum | None, Thermometer | None, dict[str, Any]]:
+    import torch
+
+    def fail(msg: str) -> CheckpointError:
+        return CheckpointError(f"{where}: {msg}")
+
     group_sum = None
     gs = raw.get("group_sum")
     if gs is not None:
@@ -246,13 +314,68 @@ def netlist_from_dict(raw: Mapping[str, Any], *, where: str = "checkpoint") -> N
         meta = {}
     if not isinstance(meta, Mapping):
         raise fail(f"'metadata' must be a dict, got {type(meta).__name__}")
+    return group_sum, encoder, _clean_metadata(meta)
 
-    net = Netlist(
-        n_inputs=n_inputs, layers=tuple(layers), outputs=outputs,
-        group_sum=group_sum, encoder=encoder, metadata=_clean_metadata(meta),
-    )
+
+def load_conv_net(path: str | os.PathLike[str]) -> ConvNet | None:
+    """The compact form of a version-2 checkpoint, ``None`` for a version-1 file (a flat netlist)."""
+    raw = read_checkpoint_dict(path)
+    if raw.get("format") == FORMAT and raw.get("version") == 2:
+        return conv_net_from_dict(raw, where=str(path))
+    load_checkpoint(path)  # the same errors as any reader
+    return None
+
+
+def conv_net_from_dict(raw: Mapping[str, Any], *, where: str = "checkpoint") -> ConvNet:
+    """Validate a version-2 checkpoint dict and build its compact network (geometry checked:
+    :class:`CheckpointError` names the stage)."""
+    import torch
+
+    def fail(msg: str) -> CheckpointError:
+        return CheckpointError(f"{where}: {msg}")
+
+    n_inputs = _get_int(raw, "n_inputs", where, lo=1, hi=MAX_INPUTS)
+    stages_raw = raw.get("stages")
+    if not isinstance(stages_raw, (list, tuple)) or not stages_raw:
+        raise fail(f"'stages' must be a non-empty list, got {_show(stages_raw)}")
+    stages: list[Stage] = []
+    total = 0
+    for i, sr in enumerate(stages_raw):
+        if not isinstance(sr, Mapping):
+            raise fail(f"stages[{i}] must be a dict, got {type(sr).__name__}")
+        kind = sr.get("kind")
+        here = f"{where}: stages[{i}] ({kind})" if isinstance(kind, str) else f"{where}: stages[{i}]"
+        if kind == "conv":
+            shape = _get_ints(sr, "in_shape", here, 3)
+            kernel = _get_ints(sr, "kernel", here, 2)
+            k = _get_int(sr, "k", here, lo=1, hi=MAX_K)
+            depth = _get_int(sr, "depth", here, lo=1, hi=16)
+            leaves = _get_tensor(sr, "leaves", here, integer=True).to(torch.int64).numpy()
+            tabs = sr.get("tables")
+            if not isinstance(tabs, (list, tuple)):
+                raise CheckpointError(f"{here}: 'tables' must be a list of {depth} tensors, got {_show(tabs)}")
+            tables = tuple(_get_tensor({"tables": t}, "tables", f"{here}: tables[{lv}]", integer=True)
+                           .to(torch.int64).numpy().view(np.uint64) for lv, t in enumerate(tabs))
+            st: Stage = ConvStage(shape, kernel, _get_int(sr, "stride", here, lo=1, hi=1 << 12),
+                                  _get_int(sr, "padding", here, lo=0, hi=1 << 12), k, depth, leaves, tables)
+        elif kind == "or_pool":
+            st = PoolStage(_get_ints(sr, "in_shape", here, 3), _get_ints(sr, "kernel", here, 2),
+                           _get_int(sr, "stride", here, lo=1, hi=1 << 12))
+        elif kind == "dense":
+            k = _get_int(sr, "k", here, lo=1, hi=MAX_K)
+            inputs = _get_tensor(sr, "inputs", here, integer=True).to(torch.int64).numpy()
+            tables_d = _get_tensor(sr, "tables", here, integer=True).to(torch.int64).numpy().view(np.uint64)
+            st = DenseStage(k, inputs, tables_d)
+        else:
+            raise fail(f"stages[{i}].kind is {_show(kind)}, expected 'conv', 'or_pool' or 'dense'")
+        total += st.n_luts if isinstance(st, ConvStage) else 0
+        if total > MAX_LUTS:
+            raise fail(f"{total} LUTs after lowering exceeds the limit of {MAX_LUTS}")
+        stages.append(st)
+    group_sum, encoder, meta = _read_head(raw, where)
+    net = ConvNet(n_inputs, tuple(stages), group_sum=group_sum, encoder=encoder, metadata=meta)
     try:
-        check_netlist(net, where=where)
+        check_conv_net(net, where=where)
     except NetlistError as e:
         raise CheckpointError(str(e)) from None
     return net
@@ -269,6 +392,16 @@ def _get_int(d: Mapping[str, Any], key: str, where: str, *, lo: int, hi: int) ->
     if not lo <= int(v) <= hi:
         raise CheckpointError(f"{where}: {key!r}={int(v)} outside {lo}..{hi}")
     return int(v)
+
+
+def _get_ints(d: Mapping[str, Any], key: str, where: str, n: int) -> tuple[int, ...]:
+    v = d.get(key)
+    if not isinstance(v, (list, tuple)) or len(v) != n or \
+            any(isinstance(x, bool) or not isinstance(x, (int, np.integer)) for x in v):
+        raise CheckpointError(f"{where}: {key!r} is {_show(v)}, expected a list of {n} integers")
+    if any(not 0 <= int(x) <= 1 << 16 for x in v):
+        raise CheckpointError(f"{where}: {key!r}={list(v)} outside 0..{1 << 16}")
+    return tuple(int(x) for x in v)
 
 
 def _get_float(d: Mapping[str, Any], key: str, where: str, *, default: float) -> float:

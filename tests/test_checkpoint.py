@@ -106,7 +106,7 @@ def _dict():
 
 
 @pytest.mark.parametrize("mutate, msg", [
-    (lambda d: d.update(version=2), r"version 2 is not supported"),
+    (lambda d: d.update(version=3), r"version 3 is not supported"),
     (lambda d: d.update(format="other"), r"'format' is 'other'"),
     (lambda d: d.pop("n_inputs"), r"missing key 'n_inputs'"),
     (lambda d: d.update(n_inputs=-1), r"'n_inputs'=-1 outside"),

@@ -125,7 +125,7 @@ EXPECTED = {
     "tau_nan": r"group_sum: 'tau' is nan, expected a finite number",
     "thresholds_1d": r"encoder\.thresholds must have shape \(features, m\), got \(64,\)",
     "truncated": r"not a loadable lut2rtl checkpoint \(.+\)",
-    "version_99": r"checkpoint version 99 is not supported \(this lut2rtl reads version 1\)",
+    "version_99": r"checkpoint version 99 is not supported \(this lut2rtl reads versions 1, 2\)",
     "version_bool": r"'version' is True, expected an integer",
     "zero_tau": r"group_sum\.tau must be positive, got 0\.0",
 }

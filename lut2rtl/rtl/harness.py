@@ -32,10 +32,12 @@ HARNESS_NAME = "lut2rtl_harness"
 def core_instance(m: Module, manifest: Manifest, in_valid: Value, in_bits: Value, rst: Value | None = None
                   ) -> dict[str, Signal]:
     """Instantiate the core (clocked by ``sync``, reset by ``rst`` or the
-    domain's reset); return its output signals by port name."""
+    domain's reset), ``in_bits`` on its data input (``manifest.input_port``:
+    ``in_bits``, or ``in_features`` with the encoder in hardware); return its
+    output signals by port name."""
     outs = {n: Signal(w, name=f"core_{n}") for n, (d, w) in sorted(manifest.ports.items()) if d == "out"}
     kw: dict[str, Any] = {"i_clk": ClockSignal(), "i_rst": ResetSignal() if rst is None else rst,
-                          "i_in_valid": in_valid, "i_in_bits": in_bits}
+                          "i_in_valid": in_valid, f"i_{manifest.input_port}": in_bits}
     kw.update({f"o_{n}": s for n, s in outs.items()})
     m.submodules.core = Instance(manifest.top, **kw)
     return outs

@@ -37,6 +37,8 @@ class Dataset:
     y_test: np.ndarray
     classes: int
     feature_range: tuple[float, float]
+    # (H, W, values per pixel) when the features are an image, pixel-major (feature (h * W + w) * V + v)
+    image_shape: tuple[int, int, int] | None = None
 
     @property
     def features(self) -> int:
@@ -64,7 +66,7 @@ def load_digits(*, test_fraction: float = 0.25, split_seed: int = 0) -> Dataset:
         train_idx.append(idx[n_test:])
     tr = np.sort(np.concatenate(train_idx))
     te = np.sort(np.concatenate(test_idx))
-    return Dataset("digits", x[tr], y[tr], x[te], y[te], 10, (0.0, 16.0))
+    return Dataset("digits", x[tr], y[tr], x[te], y[te], 10, (0.0, 16.0), (8, 8, 1))
 
 
 def load_idx(path: str | os.PathLike[str]) -> np.ndarray:
@@ -135,6 +137,7 @@ def load_mnist(directory: str | os.PathLike[str], *, name: str = "mnist") -> Dat
         arrays["y_test"].astype(np.int64),
         10,
         (0.0, 255.0),
+        (arrays["x_train"].shape[1], arrays["x_train"].shape[2], 1),
     )
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
-from ..checkpoint import load_checkpoint
+from ..checkpoint import load_checkpoint, load_conv_net
+from ..lowering import conv_summary
 from ..report import netlist_summary, pass_report
 
 
@@ -27,11 +29,15 @@ def command(checkpoint: str, as_json: bool, show_passes: bool, opt: int, lut_siz
       lut2rtl info examples/digits.pt
       lut2rtl info examples/digits.pt --json
       lut2rtl info examples/digits.pt --passes --lut-size 6
+      lut2rtl info examples/digits_conv.pt --passes
     """
     net = load_checkpoint(checkpoint)
     s = netlist_summary(net)
+    conv = load_conv_net(checkpoint)
+    s["stages"] = None if conv is None else conv_summary(conv)
     if show_passes:
         s["passes"] = pass_report(net, opt, lut_size=lut_size)
+        s["dedupe_merged"] = dedupe_merged(s["passes"])
     if as_json:
         click.echo(json.dumps(s, sort_keys=True))
         return
@@ -45,6 +51,10 @@ def command(checkpoint: str, as_json: bool, show_passes: bool, opt: int, lut_siz
         click.echo(f"encoder: thermometer, {e['features']} features x {e['bits_per_feature']} thresholds")
     if s["metadata"]:
         click.echo("metadata: " + ", ".join(f"{k}={v}" for k, v in sorted(s["metadata"].items())))
+    if s["stages"] is not None:
+        click.echo("stages (checkpoint version 2, lowered to the layers below):")
+        for st in s["stages"]:
+            click.echo("  " + _stage_line(st))
     click.echo(f"{'layer':>5} {'k':>2} {'LUTs':>8} {'live':>8} {'const':>6} {'wires':>6}  gates")
     for layer in s["layers"]:
         gates = " ".join(f"{g}:{c}" for g, c in layer["gates"].items())
@@ -56,3 +66,21 @@ def command(checkpoint: str, as_json: bool, show_passes: bool, opt: int, lut_siz
         for row in s["passes"]:
             click.echo(f"{row['pass']:>8} {row['luts']:>8} {row['live_luts']:>8} {row['depth']:>5} "
                        f"{row['max_k']:>5} {row['lut_inputs']:>8} {row['seconds']:>7.3f}")
+        click.echo(f"dedupe merged {s['dedupe_merged']} LUTs (equal functions of equal signals)")
+
+
+def dedupe_merged(rows: list[dict[str, Any]]) -> int:
+    """LUTs the dedupe pass removed, summed over its runs in a pass report."""
+    return sum(prev["luts"] - row["luts"] for prev, row in zip(rows, rows[1:]) if row["pass"] == "dedupe")
+
+
+def _stage_line(st: dict[str, Any]) -> str:
+    if st["kind"] == "conv":
+        return (f"{st['stage']}: conv {st['in_shape']} -> {st['out_shape']}, "
+                f"kernel {st['kernel'][0]}x{st['kernel'][1]} stride {st['stride']} padding {st['padding']}, "
+                f"trees of k={st['k']} depth {st['depth']}: "
+                f"{st['shared_luts']} shared LUTs, {st['luts']} after lowering")
+    if st["kind"] == "or_pool":
+        return (f"{st['stage']}: or_pool {st['in_shape']} -> {st['out_shape']}, window {st['kernel'][0]}x"
+                f"{st['kernel'][1]} stride {st['stride']}: {st['luts']} LUTs")
+    return f"{st['stage']}: dense k={st['k']}: {st['luts']} LUTs"

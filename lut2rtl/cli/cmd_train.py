@@ -42,6 +42,15 @@ def _progress_printer(enabled: bool, steps: int) -> Any:
     return show
 
 
+def _channels(text: str) -> tuple[int, ...]:
+    from ..nn.train import TrainingError
+
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise TrainingError(f"--channels {text!r}: comma-separated positive integers, e.g. 16 or 16,32") from None
+
+
 @click.command("train")
 @click.option("--method", type=click.Choice(["dlgn", "gumbel", "light", "warp", "mlp", "dlgn-halfspace"]),
               default="dlgn", show_default=True,
@@ -69,6 +78,18 @@ def _progress_printer(enabled: bool, steps: int) -> Any:
               help="warp: logistic noise in the training forward (--no-noise: deterministic sigmoid(-z/T)).")
 @click.option("--forward", "forward_mode", type=click.Choice(["hard", "soft"]), default="soft", show_default=True,
               help="warp: training forward is the sigmoid, or the hard threshold with a straight-through gradient.")
+@click.option("--arch", type=click.Choice(["dense", "conv"]), default="dense", show_default=True,
+              help="dense: --depth logic layers of --width; conv: logic convolutions and OR pooling first "
+                   "(--channels, --kernel-size, --tree-depth, --pool), then --depth dense layers of --width.")
+@click.option("--channels", default="16", show_default=True,
+              help="conv: output channels of each conv block, comma-separated (one block per entry).")
+@click.option("--kernel-size", type=int, default=3, show_default=True,
+              help="conv: receptive field kh = kw (padding kernel_size // 2, stride 1).")
+@click.option("--tree-depth", type=int, default=2, show_default=True,
+              help="conv: levels of each kernel's LUT tree; it reads k**tree_depth receptive-field bits "
+                   "(--k 2 --tree-depth 2: LogicTreeNet's 3-gate kernel; --tree-depth 1: one k-input LUT).")
+@click.option("--pool", type=int, default=2, show_default=True,
+              help="conv: OR pooling window (and stride) after each conv block; 1: no pooling.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--eval-every", type=int, default=250, show_default=True,
@@ -82,7 +103,8 @@ def _progress_printer(enabled: bool, steps: int) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the result.")
 def command(method: str, k: int, dataset: str, data_dir: str | None, width: int, depth: int, steps: int,
             tau: float | None, lr: float | None, batch_size: int, wiring: str, bits_per_feature: int, encoding: str,
-            init: str, temperature: float | None, noise: bool, forward_mode: str, seed: int, device: str,
+            init: str, temperature: float | None, noise: bool, forward_mode: str, arch: str, channels: str,
+            kernel_size: int, tree_depth: int, pool: int, seed: int, device: str,
             eval_every: int, threads: int,
             output: str | None, force: bool, quiet: bool, as_json: bool) -> None:
     """Train a logic-gate / LUT network and save its discretized checkpoint.
@@ -111,6 +133,7 @@ def command(method: str, k: int, dataset: str, data_dir: str | None, width: int,
       lut2rtl train --method warp --k 4 --width 1000 -o warp4.pt --json
       lut2rtl train --method warp --k 6 --noise --forward hard -o warp6.pt
       lut2rtl train --method mlp --width 256
+      lut2rtl train --arch conv --method light -o digits_conv.pt
       torchrun --nproc_per_node 2 -m lut2rtl train --steps 2000 -o ddp.pt
     """
     # imported here so `lut2rtl --help` stays fast
@@ -119,7 +142,8 @@ def command(method: str, k: int, dataset: str, data_dir: str | None, width: int,
     cfg = TrainConfig(method=method, k=k, width=width, depth=depth, steps=steps, tau=tau, lr=lr,
                       batch_size=batch_size, wiring=wiring, bits_per_feature=bits_per_feature, encoding=encoding,
                       seed=seed, device=device, eval_every=eval_every, init=None if init == "auto" else init,
-                      temperature=temperature, noise=noise, hard=forward_mode == "hard")
+                      temperature=temperature, noise=noise, hard=forward_mode == "hard", arch=arch,
+                      channels=_channels(channels), kernel_size=kernel_size, tree_depth=tree_depth, pool=pool)
     cfg.check()
     if output is not None and os.path.exists(output) and not force:
         from ..errors import OutputError

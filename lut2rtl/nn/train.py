@@ -39,11 +39,13 @@ from torch import nn
 
 from ..checkpoint import save_checkpoint
 from ..datasets import Dataset, thermometer_thresholds
-from ..errors import Lut2RtlError
+from ..errors import Lut2RtlError, NetlistError
 from ..evaluate import score_dataset
 from ..fileio import atomic_write_bytes
+from ..lowering import ConvNet
 from ..netlist import Netlist
 from .baselines import BASELINES, make_baseline
+from .conv import ConvLogicNet, build_conv_net
 from .layers import METHODS
 from .model import LogicNet, build_logic_net
 
@@ -97,6 +99,12 @@ class TrainConfig:
     init: str | None = None  # None -> default_init(method, depth)
     temperature: float | None = None  # gumbel tau_g / warp tau
     weight_decay: float = 0.0
+    # architecture: "dense" (logic layers only) or "conv" (conv blocks, then `depth` dense layers of `width`)
+    arch: str = "dense"
+    channels: tuple[int, ...] = (16,)  # conv: output channels of each conv block
+    kernel_size: int = 3  # conv: kh = kw; padding kernel_size // 2
+    tree_depth: int = 2  # conv: levels of each kernel's LUT tree (k**tree_depth receptive-field bits)
+    pool: int = 2  # conv: OR pooling window after each conv block (1: none)
     # warp's training forward: logistic noise (--noise) and the hard threshold with a straight-through gradient
     # (--forward hard) are the papers' mode; without both, WARP reached 90 % in fewer steps at depths 2 and 6 and
     # still trained at depth 12, where the noisy hard mode did not (bench/RESULTS.md, training section)
@@ -134,6 +142,17 @@ class TrainConfig:
             raise TrainingError(f"--encoding {self.encoding!r}: uniform or quantile")
         if self.init not in (None, "residual", "random"):
             raise TrainingError(f"--init {self.init!r}: residual or random")
+        if self.arch not in ("dense", "conv"):
+            raise TrainingError(f"--arch {self.arch!r}: dense or conv")
+        if self.arch == "conv":
+            if self.method in BASELINES:
+                raise TrainingError(f"--arch conv: method {self.method} is a float baseline (use a logic method)")
+            if not self.channels or any(not isinstance(c, int) or c < 1 for c in self.channels):
+                raise TrainingError(f"--channels {self.channels!r}: positive integers, one per conv block")
+            for name in ("kernel_size", "tree_depth", "pool"):
+                v = getattr(self, name)
+                if not isinstance(v, int) or v < 1:
+                    raise TrainingError(f"--{name.replace('_', '-')} {v!r}: must be a positive integer")
         if self.device not in ("auto", "cpu", "cuda"):
             raise TrainingError(f"--device {self.device!r}: auto, cpu or cuda")
 
@@ -150,6 +169,7 @@ class TrainResult:
     metrics: dict[str, Any] = field(default_factory=dict)
     rank: int = 0
     world_size: int = 1
+    compact: ConvNet | None = None  # conv networks: the compact form (what the checkpoint stores, version 2)
 
     def baseline_dict(self) -> dict[str, Any]:
         """The file content of a float baseline (no ``format`` key: not compilable)."""
@@ -169,7 +189,8 @@ class TrainResult:
             torch.save(self.baseline_dict(), buf)
             atomic_write_bytes(path, buf.getvalue())
         else:
-            save_checkpoint(self.net, path, extra={"training": self.training_record()})
+            save_checkpoint(self.compact if self.compact is not None else self.net, path,
+                            extra={"training": self.training_record()})
 
     def training_record(self) -> dict[str, Any]:
         """Plain data saved under the checkpoint's ``training`` key (no wall times: a rerun with the
@@ -289,14 +310,26 @@ def train(
         tau = config.tau if config.tau is not None else default_tau(config.width, data.classes)
         if config.width % data.classes:
             raise TrainingError(f"--width {config.width}: must be a multiple of the {data.classes} classes")
+        layer_options = {"init": config.init, "temperature": config.temperature, "noise": config.noise,
+                         "hard": config.hard}
         try:
-            model = build_logic_net(
-                config.method, thr.n_bits, [config.width] * config.depth, config.k,
-                classes=data.classes, tau=tau, thresholds=thresholds, wiring=config.wiring, seed=config.seed,
-                layer_options={"init": config.init, "temperature": config.temperature, "noise": config.noise,
-                               "hard": config.hard},
-            )
-        except ValueError as e:
+            if config.arch == "conv":
+                if data.image_shape is None:
+                    raise TrainingError(f"--arch conv: dataset {data.name} is not an image")
+                h, w, v = data.image_shape
+                model = build_conv_net(
+                    config.method, (h, w, v * config.bits_per_feature), config.channels,
+                    [config.width] * config.depth, classes=data.classes, tau=tau, kernel=config.kernel_size,
+                    k=config.k, depth=config.tree_depth, pool=config.pool, thresholds=thresholds,
+                    wiring=config.wiring, seed=config.seed, layer_options=layer_options,
+                )
+            else:
+                model = build_logic_net(
+                    config.method, thr.n_bits, [config.width] * config.depth, config.k,
+                    classes=data.classes, tau=tau, thresholds=thresholds, wiring=config.wiring, seed=config.seed,
+                    layer_options=layer_options,
+                )
+        except (ValueError, NetlistError) as e:
             raise TrainingError(str(e)) from None
     model.to(device)
     # the encoder is fixed: encode the dataset once
@@ -363,6 +396,7 @@ def train(
     train_seconds = time.perf_counter() - t0
 
     model.eval()
+    compact: ConvNet | None = None
     metrics: dict[str, Any] = {"train_seconds": round(train_seconds, 3), "params": n_params,
                                # optimizer steps only (the periodic evaluations excluded)
                                "step_ms": round(1000 * (train_seconds - eval_seconds) / config.steps, 3)}
@@ -375,16 +409,21 @@ def train(
             "width": config.width, "depth": config.depth, "steps": config.steps, "tau": tau,
             "bits_per_feature": config.bits_per_feature, "encoding": config.encoding, "wiring": config.wiring,
         }
+        if isinstance(model, ConvLogicNet):
+            metadata.update({"arch": "conv", "channels": list(config.channels), "kernel_size": config.kernel_size,
+                             "tree_depth": config.tree_depth, "pool": config.pool})
         net = model.to_netlist(metadata)
         scored = score_dataset(net, data, "test")
         accuracy = float(scored["accuracy"])
         net = net.replace(metadata={**metadata, "accuracy": round(accuracy, 6)})
+        if isinstance(model, ConvLogicNet):
+            compact = model.to_conv_net({**metadata, "accuracy": round(accuracy, 6)})
         metrics["torch_discrete_acc"] = history[-1]["test_acc"] if history else None
     else:
         accuracy = _accuracy(model, x_te, y_te, train_mode=False)
     metrics["accuracy"] = accuracy
     cb({"event": "done", "accuracy": accuracy, **metrics})
-    return TrainResult(config, net, model, accuracy, history, metrics, rank, world)
+    return TrainResult(config, net, model, accuracy, history, metrics, rank, world, compact)
 
 
 def _evaluate(model: nn.Module, x_tr: torch.Tensor, y_tr: torch.Tensor, x_te: torch.Tensor, y_te: torch.Tensor,

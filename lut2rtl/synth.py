@@ -1,9 +1,11 @@
 """Synthesis and place-and-route of a compiled build folder (`lut2rtl synth`).
 
 Flow: read the build folder's manifest and Verilog; pick the top (the core
-itself, the measurement harness of :mod:`lut2rtl.rtl.harness`, or the UART
-board top of :mod:`lut2rtl.rtl.uart`); Yosys ``synth_<family>`` gives cell
-counts; nextpnr (iCE40, ECP5) gives placement, utilization and Fmax, over one
+itself, the measurement harness of :mod:`lut2rtl.rtl.harness`, the same
+harness around the AXI4-Stream wrapper of :mod:`lut2rtl.rtl.axis`, or the
+UART board top of :mod:`lut2rtl.rtl.uart`); Yosys ``synth_<family>`` gives
+cell counts (of the top, of the core alone and, for ``axis``, of the
+wrapped core alone); nextpnr (iCE40, ECP5) gives placement, utilization and Fmax, over one
 or more seeds. Xilinx parts have no open place-and-route: Yosys
 ``synth_xilinx`` gives LUT/FF counts, and a Vivado TCL script and XDC are
 written for users who have Vivado.
@@ -29,7 +31,7 @@ from .buildfolder import Manifest, read_build_folder
 from .errors import CompileError, OptionError, OutputError, ToolNotFound
 from .families import DEVICE_FAMILY, DEVICES, Device, Family
 from .fileio import atomic_output_dir
-from .rtl.harness import HARNESS_NAME, harness_verilog
+from .rtl.harness import AXIS_HARNESS_NAME, HARNESS_NAME, axis_interface, harness_verilog
 from .rtl.uart import UART_NAME, request_bytes, uart_top_verilog
 from .tools._run import find_tool, run_tool
 from .tools.nextpnr import find_nextpnr, run_nextpnr
@@ -60,7 +62,7 @@ BOARDS: dict[str, Board] = {b.name: b for b in (
     Board("arty", ("xc7a35t",), 100e6, "arty_a7.xdc"),
 )}
 
-TOPS = ("core", "harness", "uart")
+TOPS = ("core", "harness", "axis", "uart")
 
 Progress = Callable[[str], None]
 
@@ -91,6 +93,8 @@ def choose_top(manifest: Manifest, device: Device, top: str | None, board: str |
                            f"{device.package} has {device.pins} pins: use --top harness")
     if board is not None and top != "uart":
         raise OptionError("board", "applies to the uart top only")
+    if top == "axis":
+        axis_interface(manifest)  # or its error
     return top
 
 
@@ -116,12 +120,19 @@ def _includes(manifest: Manifest, top: str) -> list[str]:
         inc.append(f"popcount of {manifest.classes} classes")
     if "out_class" in ports:
         inc.append("argmax")
+    n_in = ports[manifest.input_port][1]
     if top == "harness":
-        inc.append(f"harness: {ports['in_bits'][1]}-bit input shift register, output registers, XOR of "
+        inc.append(f"harness: {n_in}-bit input shift register, output registers, XOR of "
                    f"{sum(w for n, (d, w) in ports.items() if d == 'out' and n not in ('out_valid', 'out_class'))}"
                    " output bits")
+    elif top == "axis":
+        ax = manifest.interface
+        assert ax is not None
+        inc.append(f"AXI4-Stream wrapper: {ax['fifo_depth']}-entry output FIFO, credit counter")
+        inc.append(f"harness: {n_in}-bit input shift register, registered handshakes, XOR of "
+                   f"{ax['ports']['m_axis_tdata']['width']}-bit m_axis_tdata")
     elif top == "uart":
-        inc.append(f"UART board top: receiver, {8 * request_bytes(ports['in_bits'][1])}-bit request buffer, "
+        inc.append(f"UART board top: receiver, {8 * request_bytes(n_in)}-bit request buffer, "
                    "transmitter, power-on reset")
     return inc
 
@@ -159,6 +170,7 @@ def synthesize(
         raise CompileError(f"the build folder was compiled with {prims.name} primitives; it cannot be synthesized "
                            f"for {dev.name} ({fam.name}): recompile with --target {fam.name} or generic")
     top_kind = choose_top(manifest, dev, top, board)
+    axis = manifest.interface if top_kind == "axis" else None
     the_board = _board_for(dev, board) if top_kind == "uart" else None
     say = progress or (lambda _msg: None)
     dest = Path(out_dir) if out_dir is not None else Path(f"{Path(build_dir)}-synth-{dev.name}")
@@ -170,10 +182,10 @@ def synthesize(
         sources = [core_v.name]
         if top_kind == "core":
             top_module = manifest.top
-        elif top_kind == "harness":
-            top_module = HARNESS_NAME
-            (work / f"{HARNESS_NAME}.v").write_text(harness_verilog(manifest))
-            sources.append(f"{HARNESS_NAME}.v")
+        elif top_kind in ("harness", "axis"):
+            top_module = AXIS_HARNESS_NAME if top_kind == "axis" else HARNESS_NAME
+            (work / f"{top_module}.v").write_text(harness_verilog(manifest, axis=top_kind == "axis"))
+            sources.append(f"{top_module}.v")
         else:
             assert the_board is not None
             top_module = UART_NAME
@@ -187,10 +199,15 @@ def synthesize(
             # the core alone as well: what it costs without the wrapper
             script += "\ndesign -reset\n" + synth_script(fam, manifest.top, [core_v.name],
                                                          stat_out="core_stat.json")
+        if axis is not None:
+            # and the wrapped core (wrapper + core, no harness): what a user's design instantiates
+            script += "\ndesign -reset\n" + synth_script(fam, axis["top"], [core_v.name],
+                                                         stat_out="wrapper_stat.json")
         (work / "synth.ys").write_text(script + "\n")
         run_yosys("script synth.ys", cwd=work, log_file="yosys.log", timeout=timeout)
         total = parse_yosys_stat(work / "stat.json")
         core = parse_yosys_stat(work / "core_stat.json") if top_kind != "core" else total
+        wrapped = parse_yosys_stat(work / "wrapper_stat.json") if axis is not None else None
 
         report: dict[str, Any] = {
             "lut2rtl_version": __version__,
@@ -200,11 +217,14 @@ def synthesize(
             "package": the_board.package if the_board and the_board.package else dev.package,
             "top": top_kind, "top_module": top_module, "board": the_board.name if the_board else None,
             "includes": _includes(manifest, top_kind),
-            "yosys": {"total": total.as_dict(), "core": core.as_dict()},
+            "yosys": {"total": total.as_dict(), "core": core.as_dict(),
+                      **({"wrapper": wrapped.as_dict()} if wrapped else {})},
             "luts": total.luts, "ffs": total.ffs, "carry": total.carry,
             "core_luts": core.luts, "core_ffs": core.ffs,
+            "wrapper_luts": wrapped.luts if wrapped else None, "wrapper_ffs": wrapped.ffs if wrapped else None,
             "lut_capacity": dev.luts,
-            "latency_cycles": manifest.latency,
+            # the wrapper's: s_axis handshake to m_axis handshake
+            "latency_cycles": manifest.latency if axis is None else axis["latency"],
             "fmax_mhz": None, "latency_ns": None, "latency_note": None, "pnr": None,
             "utilization_pct": round(100.0 * total.luts / dev.luts, 2),
             "utilization_of": "LUTs (Yosys count) / device LUTs",
@@ -367,6 +387,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
                                                                    else "")),
         ("LUTs", f"{report['luts']} (core alone: {report['core_luts']})"),
         ("FFs", f"{report['ffs']} (core alone: {report['core_ffs']})"),
+        *([("AXI4-Stream core", f"{report['wrapper_luts']} LUTs, {report['wrapper_ffs']} FFs (wrapper and core, "
+                                "no harness)")] if report.get("wrapper_luts") is not None else []),
         ("carry cells", _fmt(report["carry"])),
         ("utilization", f"{_fmt(report['utilization_pct'], ' %')} ({report['utilization_of']})"),
         ("Fmax", _fmt(report["fmax_mhz"], " MHz")),

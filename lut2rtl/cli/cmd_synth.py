@@ -17,7 +17,8 @@ from ..synth import BOARDS, DEVICES, TOPS, render_markdown, synthesize
                    "xc7a35t gets Yosys counts and a Vivado script.")
 @click.option("--top", type=click.Choice(TOPS), default=None,
               help="What to synthesize: the core alone, the measurement harness (serial-in shift register, "
-                   "registered outputs) or the UART board top. Default: uart with --board, else the core when "
+                   "registered outputs), the same harness around the AXI4-Stream wrapper (a build compiled with "
+                   "--interface axis) or the UART board top. Default: uart with --board, else the core when "
                    "its ports fit the package's pins, else the harness.")
 @click.option("--board", type=click.Choice(list(BOARDS)), default=None,
               help="Board of the UART top (pins and clock from constraints/).")
@@ -43,6 +44,7 @@ def command(build_dir: str, device: str, top: str | None, board: str | None, fre
       lut2rtl synth build/digits --device ecp5-25k --seeds 4 --freq 150
       lut2rtl synth build/digits --device up5k --board icebreaker -o build/icebreaker
       lut2rtl synth build/digits --device xc7a35t --json
+      lut2rtl synth build/digits --device hx8k --top axis
     """
     t0 = time.monotonic()
 

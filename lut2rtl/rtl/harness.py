@@ -8,25 +8,42 @@ to a few pins (``out_valid``, ``out_class`` when the core has a GroupSum, and
 away). Every path into and out of the core starts and ends at a flip-flop, so
 nextpnr's Fmax is the core's (plus one flip-flop's clock-to-out and setup).
 
-The core is instantiated by module name (``Instance(manifest.top, ...)``)
-with the port widths of the build folder's manifest; the harness is converted
-to Verilog on its own and read by Yosys together with the core's file.
+The same harness wraps the AXI4-Stream wrapper (:mod:`lut2rtl.rtl.axis`,
+``axis=True``): the shift register feeds ``s_axis_tdata``, ``ser_valid`` is
+``s_axis_tvalid``, the ``out_ready`` pin (registered) is ``m_axis_tready``;
+``m_axis_tvalid`` and ``s_axis_tready`` come out registered on ``out_valid``
+and ``in_ready``, the class field of ``m_axis_tdata`` on ``out_class`` and
+the XOR of the rest on ``out_xor``.
+
+The design under the harness is instantiated by module name
+(``Instance(manifest.top, ...)``, or the wrapper's) with the port widths of
+the build folder's manifest; the harness is converted to Verilog on its own
+and read by Yosys together with the core's file (which holds the wrapper).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from amaranth.hdl import Cat, ClockDomain, ClockSignal, Instance, Module, ResetSignal, Signal, Value
+from amaranth.hdl import Cat, ClockDomain, ClockSignal, Const, Instance, Module, ResetSignal, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..buildfolder import Manifest
 from ..errors import CompileError
 
-__all__ = ["HARNESS_NAME", "Harness", "core_instance", "harness_verilog"]
+__all__ = ["AXIS_HARNESS_NAME", "HARNESS_NAME", "Harness", "axis_interface", "core_instance", "harness_verilog"]
 
 HARNESS_NAME = "lut2rtl_harness"
+AXIS_HARNESS_NAME = "lut2rtl_axis_harness"
+
+
+def axis_interface(manifest: Manifest) -> dict[str, Any]:
+    """The manifest's AXI4-Stream wrapper entry; :class:`CompileError` when the build has none."""
+    if manifest.interface is None or manifest.interface.get("kind") != "axis":
+        raise CompileError(f"{manifest.top}: the build folder has no AXI4-Stream wrapper "
+                           "(compile it with --interface axis)")
+    return manifest.interface
 
 
 def core_instance(m: Module, manifest: Manifest, in_valid: Value, in_bits: Value, rst: Value | None = None
@@ -35,29 +52,44 @@ def core_instance(m: Module, manifest: Manifest, in_valid: Value, in_bits: Value
     domain's reset), ``in_bits`` on its data input (``manifest.input_port``:
     ``in_bits``, or ``in_features`` with the encoder in hardware); return its
     output signals by port name."""
-    outs = {n: Signal(w, name=f"core_{n}") for n, (d, w) in sorted(manifest.ports.items()) if d == "out"}
-    kw: dict[str, Any] = {"i_clk": ClockSignal(), "i_rst": ResetSignal() if rst is None else rst,
-                          "i_in_valid": in_valid, f"i_{manifest.input_port}": in_bits}
+    return _instance(m, "core", manifest.top, manifest.ports,
+                     {"clk": ClockSignal(), "rst": ResetSignal() if rst is None else rst, "in_valid": in_valid,
+                      manifest.input_port: in_bits})
+
+
+def _instance(m: Module, name: str, module: str, ports: dict[str, tuple[str, int]], inputs: dict[str, Value]
+              ) -> dict[str, Signal]:
+    # submodule ``name`` of type ``module``: ``inputs`` on its input ports, a signal per output port
+    outs = {n: Signal(w, name=f"{name}_{n}") for n, (d, w) in sorted(ports.items()) if d == "out"}
+    kw: dict[str, Any] = {f"i_{n}": v for n, v in inputs.items()}
     kw.update({f"o_{n}": s for n, s in outs.items()})
-    m.submodules.core = Instance(manifest.top, **kw)
+    m.submodules[name] = Instance(module, **kw)
     return outs
 
 
 class Harness(wiring.Component):
-    """Serial-in, registered-out wrapper of a compiled core (see module doc).
+    """Serial-in, registered-out wrapper of a compiled core, or of its
+    AXI4-Stream wrapper with ``axis`` (see the module doc).
 
     Ports: ``clk``, ``rst`` (synchronous, active high), ``ser_in``,
-    ``ser_valid``, ``out_valid``, ``out_xor`` and, with a GroupSum,
-    ``out_class``. ``in_bits`` is a shift register: each clock shifts
-    ``ser_in`` into bit 0; ``ser_valid`` (registered) is the core's
-    ``in_valid``."""
+    ``ser_valid``, ``out_valid``, ``out_xor``, with a GroupSum
+    ``out_class``, and with ``axis`` ``out_ready`` and ``in_ready``. The
+    data input is a shift register: each clock shifts ``ser_in`` into bit 0;
+    ``ser_valid`` (registered) is the core's ``in_valid`` (``s_axis_tvalid``)."""
 
-    def __init__(self, manifest: Manifest) -> None:
+    def __init__(self, manifest: Manifest, *, axis: bool = False) -> None:
         self._manifest = manifest
-        self._n_in = manifest.width("in_bits")
-        self._class_width = manifest.width("out_class") if "out_class" in manifest.ports else 0
+        self._axis = axis_interface(manifest) if axis else None
+        self._n_in = manifest.width(manifest.input_port)
+        if self._axis is None:
+            self._class_width = manifest.width("out_class") if "out_class" in manifest.ports else 0
+        else:
+            fields = {f["name"]: f for f in self._axis["m_axis_tdata"]["fields"]}
+            self._class_width = fields["class"]["width"] if "class" in fields else 0
         members: dict[str, Any] = {"clk": In(1), "rst": In(1), "ser_in": In(1), "ser_valid": In(1),
                                    "out_valid": Out(1), "out_xor": Out(1)}
+        if self._axis is not None:
+            members.update({"out_ready": In(1), "in_ready": Out(1)})
         if self._class_width:
             members["out_class"] = Out(self._class_width)
         super().__init__(members)
@@ -76,19 +108,38 @@ class Harness(wiring.Component):
             m.d.sync += shreg.eq(Cat(self.ser_in, shreg[:-1]))
         m.d.sync += in_valid.eq(self.ser_valid)
 
-        outs = core_instance(m, self._manifest, in_valid, shreg)
-        m.d.sync += self.out_valid.eq(outs["out_valid"])
+        if self._axis is None:
+            outs = core_instance(m, self._manifest, in_valid, shreg)
+            valid, cls = outs["out_valid"], outs.get("out_class")
+            rest = [s for n, s in outs.items() if n not in ("out_valid", "out_class")]
+        else:
+            ax = self._axis
+            ports = {n: (p["dir"], p["width"]) for n, p in ax["ports"].items()}
+            out_ready = Signal()
+            m.d.sync += out_ready.eq(self.out_ready)
+            pad = ports["s_axis_tdata"][1] - self._n_in
+            tdata = Cat(shreg, Const(0, pad)) if pad else shreg
+            outs = _instance(m, "axis", ax["top"], ports,
+                             {"clk": ClockSignal(), "rst": ResetSignal(), "s_axis_tdata": tdata,
+                              "s_axis_tvalid": in_valid, "m_axis_tready": out_ready})
+            m.d.sync += self.in_ready.eq(outs["s_axis_tready"])
+            valid, data = outs["m_axis_tvalid"], outs["m_axis_tdata"]
+            cls = data[:self._class_width] if self._class_width else None
+            rest = [data[self._class_width:]]  # m_axis_tlast is a constant
+        m.d.sync += self.out_valid.eq(valid)
         if self._class_width:
-            m.d.sync += self.out_class.eq(outs["out_class"])
-        rest = [s for n, s in outs.items() if n not in ("out_valid", "out_class")]
+            m.d.sync += self.out_class.eq(cls)
         m.d.sync += self.out_xor.eq(Cat(*rest).xor() if rest else 0)
         return m
 
 
-def harness_verilog(manifest: Manifest, *, name: str = HARNESS_NAME) -> str:
-    """Verilog of the harness (module ``name``); the core module is not in it."""
+def harness_verilog(manifest: Manifest, *, name: str | None = None, axis: bool = False) -> str:
+    """Verilog of the harness (module ``name``, default :data:`HARNESS_NAME`,
+    or :data:`AXIS_HARNESS_NAME` around the AXI4-Stream wrapper with
+    ``axis``); neither the core nor the wrapper is in it."""
     from amaranth.back import verilog
 
-    if name == manifest.top:
+    name = name or (AXIS_HARNESS_NAME if axis else HARNESS_NAME)
+    if name == manifest.top or (axis and name == axis_interface(manifest)["top"]):
         raise CompileError(f"the harness cannot be named like the core ({name!r})")
-    return verilog.convert(Harness(manifest), name=name, emit_src=False)
+    return verilog.convert(Harness(manifest, axis=axis), name=name, emit_src=False)

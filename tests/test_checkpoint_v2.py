@@ -105,7 +105,7 @@ def test_a_version_1_reader_refuses_version_2(tmp_path, conv_net):
     assert v1.VERSION == 1 and not hasattr(v1, "VERSIONS")
     p = tmp_path / "c.pt"
     save_checkpoint(conv_net, p)
-    with pytest.raises(CheckpointError, match=r"checkpoint version 2 is not supported \(this lut2rtl reads version 1\)$"):
+    with pytest.raises(CheckpointError, match=r"version 2 is not supported \(this lut2rtl reads version 1\)$"):
         v1.load_checkpoint(p)
     # negative control: the same old reader does read a version-1 file
     assert v1.load_checkpoint(ROOT / "examples" / "digits.pt").n_luts == 2000

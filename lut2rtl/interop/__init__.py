@@ -17,14 +17,25 @@ from typing import Any
 
 from ..checkpoint import save_checkpoint
 from ..errors import OutputError
+from ..lowering import ConvNet, lower
 from ..netlist import Netlist
 from ._load import InteropError, load_model_file
-from ._model import Options, build_netlist, units_of_module, units_of_state_dict, unwrap
+from ._model import (
+    Options,
+    build_conv_net,
+    build_netlist,
+    is_conv_unit,
+    is_pool_unit,
+    units_of_module,
+    units_of_state_dict,
+    unwrap,
+)
 
 __all__ = [
     "TOOLS",
     "InteropError",
     "import_difflogic",
+    "import_compact",
     "import_file",
     "import_model",
     "import_torchlogix",
@@ -34,7 +45,14 @@ __all__ = [
 TOOLS = ("difflogic", "torchlogix")
 
 
-def import_model(
+def import_model(source: Any, tool: str, **options: Any) -> Netlist:
+    """Convert a trained difflogic / torchlogix model into a flat :class:`Netlist` (options as
+    :func:`import_compact`; a convolutional model comes back lowered)."""
+    net = import_compact(source, tool, **options)
+    return lower(net, where=options.get("where", "model")) if isinstance(net, ConvNet) else net
+
+
+def import_compact(
     source: Any,
     tool: str,
     *,
@@ -46,8 +64,11 @@ def import_model(
     n_inputs: int | None = None,
     where: str = "model",
     metadata: Mapping[str, Any] | None = None,
-) -> Netlist:
-    """Convert a trained difflogic / torchlogix model into a :class:`Netlist`.
+) -> Netlist | ConvNet:
+    """Convert a trained difflogic / torchlogix model into a :class:`Netlist`, or, for a torchlogix
+    model with ``LogicConv2d`` / ``OrPooling2d`` layers, into the compact form
+    (:class:`~lut2rtl.lowering.ConvNet`, saved as checkpoint version 2), whose input bits are
+    torchlogix's ``(C, H, W)`` input read channel-innermost, ``x.permute(1, 2, 0).flatten()``.
 
     ``source`` is a model object (``nn.Module`` / ``nn.Sequential``), a state
     dict, or a training-checkpoint dict holding one under ``model_state_dict``,
@@ -77,6 +98,10 @@ def import_model(
         tool=tool, indices=indices, parametrization=parametrization, classes=classes, tau=tau,
         beta=beta, where=where, metadata=dict(metadata or {}), n_inputs=n_inputs,
     )
+    if any(is_conv_unit(u) or is_pool_unit(u) for u in units):
+        if tool != "torchlogix":
+            raise InteropError(f"{where}: convolutional layers are read from torchlogix models only")
+        return build_conv_net(units, opts)
     return build_netlist(units, opts)
 
 
@@ -128,6 +153,6 @@ def import_file(
     indices = load_indices_file(indices_file) if indices_file is not None else None
     meta = {"source_file": Path(src).name}
     meta.update(kwargs.pop("metadata", None) or {})
-    net = import_model(source, tool, indices=indices, where=str(src), metadata=meta, **kwargs)
+    net = import_compact(source, tool, indices=indices, where=str(src), metadata=meta, **kwargs)
     save_checkpoint(net, out_p)
-    return net
+    return lower(net, where=str(src)) if isinstance(net, ConvNet) else net

@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import NetlistError
+from ..lowering import ConvNet, ConvStage, DenseStage, Stage, check_conv_net, lower
 from ..netlist import MAX_K, GroupSum, Netlist, Thermometer, check_netlist
+from . import _conv
 from . import conventions as conv
 from ._load import InteropError, StubObject, class_name, is_torch_builtin
 
@@ -105,8 +107,8 @@ def _is_module(obj: Any) -> bool:
 
 def _is_unit(obj: Any) -> bool:
     """A layer read as a whole (its children, e.g. torchlogix connections, are parts of it)."""
-    return any(_attr(obj, n) is not None for n in ("weight", "weights", "thresholds")) or \
-        class_name(obj) in ("GroupSum",)
+    return any(_attr(obj, n) is not None for n in ("weight", "weights", "thresholds", "tree_weights")) or \
+        class_name(obj) in ("GroupSum",) or "Pool" in class_name(obj)
 
 
 def units_of_module(root: Any, where: str = "model") -> list[Unit]:
@@ -371,6 +373,104 @@ def _indices_for(opts: Options, units: Sequence[Unit]) -> list[Any]:
                        f"or a dict (layer name -> wiring), got {type(given).__name__}")
 
 
+def _final_group_sum(group_sum: GroupSum | None, opts: Options) -> GroupSum | None:
+    """The model's GroupSum with what the options give or override."""
+    if group_sum is None and opts.classes is not None:
+        return GroupSum(classes=opts.classes, tau=1.0 if opts.tau is None else opts.tau,
+                        beta=0.0 if opts.beta is None else opts.beta)
+    if group_sum is not None and (opts.tau is not None or opts.beta is not None or opts.classes is not None):
+        return GroupSum(
+            classes=opts.classes if opts.classes is not None else group_sum.classes,
+            tau=opts.tau if opts.tau is not None else group_sum.tau,
+            beta=opts.beta if opts.beta is not None else group_sum.beta,
+        )
+    return group_sum
+
+
+def is_conv_unit(u: Unit) -> bool:
+    return u.get("tree_weights") is not None or "Conv" in u.cls
+
+
+def is_pool_unit(u: Unit) -> bool:
+    return "Pool" in u.cls
+
+
+def build_conv_net(units: Sequence[Unit], opts: Options) -> ConvNet:
+    """A torchlogix model with ``LogicConv2d`` / ``OrPooling2d`` layers in the compact form
+    (:mod:`._conv` states the conventions): conv and pooling stages, then dense layers, GroupSum."""
+    dense_units = [u for u in units if _is_logic(u) and not is_conv_unit(u)]
+    idx_given = dict(zip((u.path for u in dense_units), _indices_for(opts, dense_units)))
+    stages: list[Stage] = []
+    shape: tuple[int, int, int] | None = None
+    group_sum: GroupSum | None = None
+    params: list[str] = []
+    for u in units:
+        spatial = bool(stages) and not isinstance(stages[-1], DenseStage)
+        if is_conv_unit(u):
+            if stages and not spatial:
+                raise InteropError(f"{u.label}: a convolution after a dense layer is not supported")
+            tw = u.get("tree_weights")
+            first = tw[0] if isinstance(tw, (list, tuple)) and tw else u.get("tree_weights.0")
+            width = int(first.shape[-1]) if first is not None and hasattr(first, "shape") else 0
+            k = u.get("lut_rank")
+            name = _parametrization(u, opts, width, k if isinstance(k, int) else 2)
+            st = _conv.conv_stage(u, name, _np)
+            if shape is not None and st.in_shape != shape:
+                raise InteropError(f"{u.label}: reads {st.in_shape[2]} channels of {st.in_shape[0]}x"
+                                   f"{st.in_shape[1]} (in_dim, channels) but the layer before produces "
+                                   f"{shape[2]} of {shape[0]}x{shape[1]}")
+            stages.append(st)
+            params.append(name)
+            shape = st.out_shape
+        elif is_pool_unit(u):
+            if shape is None or not spatial:
+                raise InteropError(f"{u.label}: OR pooling must follow a convolution or another pooling")
+            if "3d" in u.cls.lower():
+                raise InteropError(f"{u.label}: 3-D pooling is not supported")
+            pool = _conv.pool_stage(u, shape)
+            stages.append(pool)
+            shape = pool.out_shape
+        elif _is_logic(u):
+            if group_sum is not None:
+                raise InteropError(f"{u.label}: logic layer after the GroupSum")
+            idx, tables, name, _ = _logic_layer(u, opts, idx_given[u.path])
+            if spatial and shape is not None:
+                width_in = shape[0] * shape[1] * shape[2]
+                if idx.max(initial=0) >= width_in or idx.min(initial=0) < 0:
+                    raise InteropError(f"{u.label}: reads input {int(idx.max())}, outside the {width_in} "
+                                       f"flattened outputs of the layer before")
+                idx = _conv.chw_to_hwc(shape)[idx]
+            stages.append(DenseStage(idx.shape[1], idx, tables))
+            params.append(name)
+        elif _is_group_sum(u):
+            if not stages or group_sum is not None:
+                raise InteropError(f"{u.label}: GroupSum before any logic layer, or a second one")
+            group_sum = _group_sum(u, opts)
+        elif _is_encoder(u):
+            if u.get("thresholds") is not None:
+                raise InteropError(f"{u.label}: thresholds in front of a convolution are not supported; "
+                                   f"import the model from its bits (DummyBinarization)")
+        elif u.cls in _PASS_THROUGH:
+            continue
+        else:
+            raise InteropError(f"{u.label}: unsupported layer type")
+    if not stages or not isinstance(stages[0], ConvStage):
+        raise InteropError(f"{opts.where}: the first logic layer must be a LogicConv2d")
+    if not isinstance(stages[-1], DenseStage) and shape is not None:
+        stages.append(_conv.reorder_stage(shape))  # GroupSum over torchlogix's flattened order
+    first = stages[0]
+    meta = {"imported_from": opts.tool, "parametrization": sorted(set(params))}
+    meta.update(opts.metadata)
+    net = ConvNet(first.in_shape[0] * first.in_shape[1] * first.in_shape[2], tuple(stages),
+                  group_sum=_final_group_sum(group_sum, opts), metadata=meta)
+    try:
+        check_conv_net(net, where=opts.where)
+        lower(net, where=opts.where)
+    except NetlistError as e:
+        raise InteropError(str(e)) from None
+    return net
+
+
 def build_netlist(units: Sequence[Unit], opts: Options) -> Netlist:
     """Classify the units (encoder? -> logic layers -> GroupSum?) and build the netlist."""
     idx_given = _indices_for(opts, units)
@@ -408,16 +508,7 @@ def build_netlist(units: Sequence[Unit], opts: Options) -> Netlist:
             raise InteropError(f"{u.label}: unsupported layer type")
     if not layers:
         raise InteropError(f"{opts.where}: no logic layers found (expected {opts.tool} layers with gate weights)")
-    if group_sum is None and opts.classes is not None:
-        group_sum = GroupSum(classes=opts.classes, tau=1.0 if opts.tau is None else opts.tau,
-                             beta=0.0 if opts.beta is None else opts.beta)
-    elif group_sum is not None and (opts.tau is not None or opts.beta is not None or opts.classes is not None):
-        given = {"classes": opts.classes, "tau": opts.tau, "beta": opts.beta}
-        group_sum = GroupSum(
-            classes=given["classes"] if given["classes"] is not None else group_sum.classes,
-            tau=given["tau"] if given["tau"] is not None else group_sum.tau,
-            beta=given["beta"] if given["beta"] is not None else group_sum.beta,
-        )
+    group_sum = _final_group_sum(group_sum, opts)
 
     # Input width: the first layer's in_dim, else what the encoder produces,
     # else the widest index used.

@@ -171,11 +171,11 @@ def build_conv_net(
     depth: int = 2,
     pool: int = 2,
     dense_k: int | None = None,
-    beta: float = 0.0,
-    thresholds: np.ndarray | None = None,
-    wiring: str = "random",
     seed: int | np.random.Generator = 0,
+    thresholds: np.ndarray | None = None,
     layer_options: Mapping[str, Any] | None = None,
+    wiring: str = "random",
+    beta: float = 0.0,
 ) -> ConvLogicNet:
     """Conv blocks (a :class:`LogicConv2d` of ``c`` channels, padding ``kernel // 2`` by default, then
     ``pool x pool`` OR pooling while the image is at least ``pool`` wide; ``pool = 1``: none) for each

@@ -176,10 +176,11 @@ def test_walsh_near_tie_warns(caplog):
 
 # -- errors -----------------------------------------------------------------
 
-def test_error_convolution():
+def test_error_convolution_from_difflogic():
+    """Convolutions are read from torchlogix models (tests/interop/test_import_conv.py), not difflogic's."""
     model = nn.Sequential(S.LogicConv2d(), S.GroupSum(2))
-    with pytest.raises(InteropError, match=r"^model: layer '0' \(LogicConv2d\): convolutional logic layers"):
-        import_torchlogix(model)
+    with pytest.raises(InteropError, match=r"^model: convolutional layers are read from torchlogix models only"):
+        import_difflogic(model)
 
 
 def test_error_learnable_connections():

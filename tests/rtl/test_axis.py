@@ -30,7 +30,7 @@ def _build(tmp: Path, target: str, pipeline: int, *, classes: int | None = 4, co
 
 
 def run_axis_tb(build: BuildFolder, work: Path, *, verilog: Path | None = None, depth_desc: dict | None = None,
-                seed: int = 1) -> tuple[int, dict[str, Any]]:
+                seed: int = 1, n: int = N_VECTORS) -> tuple[int, dict[str, Any]]:
     """Simulate the build folder's wrapper (or ``verilog``, a variant of it)
     with the cocotb testbench; returns (failed cocotb tests, summary)."""
     from cocotb_tools.runner import get_runner
@@ -43,7 +43,7 @@ def run_axis_tb(build: BuildFolder, work: Path, *, verilog: Path | None = None, 
     build_dir, _, _ = verilator_build(verilog or build.verilog, desc["top"], build.manifest.primitives)
     work.mkdir(parents=True, exist_ok=True)
     cfg = {"vectors": str(build.vectors_path), "interface": desc, "summary": str(work / "summary.json"),
-           "seed": seed, "n": N_VECTORS}
+           "seed": seed, "n": n}
     (work / "config.json").write_text(json.dumps(cfg))
     runner = get_runner("verilator")
     env = {**verilator_env(), "LUT2RTL_AXIS_TB_CONFIG": str(work / "config.json"), "COCOTB_RESOLVE_X": "ZEROS"}
@@ -163,3 +163,18 @@ def test_negative_controls(tmp_path: Path) -> None:
     failed, summary = run_axis_tb(build, tmp_path / "sim2", verilog=shallow_v, depth_desc=shallow)
     assert failed == 1 and summary["backpressure"]["errors"] == []
     assert any(e.startswith("input not one per clock") for e in summary["full_rate"]["errors"])
+
+
+@pytest.mark.slow
+@pytest.mark.verilator
+def test_digits_stream(tmp_path: Path) -> None:
+    """The example network (digits test split + random vectors), ice40, pipeline 4, with the counts."""
+    from lut2rtl.compile import compile_checkpoint
+
+    ckpt = Path(__file__).resolve().parents[2] / "examples" / "digits.pt"
+    out = compile_checkpoint(ckpt, tmp_path / "digits", target="ice40", pipeline=4, interface="axis",
+                             axis_counts=True)
+    build = read_build_folder(out.out_dir)
+    failed, summary = run_axis_tb(build, tmp_path / "sim", n=build.manifest.vectors)
+    assert failed == 0, summary
+    assert summary["full_rate"]["results"] == build.manifest.vectors and summary["backpressure"]["stalls"] > 0

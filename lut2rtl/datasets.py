@@ -1,10 +1,15 @@
 """Datasets: the embedded default (scikit-learn's bundled digits, no download),
-MNIST / Fashion-MNIST from local IDX files, and thermometer encoding."""
+MNIST / Fashion-MNIST from local IDX files, CIFAR-10 from its local Python pickle
+batches (read by an unpickler that builds numpy arrays and nothing else), and
+thermometer encoding."""
 
 from __future__ import annotations
 
 import gzip
+import importlib
+import importlib.util
 import os
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +21,7 @@ from .netlist import Thermometer
 __all__ = [
     "Dataset",
     "load_dataset",
+    "load_cifar10",
     "load_digits",
     "load_idx",
     "load_mnist",
@@ -23,7 +29,7 @@ __all__ = [
     "DATASETS",
 ]
 
-DATASETS = ("digits", "mnist", "fashion-mnist")
+DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
 
 
 @dataclass(frozen=True)
@@ -141,10 +147,71 @@ def load_mnist(directory: str | os.PathLike[str], *, name: str = "mnist") -> Dat
     )
 
 
+# The only globals a CIFAR-10 batch (a pickled dict of bytes keys, lists and numpy arrays) needs.
+_CIFAR_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy", "ndarray"), ("numpy", "dtype"),
+    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+    ("_codecs", "encode"),  # how protocol 2 writes bytes from Python 3
+}
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Builds numpy arrays and plain data only: any other global in the pickle is refused."""
+
+    def find_class(self, module: str, name: str) -> object:
+        if (module, name) not in _CIFAR_GLOBALS:
+            raise DatasetError(f"the pickle needs {module}.{name}, which a CIFAR-10 batch does not; refused")
+        if module.startswith("numpy.core.") and importlib.util.find_spec("numpy._core") is not None:
+            module = "numpy._core." + module[len("numpy.core."):]  # numpy 2 renamed it (batches predate that)
+        return getattr(importlib.import_module(module), name)
+
+
+def _cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        with open(path, "rb") as f:
+            d = _ArrayUnpickler(f, encoding="bytes").load()
+    except DatasetError as e:
+        raise DatasetError(f"{path}: {e}") from None
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError) as e:
+        raise DatasetError(f"{path}: not a CIFAR-10 batch ({type(e).__name__}: {e})") from None
+    if not isinstance(d, dict) or b"data" not in d or b"labels" not in d:
+        raise DatasetError(f"{path}: not a CIFAR-10 batch (no b'data' and b'labels')")
+    x = np.asarray(d[b"data"])
+    y = np.asarray(d[b"labels"], dtype=np.int64)
+    if x.ndim != 2 or x.shape[1] != 3072 or x.shape[0] != y.shape[0]:
+        raise DatasetError(f"{path}: data {x.shape} and labels {y.shape} are not N x 3072 and N")
+    # stored channel-major (R plane, G plane, B plane of 32 x 32): to pixel-major RGB
+    return x.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).reshape(x.shape[0], -1).astype(np.float32), y
+
+
+def load_cifar10(directory: str | os.PathLike[str]) -> Dataset:
+    """CIFAR-10 from its Python batches (``data_batch_1`` .. ``data_batch_5``, ``test_batch``) in
+    ``directory`` or its ``cifar-10-batches-py`` subfolder. Features are pixel-major RGB
+    (``image_shape`` (32, 32, 3)), values 0..255."""
+    d = Path(directory)
+    if (d / "cifar-10-batches-py").is_dir():
+        d = d / "cifar-10-batches-py"
+    if not d.is_dir():
+        raise DatasetError(f"{d}: not a folder (expected the CIFAR-10 Python batches in it)")
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    missing = [n for n in names if not (d / n).is_file()]
+    if missing:
+        raise DatasetError(f"{d}: missing {missing[0]} (the CIFAR-10 Python version: data_batch_1..5, test_batch)")
+    parts = [_cifar_batch(d / n) for n in names]
+    x_tr = np.concatenate([p[0] for p in parts[:5]])
+    y_tr = np.concatenate([p[1] for p in parts[:5]])
+    return Dataset("cifar10", x_tr, y_tr, parts[5][0], parts[5][1], 10, (0.0, 255.0), (32, 32, 3))
+
+
 def load_dataset(name: str, path: str | os.PathLike[str] | None = None) -> Dataset:
-    """Load a dataset by name: ``digits`` (embedded) or ``mnist``/``fashion-mnist`` (``path``)."""
+    """Load a dataset by name: ``digits`` (embedded), ``mnist``/``fashion-mnist`` or ``cifar10`` (``path``)."""
     if name == "digits":
         return load_digits()
+    if name == "cifar10":
+        if path is None:
+            raise DatasetError("dataset 'cifar10' needs --data-dir: a folder with its Python batches (no download)")
+        return load_cifar10(path)
     if name in ("mnist", "fashion-mnist"):
         if path is None:
             raise DatasetError(f"dataset {name!r} needs --data-dir: a folder with its IDX files (no download)")

@@ -58,7 +58,7 @@ def _channels(text: str) -> tuple[int, ...]:
 @click.option("--k", "k", type=int, default=2, show_default=True, help="LUT fan-in (dlgn/gumbel: 2; light/warp: 1..6).")
 @click.option("--dataset", type=click.Choice(DATASETS), default="digits", show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=str), default=None,
-              help="Folder with the IDX files of mnist / fashion-mnist.")
+              help="Folder with the IDX files of mnist / fashion-mnist, or the Python batches of cifar10.")
 @click.option("--width", type=int, default=1000, show_default=True, help="LUTs per layer.")
 @click.option("--depth", type=int, default=2, show_default=True, help="Number of logic layers.")
 @click.option("--steps", type=int, default=2000, show_default=True, help="Optimizer steps.")

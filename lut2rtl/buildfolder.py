@@ -24,13 +24,19 @@ from .families import FAMILIES, Family
 from .fileio import atomic_output_dir
 from .netlist import Netlist
 
-__all__ = ["CORE_INPUTS", "INPUT_PORTS", "BuildFolder", "Manifest", "read_build_folder", "write_build_folder"]
+__all__ = ["CORE_INPUTS", "INPUT_PORTS", "BuildFolder", "Manifest", "data_input", "read_build_folder",
+           "write_build_folder"]
 
 # the ports every core has (clk, rst, in_valid, and its data input in; out_valid out)
 CORE_INPUTS = ("clk", "rst", "in_valid")
 # the data input: the network's input bits, or, with the encoder in hardware
 # (`--encoder hw`), the raw integer features it compares
 INPUT_PORTS = ("in_bits", "in_features")
+
+
+def data_input(ports: Any) -> str:
+    """The data input among ``ports`` (names): ``in_features`` if present, else ``in_bits``."""
+    return "in_features" if "in_features" in ports else "in_bits"
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ class Manifest:
     @property
     def input_port(self) -> str:
         """The core's data input: ``in_bits``, or ``in_features`` with the encoder in hardware."""
-        return "in_features" if "in_features" in self.ports else "in_bits"
+        return data_input(self.ports)
 
     @property
     def primitives(self) -> Family | None:

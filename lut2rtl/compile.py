@@ -12,6 +12,8 @@ The build folder (written atomically, byte-identical for identical inputs):
     reference the design must match.
 ``vectors.npz``
     Test vectors computed by the reference evaluator on the source netlist.
+``<name>.core``
+    The FuseSoC (CAPI2) core description: the Verilog and its top modules.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import numpy as np
 
 from .buildfolder import Manifest, write_build_folder
 from .checkpoint import checkpoint_hash, load_checkpoint, netlist_to_dict
+from .corefile import core_file_name, core_file_text
+from .encoder import FeatureFormat, encoder_netlist, lower_encoder
 from .errors import CompileError, OptionError
 from .evaluate import evaluate
 from .families import DEFAULT_FAMILY, Family, get_family
@@ -37,8 +41,8 @@ from .passes import OPT_LEVELS, optimize
 from .rtl.groupsum import fuse_head
 from .rtl.network import LutNetwork, check_plan_options, check_ports, plan_network
 
-__all__ = ["INTERFACES", "CompileResult", "check_options", "compile_checkpoint", "compile_netlist", "default_name",
-           "default_out_dir", "make_vectors", "write_npz"]
+__all__ = ["ENCODERS", "INTERFACES", "CompileResult", "check_options", "compile_checkpoint", "compile_netlist",
+           "default_name", "default_out_dir", "make_feature_vectors", "make_vectors", "write_npz"]
 
 Progress = Callable[[str], None]
 
@@ -51,6 +55,9 @@ _RESERVED = frozenset(
 )
 # The core's own ports ("none"), or an AXI4-Stream wrapper around it (rtl/axis.py).
 INTERFACES = ("none", "axis")
+# Where the thermometer encoder runs: in software before the core ("none": the
+# core takes input bits), or in the design ("hw": the core takes integer features).
+ENCODERS = ("none", "hw")
 # Random vectors: this many added to a dataset's test split, or alone.
 N_RANDOM_EXTRA = 256
 N_RANDOM_ONLY = 1024
@@ -86,7 +93,8 @@ def compile_checkpoint(checkpoint: str | Path, out_dir: str | Path, *, target: s
                        pipeline: int = 0,
                        opt: int = 3, name: str | None = None, out_bits: bool = False, force: bool = False,
                        fabric: str = "auto", clock_mhz: float | None = None, interface: str = "none",
-                       axis_counts: bool = False, progress: Progress | None = None) -> CompileResult:
+                       axis_counts: bool = False, encoder: str = "none", feature_bits: int | None = None,
+                       signed: bool = False, progress: Progress | None = None) -> CompileResult:
     """Compile a checkpoint file into a build folder (see the module docstring).
 
     ``progress``, if given, is called with a one-line message at each step
@@ -97,13 +105,14 @@ def compile_checkpoint(checkpoint: str | Path, out_dir: str | Path, *, target: s
     :class:`OutputError` when ``out_dir`` exists (without ``force``) or
     cannot be written; nothing is written then.
     """
-    check_options(target, pipeline, opt, fabric, name, clock_mhz, interface, axis_counts)
+    fmt = check_options(target, pipeline, opt, fabric, name, clock_mhz, interface, axis_counts, encoder,
+                        feature_bits, signed)
     check_output_dir(out_dir, force=force)
     net = load_checkpoint(checkpoint)
     return _compile(
         net, out_dir, target=target, pipeline=pipeline, opt=opt, name=name or default_name(checkpoint),
         out_bits=out_bits, force=force, fabric=fabric, clock_mhz=clock_mhz, interface=interface,
-        axis_counts=axis_counts, progress=progress,
+        axis_counts=axis_counts, features=fmt, progress=progress,
         source_path=str(checkpoint),
         _source_sha256=checkpoint_hash(checkpoint),
     )
@@ -112,7 +121,8 @@ def compile_checkpoint(checkpoint: str | Path, out_dir: str | Path, *, target: s
 def compile_netlist(net: Netlist, out_dir: str | Path, *, target: str | Family = DEFAULT_FAMILY, pipeline: int = 0,
                     opt: int = 3, name: str | None = None, out_bits: bool = False, force: bool = False,
                     fabric: str = "auto", clock_mhz: float | None = None, interface: str = "none",
-                    axis_counts: bool = False, progress: Progress | None = None,
+                    axis_counts: bool = False, encoder: str = "none", feature_bits: int | None = None,
+                    signed: bool = False, progress: Progress | None = None,
                     source_path: str | None = None) -> CompileResult:
     """Compile a netlist into a build folder; options as :func:`compile_checkpoint`.
 
@@ -122,21 +132,31 @@ def compile_netlist(net: Netlist, out_dir: str | Path, *, target: str | Family =
     """
     if name is None:
         name = default_name(source_path) if source_path else "top"
-    check_options(target, pipeline, opt, fabric, name, clock_mhz, interface, axis_counts)
+    fmt = check_options(target, pipeline, opt, fabric, name, clock_mhz, interface, axis_counts, encoder,
+                        feature_bits, signed)
     check_output_dir(out_dir, force=force)
     return _compile(net, out_dir, target=target, pipeline=pipeline, opt=opt, name=name, out_bits=out_bits,
                     force=force, fabric=fabric, clock_mhz=clock_mhz, interface=interface, axis_counts=axis_counts,
-                    progress=progress, source_path=source_path)
+                    features=fmt, progress=progress, source_path=source_path)
 
 
 def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipeline: int, opt: int, name: str,
              out_bits: bool, force: bool, fabric: str, clock_mhz: float | None, interface: str,
-             axis_counts: bool, progress: Progress | None, source_path: str | None,
+             axis_counts: bool, features: FeatureFormat | None, progress: Progress | None, source_path: str | None,
              _source_sha256: str | None = None) -> CompileResult:
     check_netlist(net, where=source_path or "netlist")
-    check_ports(net)  # before any costly work
     say = progress or (lambda _msg: None)
     tgt = get_family(target)
+    src = net
+    encoder_luts = None
+    if features is not None:
+        net = lower_encoder(src, features)
+        assert src.encoder is not None
+        say(f"encoder in hardware: {src.encoder.features} {features.describe()} features, "
+            f"{net.metadata['encoder_hw']['encoder_luts']} comparator gates")
+        encoder_luts = optimize(encoder_netlist(src.encoder, features), opt, lut_size=tgt.lut_size).n_luts \
+            if net.metadata["encoder_hw"]["encoder_luts"] else 0
+    check_ports(net)  # before any costly work
 
     say(f"optimizing (level {opt})")
     hw_net = fuse_head(net, tgt, out_bits)  # the GroupSum's leaf counters join the fabric
@@ -147,13 +167,14 @@ def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipelin
 
     say(f"mapping {opt_net.n_luts} LUTs onto {tgt.name}")
     plan = plan_network(opt_net, tgt, pipeline, fabric=fabric, out_bits=out_bits, clock_mhz=clock_mhz)
-    core = LutNetwork(opt_net, out_bits=out_bits, clock_ports=True, module_prefix=name, plan=plan)
+    core = LutNetwork(opt_net, out_bits=out_bits, clock_ports=True, module_prefix=name, plan=plan,
+                      input_port="in_bits" if features is None else "in_features")
     how = "in Amaranth" if plan.fabric_mode == "amaranth" else "as structural Verilog"
     say(f"elaborating {plan.fabric.n_cells} LUT cells (fabric built {how})")
     text = core.to_verilog(name, progress=say)
 
     say("computing test vectors")
-    vectors = make_vectors(net)
+    vectors = make_vectors(net) if features is None else make_feature_vectors(src, net, features)
     src_buf = io.BytesIO()
     import torch
 
@@ -163,6 +184,13 @@ def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipelin
 
     manifest = _manifest(net, opt_net, core, name=name, opt=opt, fabric=fabric, sha=sha,
                          n_vectors=int(vectors["in_bits"].shape[0]))
+    if features is not None:
+        assert src.encoder is not None
+        enc = {"kind": "hw", "features": src.encoder.features, "feature_bits": features.bits,
+               "signed": features.signed, "thresholds_per_feature": int(src.encoder.thresholds.shape[1]),
+               "encoder_luts": int(encoder_luts or 0)}
+        manifest = replace(manifest, options={**manifest.options, "encoder": enc},
+                           estimate={**manifest.estimate, "encoder_luts": int(encoder_luts or 0)})
     if interface == "axis":
         from .rtl.axis import axis_wrapper
 
@@ -171,16 +199,32 @@ def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipelin
         text = text.rstrip("\n") + "\n\n" + wrapper_text
         manifest = replace(manifest, interface=desc,
                            options={**manifest.options, "interface": interface, "axis_counts": axis_counts})
-    files = {f"{name}.v": text.encode("utf-8"), "netlist.pt": netlist_bytes, "vectors.npz": write_npz(vectors)}
+    manifest = replace(manifest, files={**manifest.files, "core": core_file_name(manifest)})
+    files = {f"{name}.v": text.encode("utf-8"), "netlist.pt": netlist_bytes, "vectors.npz": write_npz(vectors),
+             core_file_name(manifest): core_file_text(manifest).encode("utf-8")}
     say(f"writing {out_dir}")
     write_build_folder(out_dir, manifest, files, force=force)
     return CompileResult(out_dir=Path(out_dir), manifest=manifest, files=sorted([*files, f"{name}.json"]))
 
 
 def check_options(target: str | Family, pipeline: int, opt: int, fabric: str, name: str | None,
-                  clock_mhz: float | None = None, interface: str = "none", axis_counts: bool = False) -> None:
-    """:class:`OptionError` (or :class:`CompileError` for an unknown target) for options no design can have."""
+                  clock_mhz: float | None = None, interface: str = "none", axis_counts: bool = False,
+                  encoder: str = "none", feature_bits: int | None = None, signed: bool = False
+                  ) -> FeatureFormat | None:
+    """:class:`OptionError` (or :class:`CompileError` for an unknown target) for options no design can have.
+
+    Returns the features' format with ``encoder="hw"``, else None."""
     get_family(target)
+    fmt = None
+    if encoder not in ENCODERS:
+        raise OptionError("encoder", f"must be one of {', '.join(ENCODERS)}, got {encoder!r}")
+    if encoder == "hw":
+        if feature_bits is None:
+            raise OptionError("encoder", "hw needs --feature-bits N: the width of each integer feature "
+                                         "(e.g. 8 for bytes; add --signed for two's complement)")
+        fmt = FeatureFormat(feature_bits, signed)
+    elif feature_bits is not None or signed:
+        raise OptionError("feature_bits" if feature_bits is not None else "signed", "needs --encoder hw")
     if interface not in INTERFACES:
         raise OptionError("interface", f"must be one of {', '.join(INTERFACES)}, got {interface!r}")
     if axis_counts and interface != "axis":
@@ -191,6 +235,7 @@ def check_options(target: str | Family, pipeline: int, opt: int, fabric: str, na
     if name is not None and (not _IDENT.match(name) or name in _RESERVED or name.startswith("lut2rtl_")):
         raise OptionError("name", f"{name!r} is not a usable Verilog module name "
                           f"(letters, digits, '_', not starting with a digit or 'lut2rtl_', not a keyword)")
+    return fmt
 
 
 def make_vectors(net: Netlist) -> dict[str, np.ndarray]:
@@ -212,6 +257,42 @@ def make_vectors(net: Netlist) -> dict[str, np.ndarray]:
     res = evaluate(net, in_bits.astype(bool))
     out: dict[str, np.ndarray] = {"in_bits": in_bits, "out_bits": res.out_bits.astype(np.uint8)}
     if net.group_sum is not None:
+        assert res.counts is not None and res.pred is not None
+        out["counts"] = res.counts.astype(np.int64)
+        out["out_class"] = res.pred.astype(np.int64)
+    return out
+
+
+def make_feature_vectors(src: Netlist, lowered: Netlist, fmt: FeatureFormat) -> dict[str, np.ndarray]:
+    """Test vectors of a design with the encoder in hardware: integer features
+    (the digits test split when the checkpoint was trained on digits and its
+    values fit ``fmt``, the range's two ends, and 256 random in-range rows,
+    seed 0) as feature bits, with the lowered netlist's outputs. They are also
+    checked here against the software path (float64 encoder, then ``src``):
+    a difference is an internal error, never a build folder."""
+    assert src.encoder is not None
+    rng = np.random.default_rng(0)
+    n_feat = src.encoder.features
+    parts = []
+    if src.metadata.get("dataset") == "digits":
+        from .datasets import load_digits
+
+        x = load_digits().x_test
+        if x.shape[1] == n_feat and np.array_equal(np.round(x), x) and x.min() >= fmt.lo and x.max() <= fmt.hi:
+            parts.append(x.astype(np.int64))
+    parts.append(np.array([[fmt.lo] * n_feat, [fmt.hi] * n_feat], dtype=np.int64))
+    parts.append(rng.integers(fmt.lo, fmt.hi, size=(N_RANDOM_EXTRA, n_feat), endpoint=True, dtype=np.int64))
+    feats = np.concatenate(parts, axis=0)
+    in_bits = fmt.to_bits(feats)
+    res = evaluate(lowered, in_bits.astype(bool))
+    soft = evaluate(src, src.encoder.encode(feats))
+    if not np.array_equal(res.out_bits, soft.out_bits):
+        bad = int(np.flatnonzero((res.out_bits != soft.out_bits).any(axis=1))[0])
+        raise CompileError(f"internal error: the lowered encoder differs from the software encoder on feature "
+                           f"vector {bad}")
+    out: dict[str, np.ndarray] = {"in_bits": in_bits, "in_features": feats,
+                                  "out_bits": res.out_bits.astype(np.uint8)}
+    if lowered.group_sum is not None:
         assert res.counts is not None and res.pred is not None
         out["counts"] = res.counts.astype(np.int64)
         out["out_class"] = res.pred.astype(np.int64)

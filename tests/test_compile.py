@@ -71,5 +71,5 @@ def test_folder_is_read_back(tmp_path: Path) -> None:
     folder = read_build_folder(res.out_dir)
     assert folder.manifest == res.manifest
     assert folder.manifest.family.name == "xilinx" and folder.manifest.latency == 2
-    assert res.files == ["core.json", "core.v", "netlist.pt", "vectors.npz"]
+    assert res.files == ["core.core", "core.json", "core.v", "netlist.pt", "vectors.npz"]
     assert folder.netlist.n_luts == net.n_luts

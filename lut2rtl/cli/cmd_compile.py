@@ -7,7 +7,8 @@ import time
 
 import click
 
-from ..compile import INTERFACES, compile_checkpoint, default_out_dir
+from ..compile import ENCODERS, INTERFACES, compile_checkpoint, default_out_dir
+from ..encoder import MAX_FEATURE_BITS
 from ..families import DEFAULT_FAMILY, FAMILIES
 from ..rtl.network import FABRICS
 
@@ -35,10 +36,16 @@ from ..rtl.network import FABRICS
               help="'axis': add an AXI4-Stream wrapper <name>_axis (s_axis_* in, m_axis_* out, backpressure) "
                    "around the core.")
 @click.option("--axis-counts", is_flag=True, help="With --interface axis: m_axis_tdata also carries the class counts.")
+@click.option("--encoder", default="none", show_default=True, type=click.Choice(ENCODERS),
+              help="'hw': the thermometer encoder in the design; the core takes in_features (integer features, "
+                   "--feature-bits wide) instead of in_bits.")
+@click.option("--feature-bits", type=click.IntRange(1, MAX_FEATURE_BITS), default=None,
+              help="With --encoder hw: the width of each integer feature.")
+@click.option("--signed", is_flag=True, help="With --encoder hw: features are two's complement.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as one JSON object.")
 def command(checkpoint: str, out_dir: str | None, target: str, pipeline: int, clock_mhz: float | None, opt: int,
             name: str | None, out_bits: bool, force: bool, fabric: str, interface: str, axis_counts: bool,
-            as_json: bool) -> None:
+            encoder: str, feature_bits: int | None, signed: bool, as_json: bool) -> None:
     """Compile CHECKPOINT into a build folder: <name>.v, <name>.json (manifest),
     vectors.npz (test vectors) and netlist.pt (the reference netlist).
 
@@ -49,6 +56,7 @@ def command(checkpoint: str, out_dir: str | None, target: str, pipeline: int, cl
     Examples:
       lut2rtl compile examples/digits.pt --target ice40 --pipeline 4
       lut2rtl compile examples/digits.pt --target xilinx --pipeline 4 --interface axis -o build/digits_axis
+      lut2rtl compile examples/digits.pt --target ice40 --encoder hw --feature-bits 5 -o build/digits_hw
       lut2rtl compile examples/digits.pt --target generic -o build/generic --force
       lut2rtl compile examples/digits.pt --target ice40 --clock-mhz 150 -o build/digits150
       lut2rtl compile big.pt --target xilinx --pipeline 8 --fabric verilog -o build/big
@@ -63,7 +71,8 @@ def command(checkpoint: str, out_dir: str | None, target: str, pipeline: int, cl
         out_dir = str(default_out_dir(checkpoint))
     res = compile_checkpoint(checkpoint, out_dir, target=target, pipeline=pipeline, opt=opt, name=name,
                              out_bits=out_bits, force=force, fabric=fabric, clock_mhz=clock_mhz, interface=interface,
-                             axis_counts=axis_counts, progress=progress)
+                             axis_counts=axis_counts, encoder=encoder, feature_bits=feature_bits, signed=signed,
+                             progress=progress)
     man = res.manifest.to_json()
     if as_json:
         click.echo(json.dumps(man, sort_keys=True))
@@ -78,6 +87,11 @@ def command(checkpoint: str, out_dir: str | None, target: str, pipeline: int, cl
         click.echo(f"{'popcnt':>7} {est['popcount_luts']:>9}  ({man['classes']} classes, "
                    f"counts {man['count_width']} bits)")
     click.echo(f"{'total':>7} {est['luts']:>9}  LUTs (estimate), {est['ffs']} flip-flops")
+    if "encoder_luts" in est:
+        e = man["options"]["encoder"]
+        click.echo(f"encoder in hardware: {e['features']} features x {e['feature_bits']} bits "
+                   f"({'signed' if e['signed'] else 'unsigned'}), {e['thresholds_per_feature']} thresholds each; "
+                   f"{est['encoder_luts']} LUTs alone (included above)")
     lv = est["levels"]
     cuts = est["register_cuts"]
     tm = est["timing"]

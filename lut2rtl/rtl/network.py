@@ -1,6 +1,7 @@
 """`LutNetwork`: a netlist as a pipelined Amaranth component.
 
-Ports (see docs/hardware.md): ``in_valid``, ``in_bits`` in; ``out_valid``
+Ports (see docs/hardware.md): ``in_valid``, ``in_bits`` (or ``in_features``,
+for a netlist whose encoder was lowered into it: lut2rtl.encoder) in; ``out_valid``
 and, with a GroupSum, ``out_class`` and ``out_counts`` (class ``c`` in bits
 ``[c*count_width, (c+1)*count_width)``), ``out_bits`` without a GroupSum or
 when asked for. ``out_valid`` is ``in_valid`` delayed by ``latency`` cycles.
@@ -156,12 +157,15 @@ class LutNetwork(wiring.Component):
         domain (for a stand-alone top module).
     module_prefix:
         Name prefix of the Verilog fabric module (``<prefix>__fabric``).
+    input_port:
+        Name of the data input: ``in_bits``, or ``in_features`` when the
+        netlist's inputs are feature bits (:func:`lut2rtl.encoder.lower_encoder`).
     """
 
     def __init__(self, net: Netlist, target: str | Family = DEFAULT_FAMILY, pipeline: int = 0, *,
                  out_bits: bool = False, fabric: str = "auto", clock_ports: bool = False,
                  module_prefix: str = "lut2rtl", plan: NetworkPlan | None = None,
-                 clock_mhz: float | None = None) -> None:
+                 clock_mhz: float | None = None, input_port: str = "in_bits") -> None:
         self.plan = plan if plan is not None else plan_network(net, target, pipeline, fabric=fabric,
                                                                  out_bits=out_bits, clock_mhz=clock_mhz)
         p = self.plan
@@ -174,7 +178,10 @@ class LutNetwork(wiring.Component):
             members["clk"] = In(1)
             members["rst"] = In(1)
         members["in_valid"] = In(1)
-        members["in_bits"] = In(net.n_inputs)
+        if input_port not in ("in_bits", "in_features"):
+            raise ValueError(f"input_port must be 'in_bits' or 'in_features', got {input_port!r}")
+        self.input_port = input_port
+        members[input_port] = In(net.n_inputs)
         members["out_valid"] = Out(1)
         if gs is not None:
             members["out_class"] = Out(gs.class_width)
@@ -266,7 +273,8 @@ class LutNetwork(wiring.Component):
 
     def _verilog_fabric(self, m: Module) -> Any:
         p = self.plan
-        pieces = [self.in_bits[lo:lo + CHUNK] for lo in range(0, len(self.in_bits), CHUNK)]
+        data_in = getattr(self, self.input_port)
+        pieces = [data_in[lo:lo + CHUNK] for lo in range(0, len(data_in), CHUNK)]
         out = [Signal(w, name=f"fabric_o{c}") for c, w in enumerate(chunks(p.net.n_outputs))]
         ports: dict[str, Any] = {f"i_i{c}": v for c, v in enumerate(pieces)}
         ports.update({f"o_o{c}": v for c, v in enumerate(out)})
@@ -278,7 +286,8 @@ class LutNetwork(wiring.Component):
     def _amaranth_fabric(self, m: Module) -> Any:
         p = self.plan
         # a vector as CHUNK-bit pieces (Amaranth's limit on one value is 65535 bits)
-        cur: list[Any] = [self.in_bits[lo:lo + CHUNK] for lo in range(0, len(self.in_bits), CHUNK)]
+        data_in = getattr(self, self.input_port)
+        cur: list[Any] = [data_in[lo:lo + CHUNK] for lo in range(0, len(data_in), CHUNK)]
         out: list[Any] = []
         for seg in p.segments:
             # every segment output is a named Signal: slicing a long Cat() later

@@ -157,7 +157,7 @@ class UartTop(wiring.Component):
     def __init__(self, manifest: Manifest, *, divisor: int, timeout: int = 0) -> None:
         self._manifest = manifest
         ports = manifest.ports
-        self._n_in = ports["in_bits"][1]
+        self._n_in = ports[manifest.input_port][1]
         self._result_port = _result_port(ports)
         self._result_width = ports[self._result_port][1]
         _check_divisor(divisor)
@@ -199,7 +199,7 @@ class UartTop(wiring.Component):
                 with m.Else():
                     m.d.sync += gap.eq(gap + 1)
 
-        # the core: in_bits straight from the byte buffer (bits past n_inputs dropped)
+        # the core: its data input straight from the byte buffer (bits past its width dropped)
         core_in = Signal(self._n_in)
         m.d.comb += core_in.eq(buf[: self._n_in])
         # the core's clk/rst come from this top's (reset-less) domain and the power-on reset

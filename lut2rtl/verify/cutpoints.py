@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..buildfolder import data_input
 from ..families import Family
 from ..netlist import Netlist, table_to_rows
 from ..tools.yosys import run_yosys
@@ -107,7 +108,7 @@ def lut_cut_names(net: Netlist, top: str, family: Family | None, work: Path, *,
     lut_types, init_param, in_ports, out_port = _lut_cells(family)
     inputs = _random_inputs(net.n_inputs, seed)
     value: dict[object, int] = {"0": 0, "1": _MASK}
-    for i, b in enumerate(mod["ports"]["in_bits"]["bits"]):
+    for i, b in enumerate(mod["ports"][data_input(mod["ports"])]["bits"]):
         value[b] = inputs[i]
     driver: dict[int, tuple[str, int]] = {}
     cells = mod["cells"]

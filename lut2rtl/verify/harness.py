@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..buildfolder import data_input
 from ..errors import ToolError
 from ..families import Family
 from ..tools.verilator import find_verilator, verilator_env
@@ -77,7 +78,8 @@ def _words(width: int) -> int:
 
 def harness_cpp(ports: dict[str, int]) -> str:
     """The C++ ``main`` for a core with ``ports`` (name -> width); see the module docstring."""
-    n_in = _words(ports["in_bits"])
+    data_in = data_input(ports)
+    n_in = _words(ports[data_in])
     outs = [p for p in DATA_PORTS if p in ports]
     out_words = 1 + sum(_words(ports[p]) for p in outs)
     lines = [
@@ -121,7 +123,7 @@ def harness_cpp(ports: dict[str, int]) -> str:
         "    VerilatedContext* ctx = new VerilatedContext;",
         "    Vdut* top = new Vdut{ctx};",
         "    top->clk = 0; top->rst = 1; top->in_valid = 0;",
-        "    put(top->in_bits, zero.data(), IN_W);",
+        f"    put(top->{data_in}, zero.data(), IN_W);",
         "    top->eval();",
         "    for (int i = 0; i < 3; ++i) { top->clk = 1; top->eval(); top->clk = 0; top->eval(); }",
         "    top->rst = 0;",
@@ -129,7 +131,7 @@ def harness_cpp(ports: dict[str, int]) -> str:
         "    for (long j = 0; j < cycles; ++j) {",
         "        const uint32_t* s = stim.data() + static_cast<size_t>(j) * (1 + IN_W);",
         "        top->in_valid = s[0];",
-        "        put(top->in_bits, s + 1, IN_W);",
+        f"        put(top->{data_in}, s + 1, IN_W);",
         "        top->eval();  // inputs settled: what the outputs show in cycle j",
         "        uint32_t* o = out.data() + static_cast<size_t>(j) * OUT_W;",
         "        o[0] = top->out_valid;",
@@ -252,7 +254,7 @@ def run_harness(build: HarnessBuild, ports: dict[str, int], latency: int, classe
                 timeout: float | None = None) -> HarnessRun:
     """Stream ``expected.in_bits`` through the built simulator (see the module docstring)."""
     n = expected.n
-    n_in = ports["in_bits"]
+    n_in = ports[data_input(ports)]
     plan = stream_plan(n, n_in, latency, gap, seed)
     cycles = plan.cycles
     in_w = _words(n_in)

@@ -51,6 +51,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..buildfolder import data_input
 from ..errors import ToolError
 from ..families import Family
 from ..netlist import Netlist
@@ -85,7 +86,7 @@ class LatencyCheck:
 def _ports_decl(ports: dict[str, int]) -> str:
     parts = []
     for p, w in ports.items():
-        d = "input" if p in ("clk", "rst", "in_valid", "in_bits") else "output"
+        d = "input" if p in ("clk", "rst", "in_valid", data_input(ports)) else "output"
         parts.append(f"{d} wire {'' if w == 1 else f'[{w - 1}:0] '}{p}")
     return ", ".join(parts)
 
@@ -97,14 +98,15 @@ def combinational_wrapper(top: str, ports: dict[str, int], name: str = WRAP) -> 
 
 
 def _bmc_wrapper(top: str, ports: dict[str, int]) -> str:
-    n_in = ports["in_bits"]
+    data_in = data_input(ports)
+    n_in = ports[data_in]
     lines = [f"module {BMC}(input wire clk, input wire rst, input wire in_valid, "
-             f"input wire [{n_in - 1}:0] in_bits, output wire trigger);"]
+             f"input wire [{n_in - 1}:0] {data_in}, output wire trigger);"]
     outs = [p for p in DATA_OUTPUTS if p in ports]
     for side, mod in (("d", top), ("r", REF_SEQ)):
         lines.append(f"  wire {side}_valid;")
         lines += [f"  wire [{ports[p] - 1}:0] {side}_{p};" for p in outs]
-        conns = ", ".join([".clk(clk)", ".rst(rst)", ".in_valid(in_valid)", ".in_bits(in_bits)",
+        conns = ", ".join([".clk(clk)", ".rst(rst)", ".in_valid(in_valid)", f".{data_in}({data_in})",
                            f".out_valid({side}_valid)", *(f".{p}({side}_{p})" for p in outs)])
         lines.append(f"  {mod} {side}_core ({conns});")
     lines.append("  assign trigger = d_valid != r_valid;")
@@ -290,7 +292,8 @@ def prove_pipelined(net: Netlist, verilog: str | Path, top: str, *, family: Fami
         work.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(verilog, work / "design.v")
         say("formal: timing (register count on every path)")
-        timing = check_latency(_yosys_json(top, ports, family, work, left()), WRAP, latency)
+        timing = check_latency(_yosys_json(top, ports, family, work, left()), WRAP, latency,
+                               inputs=(data_input(ports), "in_valid"))
         if not timing.ok:
             return FormalResult(False, time.perf_counter() - t0, "retiming-aware: register count per path",
                                 f"timing: {timing.detail}")

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..buildfolder import data_input
+from ..encoder import feature_bits_of
 from ..netlist import Netlist, table_to_rows
 
 __all__ = ["NameHint", "SumNode", "emit_reference_verilog", "port_widths"]
@@ -63,7 +65,7 @@ class NameHint:
 
 # names the emitter uses itself
 _RESERVED = re.compile(r"^((s|T|cnt|best_cnt|best_idx|better|d|v)\d+|sum\d+_\d+|o|popcount|i|clk|rst|"
-                       r"in_valid|in_bits|out_valid|out_class|out_counts|out_bits)$")
+                       r"in_valid|in_bits|in_features|out_valid|out_class|out_counts|out_bits)$")
 
 
 def _escaped(name: str) -> str:
@@ -96,7 +98,9 @@ def _check_sums(nodes: tuple[SumNode, ...], group: int) -> list[int]:
 
 def port_widths(net: Netlist, *, out_bits: bool = False) -> dict[str, int]:
     """Ports of a contract design for ``net`` (name -> width), in port order."""
-    ports = {"clk": 1, "rst": 1, "in_valid": 1, "in_bits": net.n_inputs, "out_valid": 1}
+    # a netlist with its encoder lowered into it takes the feature bits as in_features
+    data_in = "in_bits" if feature_bits_of(net) is None else "in_features"
+    ports = {"clk": 1, "rst": 1, "in_valid": 1, data_in: net.n_inputs, "out_valid": 1}
     gs = net.group_sum
     if gs is not None:
         group = net.n_outputs // gs.classes
@@ -136,7 +140,7 @@ def emit_reference_verilog(net: Netlist, name: str = "reference", *, latency: in
     w: list[str] = []
     decl = []
     for p, width in ports.items():
-        d = "input" if p in ("clk", "rst", "in_valid", "in_bits") else "output"
+        d = "input" if p in ("clk", "rst", "in_valid", data_input(ports)) else "output"
         decl.append(f"    {d} wire {'' if width == 1 else f'[{width - 1}:0] '}{p}")
     w.append(f"module {name} (")
     w.append(",\n".join(decl))
@@ -151,7 +155,7 @@ def emit_reference_verilog(net: Netlist, name: str = "reference", *, latency: in
         raise ValueError("hint gives two signals the same name")
     # one wire per signal (many part-assignments of one wide vector make Yosys's reader slow)
     for i in range(n_in):
-        w.append(f"    wire s{i} = in_bits[{i}];")
+        w.append(f"    wire s{i} = {data_input(ports)}[{i}];")
     for l, layer in enumerate(net.layers):
         rows = table_to_rows(layer.tables, layer.k)  # [n, 2^k]: rows[n, j] = output of row j
         base = net.offsets[l]

@@ -26,10 +26,10 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge, Timer
 
+from lut2rtl.buildfolder import data_input
 from lut2rtl.verify.compare import Observed, compare, format_mismatches
+from lut2rtl.verify.simulate import CONFIG_ENV
 from lut2rtl.verify.vectors import Vectors, bits_to_ints, ints_to_bits, stream_plan
-
-CONFIG_ENV = "LUT2RTL_TB_CONFIG"
 
 
 def _u(handle) -> int:  # type: ignore[no-untyped-def]
@@ -49,7 +49,8 @@ async def stream_vectors(dut) -> None:  # type: ignore[no-untyped-def]
     latency = int(cfg["latency"])
     n = expected.n
     in_ints = bits_to_ints(expected.in_bits)
-    plan = stream_plan(n, ports["in_bits"], latency, float(cfg["gap"]), int(cfg["seed"]))
+    data_in = getattr(dut, data_input(ports))  # in_bits, or in_features (the encoder in hardware)
+    plan = stream_plan(n, ports[data_input(ports)], latency, float(cfg["gap"]), int(cfg["seed"]))
     slots = plan.slots.tolist()
     garbage = bits_to_ints(plan.garbage)
 
@@ -66,7 +67,7 @@ async def stream_vectors(dut) -> None:  # type: ignore[no-untyped-def]
     Clock(dut.clk, 10, unit="ns").start()
     dut.rst.value = 1
     dut.in_valid.value = 0
-    dut.in_bits.value = 0
+    data_in.value = 0
     for _ in range(3):
         await RisingEdge(dut.clk)
     await FallingEdge(dut.clk)
@@ -79,10 +80,10 @@ async def stream_vectors(dut) -> None:  # type: ignore[no-untyped-def]
         s = slots[j] if j < len(slots) else -1
         if s >= 0:
             dut.in_valid.value = 1
-            dut.in_bits.value = in_ints[s]
+            data_in.value = in_ints[s]
         else:
             dut.in_valid.value = 0
-            dut.in_bits.value = garbage[g % len(garbage)]
+            data_in.value = garbage[g % len(garbage)]
             g += 1
         # sample once the new inputs have settled, well before the next rising edge
         await Timer(1, unit="ns")

@@ -27,7 +27,7 @@ def test_compile_summary(tmp_path: Path, ckpt: Path) -> None:
     assert r.exit_code == 0, r.output
     assert "top module small_net" in r.output
     assert "latency 2 cycles" in r.output
-    assert "files: netlist.pt, small_net.json, small_net.v, vectors.npz" in r.output
+    assert "files: netlist.pt, small_net.core, small_net.json, small_net.v, vectors.npz" in r.output
     assert "popcnt" in r.output
     man = json.loads((out / "small_net.json").read_text())
     assert man["latency"] == 2 and man["target"] == "ice40"
@@ -79,3 +79,17 @@ def test_compile_subprocess_exit_code(tmp_path: Path, ckpt: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "lut2rtl", "compile", str(ckpt), "--target", "nope", "-o",
                         str(tmp_path / "z")], capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_compile_default_folder(tmp_path: Path, ckpt: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the command users type, verbatim (no -o): the folder is build/<checkpoint stem>
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(main, ["compile", str(ckpt), "--target", "ice40", "--pipeline", "4"])
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "build" / ckpt.stem
+    assert f"-> {Path('build') / ckpt.stem}/" in r.output
+    # (the module, and so the files, are named by the stem as an identifier: small_net)
+    assert (out / "small_net.v").is_file() and json.loads((out / "small_net.json").read_text())["latency"] == 4
+    # a second run keeps it (no --force), and says so in one line
+    r = CliRunner().invoke(main, ["compile", str(ckpt), "--target", "ice40", "--pipeline", "4"])
+    assert r.exit_code == 1 and r.output.startswith("error: ") and r.output.count("\n") == 1

@@ -64,7 +64,7 @@ def test_compile_is_byte_identical_across_processes(tmp_path: Path, target: str,
         _run(["-m", "lut2rtl", "compile", str(ckpt), "--target", target, "--pipeline", str(pipeline),
               "-o", str(out)], seed)
         folders.append(_folder_bytes(out))
-    assert sorted(folders[0]) == ["digits_net.json", "digits_net.v", "netlist.pt", "vectors.npz"]
+    assert sorted(folders[0]) == ["digits_net.core", "digits_net.json", "digits_net.v", "netlist.pt", "vectors.npz"]
     for name in folders[0]:
         assert folders[0][name] == folders[1][name], f"{name} differs between runs"
     # the digits test split is part of the vectors (metadata says dataset=digits)

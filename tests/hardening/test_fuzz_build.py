@@ -98,7 +98,7 @@ def run_compile(tmp: Path, data: bytes, target: str, pipeline: int) -> None:
         assert left == ["m.pt", "out"]
         name = next(out.glob("*.json")).stem
         assert sorted(p.name for p in out.iterdir()) == sorted([f"{name}.v", f"{name}.json", "netlist.pt",
-                                                                "vectors.npz"])
+                                                                "vectors.npz", f"{name}.core"])
         design = read_build_folder(out)
         design.vectors()
         assert design.netlist.n_inputs == design.manifest.n_inputs

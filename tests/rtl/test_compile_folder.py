@@ -57,7 +57,7 @@ def _check_folder(folder: Path, pipeline: int, target: str) -> dict:
     assert man["target"] == target and man["top"] == name
     assert man["primitives"] == (None if target == "generic" else target)
     assert sorted(p.name for p in folder.iterdir()) == sorted([f"{name}.v", f"{name}.json", "netlist.pt",
-                                                               "vectors.npz"])
+                                                               "vectors.npz", f"{name}.core"])
     text = (folder / f"{name}.v").read_text()
     assert _declared_ports(text, name) == {p: (v["dir"], v["width"]) for p, v in man["ports"].items()}
     assert {"clk", "rst", "in_valid", "in_bits", "out_valid"} <= set(man["ports"])

@@ -289,3 +289,36 @@ def score_dataset(net: Netlist, data: Dataset, split: str = "test") -> dict[str,
         "correct": correct,
         "accuracy": correct / max(1, int(y.shape[0])),
     }
+
+
+def read_bits_file(path: str, n_inputs: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """``in_bits`` (0/1, ``[N, n_inputs]``) and the optional ``labels`` (``[N]``)
+    of an ``.npz`` file (a build folder's ``vectors.npz`` is one). Raises
+    :class:`DatasetError` naming the file and the problem."""
+    import zipfile
+
+    from .errors import DatasetError
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "in_bits" not in z.files:
+                names = sorted(z.files)
+                has = ", ".join(names[:4]) + (f", ... ({len(names)} arrays)" if len(names) > 4 else "")
+                raise DatasetError(f"{path}: no 'in_bits' array (it has: {has or 'nothing'})")
+            bits = np.asarray(z["in_bits"])
+            labels = np.asarray(z["labels"]) if "labels" in z.files else None
+    except DatasetError:
+        raise
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: no such file") from None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise DatasetError(f"{path}: not a readable .npz file ({' '.join(str(e).split())[:120]})") from None
+    if bits.ndim != 2 or bits.shape[1] != n_inputs:
+        raise DatasetError(f"{path}: in_bits has shape {tuple(bits.shape)}, the network reads (N, {n_inputs})")
+    if bits.dtype != bool and (not np.issubdtype(bits.dtype, np.integer) or (bits.size and (
+            bits.min() < 0 or bits.max() > 1))):
+        raise DatasetError(f"{path}: in_bits must hold 0 and 1 (bool or integers), got dtype {bits.dtype}")
+    if labels is not None and (labels.shape != (bits.shape[0],) or not np.issubdtype(labels.dtype, np.integer)):
+        raise DatasetError(f"{path}: labels must be integers of shape ({bits.shape[0]},), got "
+                           f"{labels.dtype} {tuple(labels.shape)}")
+    return bits.astype(bool), labels

@@ -79,3 +79,52 @@ def test_example_checkpoints_load():
     for p in examples:
         r = CliRunner().invoke(main, ["info", str(p), "--json"])
         assert r.exit_code == 0, (p, r.output)
+
+
+def test_eval_bits_and_out(tmp_path, digits_ckpt):
+    # raw input bits in, the reference evaluator's answers out, in vectors.npz's layout
+    import numpy as np
+
+    from lut2rtl.checkpoint import load_checkpoint
+    from lut2rtl.evaluate import evaluate
+
+    net = load_checkpoint(digits_ckpt)
+    rng = np.random.default_rng(0)
+    bits = rng.integers(0, 2, size=(300, net.n_inputs), dtype=np.uint8)
+    want = evaluate(net, bits.astype(bool))
+    labels = want.pred.copy()
+    labels[:30] = (labels[:30] + 1) % 10  # 30 wrong labels: accuracy 90 %
+    np.savez(tmp_path / "in.npz", in_bits=bits, labels=labels)
+    out = tmp_path / "out.npz"
+    r = CliRunner().invoke(main, ["eval", str(digits_ckpt), "--bits", str(tmp_path / "in.npz"), "--out", str(out),
+                                  "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert d["samples"] == 300 and d["correct"] == 270 and d["accuracy"] == 0.9
+    with np.load(out) as z:
+        assert np.array_equal(z["counts"], want.counts) and np.array_equal(z["out_class"], want.pred)
+        assert np.array_equal(z["out_bits"], want.out_bits)
+    # an existing --out is kept without --force
+    r = CliRunner().invoke(main, ["eval", str(digits_ckpt), "--bits", str(tmp_path / "in.npz"), "--out", str(out)])
+    assert r.exit_code == 1 and r.output.startswith("error: ") and "--force" in r.output
+
+
+@pytest.mark.parametrize("arrays,message", [
+    ({"x": [[0, 1]]}, r"no 'in_bits' array \(it has: x\)"),
+    ({"in_bits": [[0, 1]]}, r"in_bits has shape \(1, 2\), the network reads \(N, 128\)"),
+    ({"in_bits": [[2] * 128]}, r"in_bits must hold 0 and 1"),
+    ({"in_bits": [[0] * 128], "labels": [0.5]}, r"labels must be integers of shape \(1,\)"),
+])
+def test_eval_bits_refusals(tmp_path, digits_ckpt, arrays, message):
+    import re
+
+    import numpy as np
+
+    np.savez(tmp_path / "bad.npz", **{k: np.array(v) for k, v in arrays.items()})
+    r = CliRunner().invoke(main, ["eval", str(digits_ckpt), "--bits", str(tmp_path / "bad.npz"), "--out",
+                                  str(tmp_path / "o.npz")])
+    assert r.exit_code == 1
+    assert re.fullmatch(r"error: .*bad\.npz: " + message + r".*\n", r.output)
+    assert not (tmp_path / "o.npz").exists()
+    r = CliRunner().invoke(main, ["eval", str(digits_ckpt), "--bits", str(digits_ckpt)])  # a torch file
+    assert r.exit_code == 1 and re.fullmatch(r"error: .*m\.pt: no 'in_bits' array.*\n", r.output)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
 
 import click
 
@@ -20,8 +22,12 @@ from ..verify.check import raise_on_failure, verify_build
 @click.option("--engine", type=click.Choice(["cxx", "cocotb"]), default="cxx", show_default=True,
               help="Simulator: a C++ harness on a Verilator model without public signals (fast builds), or "
                    "the cocotb testbench (every net public; slow to build above a few thousand LUTs).")
+@click.option("--print-sim-setup", is_flag=True,
+              help="Print what your own testbench needs to simulate this design (sources, Verilator flags, "
+                   "environment) and exit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
-def command(build_dir: str, extra: int, seed: int, formal: bool, no_sim: bool, engine: str, as_json: bool) -> None:
+def command(build_dir: str, extra: int, seed: int, formal: bool, no_sim: bool, engine: str, print_sim_setup: bool,
+            as_json: bool) -> None:
     """Check that the design in BUILD_DIR computes exactly what its netlist computes.
 
     Streams vectors.npz (plus --vectors random ones) through a Verilator model
@@ -40,7 +46,11 @@ def command(build_dir: str, extra: int, seed: int, formal: bool, no_sim: bool, e
       lut2rtl verify build/digits --vectors 10000 --seed 1
       lut2rtl verify build/digits --formal --json
       lut2rtl verify build/digits --engine cocotb
+      lut2rtl verify build/digits --print-sim-setup
     """
+    if print_sim_setup:
+        _print_sim_setup(build_dir, as_json)
+        return
     if no_sim and not formal:
         raise click.UsageError("--no-sim leaves nothing to check without --formal")
     try:
@@ -67,3 +77,35 @@ def command(build_dir: str, extra: int, seed: int, formal: bool, no_sim: bool, e
             click.echo(f"formal: proved equal to netlist.pt for all inputs ({report.formal_subject}, "
                        f"{report.formal.seconds:.1f} s)")
     raise_on_failure(report)
+
+
+def _print_sim_setup(build_dir: str, as_json: bool) -> None:
+    from ..buildfolder import read_build_folder
+    from ..verify.simulate import sim_setup
+
+    setup = sim_setup(read_build_folder(build_dir))
+    if as_json:
+        click.echo(json.dumps(setup, sort_keys=True))
+        return
+    env = setup["env"]
+    assert isinstance(env, dict)
+    q = shlex.quote
+    lines = [
+        f"# Verilator simulation of {build_dir} in your own testbench, as lut2rtl verify runs it",
+        f"top modules:     {' '.join(setup['tops'])}  (the first is the core)",
+        f"sources:         {' '.join(q(s) for s in setup['sources'])}",
+        f"verilator flags: {' '.join(q(f) for f in setup['flags'])}",
+        f"verilator:       {setup['verilator']}",
+        "environment (the PyPI wheel's launcher first on PATH; MAKEFLAGS restores the precompiled-header "
+        "flag the wheel leaves empty):",
+    ]
+    for k in sorted(env):
+        v = env[k].replace(os.environ.get("PATH", "\0"), "$PATH") if k == "PATH" else env[k]
+        lines.append(f"  export {k}={q(v) if k != 'PATH' else v}")
+    lines += [
+        "cocotb (cocotb_tools.runner), with that environment:",
+        "  runner = get_runner('verilator')",
+        f"  runner.build(sources={setup['sources']!r},",
+        f"               hdl_toplevel={setup['tops'][0]!r}, build_args={setup['flags']!r})",
+    ]
+    click.echo("\n".join(lines))

@@ -38,11 +38,10 @@ from pathlib import Path
 import numpy as np
 
 from ..buildfolder import BuildFolder
-from ..errors import ToolError
+from ..errors import ToolError, ToolNotFound
 from ..families import Family
 from ..tools.verilator import find_verilator, verilator_env
 from .compare import Comparison, Observed, compare
-from .tb import CONFIG_ENV
 from .vectors import Vectors
 
 log = logging.getLogger(__name__)
@@ -56,6 +55,8 @@ CACHE_ENV = "LUT2RTL_SIM_CACHE"
 TB_MODULE = "lut2rtl.verify.tb"
 # Warnings that the vendor primitive models trigger and that say nothing about
 # the design; -Wno-fatal keeps any other lint warning from failing a build.
+# the cocotb testbench (tb.py) reads its configuration from the file this names
+CONFIG_ENV = "LUT2RTL_TB_CONFIG"
 _MODEL_WARNINGS = ["-Wno-TIMESCALEMOD", "-Wno-SPECIFYIGN"]
 BASE_ARGS = ["-Wno-fatal", *_MODEL_WARNINGS, "-Wno-MULTIDRIVEN", "--x-assign", "0", "--x-initial", "0"]
 
@@ -78,6 +79,14 @@ class SimResult:
     @property
     def ok(self) -> bool:
         return self.comparison.ok
+
+
+def _cocotb_runner():  # type: ignore[no-untyped-def]
+    try:
+        from cocotb_tools.runner import get_runner
+    except ImportError:
+        raise ToolNotFound("cocotb is not installed: pip install 'lut2rtl[sim]' (or use --engine cxx)") from None
+    return get_runner
 
 
 def default_cache_dir() -> Path:
@@ -140,7 +149,7 @@ def verilator_build(verilog: Path, top: str, family: Family | None, *,
     Returns ``(build_dir, seconds, cached)``. Raises :class:`ToolError` (with
     the tail of the build log) when Verilator or the C++ build fails.
     """
-    from cocotb_tools.runner import get_runner
+    get_runner = _cocotb_runner()
 
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     models, args = verilator_sources(family)
@@ -222,7 +231,7 @@ def simulate(verilog: Path, top: str, ports: dict[str, int], latency: int, expec
                          cycles=run.cycles, build_seconds=built.seconds, sim_seconds=run.sim_seconds,
                          run_seconds=run.run_seconds, cached=built.cached, build_dir=built.build_dir,
                          engine="cxx")
-    from cocotb_tools.runner import get_runner
+    get_runner = _cocotb_runner()
 
     build_dir, build_s, cached = verilator_build(verilog, top, family, cache_dir=cache_dir)
     with tempfile.TemporaryDirectory(prefix="lut2rtl-sim-") as tmp:
@@ -255,6 +264,22 @@ def simulate(verilog: Path, top: str, ports: dict[str, int], latency: int, expec
     return SimResult(comparison=compare(expected, observed), observed=observed, vectors=expected.n,
                      cycles=int(r["cycles"]), build_seconds=build_s, sim_seconds=float(r["seconds"]),
                      run_seconds=run_s, cached=cached, build_dir=build_dir, engine="cocotb")
+
+
+def sim_setup(design: BuildFolder) -> dict[str, object]:
+    """What a user's own testbench needs to simulate ``design`` with Verilator
+    as lut2rtl does: the top, the sources (the design and the family's
+    primitive model), the flags, and the environment (the PyPI wheel's
+    launcher folder on PATH, VERILATOR_ROOT, and the make variable that
+    works around the wheel's empty precompiled-header flag)."""
+    models, flags = verilator_sources(design.manifest.primitives)
+    tops = [design.manifest.top]
+    if design.manifest.interface is not None:
+        tops.append(str(design.manifest.interface["top"]))
+    return {"design": str(design.path), "tops": tops,
+            "sources": [str(design.verilog.resolve()), *(str(p) for p in models)],
+            "flags": [*BASE_ARGS, *flags[len(_MODEL_WARNINGS):]], "verilator": find_verilator(),
+            "env": verilator_env()}
 
 
 def simulate_design(design: BuildFolder, vectors: Vectors, *, seed: int = 0, gap: float = 0.25,

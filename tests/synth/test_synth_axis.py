@@ -74,6 +74,7 @@ def test_flow_ice40_axis_via_cli(tmp_path: Path, axis_build: Path) -> None:
     assert (rep["ffs"], rep["core_ffs"], rep["wrapper_ffs"]) == (total.ffs, core.ffs, wrapped.ffs)
     # wrapper = core + FIFO (depth x payload bits at least in its output register) + credit counter
     assert rep["core_luts"] > 0 and rep["wrapper_luts"] > rep["core_luts"]
+    assert rep["wrapper_other"] == {t: n for t, n in wrapped.by_type.items() if "RAM" in t}
     assert rep["wrapper_ffs"] >= rep["core_ffs"] + 2 + 3 * 4  # output register: class + 4 counts of 3 bits
     assert rep["luts"] >= rep["wrapper_luts"] and rep["ffs"] >= rep["wrapper_ffs"] + 22  # + the shift register
     assert rep["latency_cycles"] == man.interface["latency"] == 4

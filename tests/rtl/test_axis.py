@@ -178,3 +178,18 @@ def test_digits_stream(tmp_path: Path) -> None:
     failed, summary = run_axis_tb(build, tmp_path / "sim", n=build.manifest.vectors)
     assert failed == 0, summary
     assert summary["full_rate"]["results"] == build.manifest.vectors and summary["backpressure"]["stalls"] > 0
+
+
+@pytest.mark.verilator
+def test_encoder_in_hardware_streams(tmp_path: Path) -> None:
+    """With ``--encoder hw`` s_axis_tdata carries the integer features (the core's in_features)."""
+    net = random_netlist(6, 18, [30, 24], 2, classes=3, encoder_features=6)
+    out = compile_netlist(net, tmp_path / "enc", target="generic", pipeline=1, name="enc", encoder="hw",
+                          feature_bits=6, signed=True, interface="axis", axis_counts=True)
+    build = read_build_folder(out.out_dir)
+    desc = build.manifest.interface
+    assert desc is not None and build.manifest.input_port == "in_features"
+    assert desc["s_axis_tdata"]["fields"] == [{"name": "in_features", "lsb": 0, "width": 36}]
+    assert ".in_features(s_axis_tdata[35:0])" in build.verilog.read_text()
+    failed, summary = run_axis_tb(build, tmp_path / "sim")
+    assert failed == 0, summary

@@ -90,6 +90,8 @@ def _channels(text: str) -> tuple[int, ...]:
                    "(--k 2 --tree-depth 2: LogicTreeNet's 3-gate kernel; --tree-depth 1: one k-input LUT).")
 @click.option("--pool", type=int, default=2, show_default=True,
               help="conv: OR pooling window (and stride) after each conv block; 1: no pooling.")
+@click.option("--augment", type=int, default=0, show_default=True,
+              help="conv: shift each training image by a random 0..N pixels (zero fill); 0: no augmentation.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--eval-every", type=int, default=250, show_default=True,
@@ -104,7 +106,7 @@ def _channels(text: str) -> tuple[int, ...]:
 def command(method: str, k: int, dataset: str, data_dir: str | None, width: int, depth: int, steps: int,
             tau: float | None, lr: float | None, batch_size: int, wiring: str, bits_per_feature: int, encoding: str,
             init: str, temperature: float | None, noise: bool, forward_mode: str, arch: str, channels: str,
-            kernel_size: int, tree_depth: int, pool: int, seed: int, device: str,
+            kernel_size: int, tree_depth: int, pool: int, augment: int, seed: int, device: str,
             eval_every: int, threads: int,
             output: str | None, force: bool, quiet: bool, as_json: bool) -> None:
     """Train a logic-gate / LUT network and save its discretized checkpoint.
@@ -143,7 +145,8 @@ def command(method: str, k: int, dataset: str, data_dir: str | None, width: int,
                       batch_size=batch_size, wiring=wiring, bits_per_feature=bits_per_feature, encoding=encoding,
                       seed=seed, device=device, eval_every=eval_every, init=None if init == "auto" else init,
                       temperature=temperature, noise=noise, hard=forward_mode == "hard", arch=arch,
-                      channels=_channels(channels), kernel_size=kernel_size, tree_depth=tree_depth, pool=pool)
+                      channels=_channels(channels), kernel_size=kernel_size, tree_depth=tree_depth, pool=pool,
+                      augment=augment)
     cfg.check()
     if output is not None and os.path.exists(output) and not force:
         from ..errors import OutputError

@@ -75,6 +75,9 @@ LOSS_READ_EVERY = 10  # steps between host reads of the loss (a device sync on C
 DEFAULT_LR = {"dlgn": 0.2, "gumbel": 0.5, "light": 0.2, "warp": 0.1, "mlp": 0.005, "dlgn-halfspace": 0.005}
 
 
+_CONV_OPTIONS = ("arch", "channels", "kernel_size", "tree_depth", "pool", "augment")
+
+
 class TrainingError(Lut2RtlError):
     """Bad training options (names the option)."""
 
@@ -200,8 +203,13 @@ class TrainResult:
         """Plain data saved under the checkpoint's ``training`` key (no wall times: a rerun with the
         same seed writes the same bytes)."""
         timing = ("seconds", "train_seconds", "step_ms")
+        config = asdict(self.config)
+        if self.config.arch == "dense":
+            # the conv options do not apply: a dense run records what it did before they existed
+            for key in _CONV_OPTIONS:
+                config.pop(key)
         return {
-            "config": asdict(self.config),
+            "config": config,
             "history": [{k: v for k, v in h.items() if k not in timing} for h in self.history],
             "metrics": {k: v for k, v in self.metrics.items() if k not in timing},
         }

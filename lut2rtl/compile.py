@@ -39,7 +39,7 @@ from .fileio import check_output_dir
 from .netlist import Netlist, check_netlist
 from .passes import OPT_LEVELS, optimize
 from .rtl.groupsum import fuse_head
-from .rtl.network import LutNetwork, check_plan_options, check_ports, plan_network
+from .rtl.network import LutNetwork, check_plan_options, check_ports, device_delay_scale, plan_network
 
 __all__ = ["ENCODERS", "INTERFACES", "CompileResult", "check_options", "compile_checkpoint", "compile_netlist",
            "default_name", "default_out_dir", "make_feature_vectors", "make_vectors", "write_npz"]
@@ -94,7 +94,8 @@ def compile_checkpoint(checkpoint: str | Path, out_dir: str | Path, *, target: s
                        opt: int = 3, name: str | None = None, out_bits: bool = False, force: bool = False,
                        fabric: str = "auto", clock_mhz: float | None = None, interface: str = "none",
                        axis_counts: bool = False, encoder: str = "none", feature_bits: int | None = None,
-                       signed: bool = False, progress: Progress | None = None) -> CompileResult:
+                       signed: bool = False, device: str | None = None,
+                       progress: Progress | None = None) -> CompileResult:
     """Compile a checkpoint file into a build folder (see the module docstring).
 
     ``progress``, if given, is called with a one-line message at each step
@@ -107,12 +108,13 @@ def compile_checkpoint(checkpoint: str | Path, out_dir: str | Path, *, target: s
     """
     fmt = check_options(target, pipeline, opt, fabric, name, clock_mhz, interface, axis_counts, encoder,
                         feature_bits, signed)
+    device_delay_scale(get_family(target), device)
     check_output_dir(out_dir, force=force)
     net = load_checkpoint(checkpoint)
     return _compile(
         net, out_dir, target=target, pipeline=pipeline, opt=opt, name=name or default_name(checkpoint),
         out_bits=out_bits, force=force, fabric=fabric, clock_mhz=clock_mhz, interface=interface,
-        axis_counts=axis_counts, features=fmt, progress=progress,
+        axis_counts=axis_counts, features=fmt, device=device, progress=progress,
         source_path=str(checkpoint),
         _source_sha256=checkpoint_hash(checkpoint),
     )
@@ -122,7 +124,7 @@ def compile_netlist(net: Netlist, out_dir: str | Path, *, target: str | Family =
                     opt: int = 3, name: str | None = None, out_bits: bool = False, force: bool = False,
                     fabric: str = "auto", clock_mhz: float | None = None, interface: str = "none",
                     axis_counts: bool = False, encoder: str = "none", feature_bits: int | None = None,
-                    signed: bool = False, progress: Progress | None = None,
+                    signed: bool = False, device: str | None = None, progress: Progress | None = None,
                     source_path: str | None = None) -> CompileResult:
     """Compile a netlist into a build folder; options as :func:`compile_checkpoint`.
 
@@ -134,15 +136,17 @@ def compile_netlist(net: Netlist, out_dir: str | Path, *, target: str | Family =
         name = default_name(source_path) if source_path else "top"
     fmt = check_options(target, pipeline, opt, fabric, name, clock_mhz, interface, axis_counts, encoder,
                         feature_bits, signed)
+    device_delay_scale(get_family(target), device)
     check_output_dir(out_dir, force=force)
     return _compile(net, out_dir, target=target, pipeline=pipeline, opt=opt, name=name, out_bits=out_bits,
                     force=force, fabric=fabric, clock_mhz=clock_mhz, interface=interface, axis_counts=axis_counts,
-                    features=fmt, progress=progress, source_path=source_path)
+                    features=fmt, device=device, progress=progress, source_path=source_path)
 
 
 def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipeline: int, opt: int, name: str,
              out_bits: bool, force: bool, fabric: str, clock_mhz: float | None, interface: str,
-             axis_counts: bool, features: FeatureFormat | None, progress: Progress | None, source_path: str | None,
+             axis_counts: bool, features: FeatureFormat | None, device: str | None, progress: Progress | None,
+             source_path: str | None,
              _source_sha256: str | None = None) -> CompileResult:
     check_netlist(net, where=source_path or "netlist")
     say = progress or (lambda _msg: None)
@@ -166,7 +170,8 @@ def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipelin
         raise CompileError("internal error: optimization changed the number of inputs or outputs")
 
     say(f"mapping {opt_net.n_luts} LUTs onto {tgt.name}")
-    plan = plan_network(opt_net, tgt, pipeline, fabric=fabric, out_bits=out_bits, clock_mhz=clock_mhz)
+    plan = plan_network(opt_net, tgt, pipeline, fabric=fabric, out_bits=out_bits, clock_mhz=clock_mhz,
+                        device=device)
     core = LutNetwork(opt_net, out_bits=out_bits, clock_ports=True, module_prefix=name, plan=plan,
                       input_port="in_bits" if features is None else "in_features")
     how = "in Amaranth" if plan.fabric_mode == "amaranth" else "as structural Verilog"
@@ -184,6 +189,7 @@ def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipelin
 
     manifest = _manifest(net, opt_net, core, name=name, opt=opt, fabric=fabric, sha=sha,
                          n_vectors=int(vectors["in_bits"].shape[0]))
+    manifest = replace(manifest, options={**manifest.options, "device": device})
     if features is not None:
         assert src.encoder is not None
         enc = {"kind": "hw", "features": src.encoder.features, "feature_bits": features.bits,

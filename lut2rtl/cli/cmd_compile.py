@@ -9,7 +9,7 @@ import click
 
 from ..compile import ENCODERS, INTERFACES, compile_checkpoint, default_out_dir
 from ..encoder import MAX_FEATURE_BITS
-from ..families import DEFAULT_FAMILY, FAMILIES
+from ..families import DEFAULT_FAMILY, DEVICE_FAMILY, DEVICES, FAMILIES
 from ..rtl.network import FABRICS
 
 
@@ -17,13 +17,17 @@ from ..rtl.network import FABRICS
 @click.argument("checkpoint", type=click.Path(dir_okay=False, path_type=str))
 @click.option("-o", "--output", "out_dir", default=None, type=click.Path(path_type=str),
               help="Build folder to write (must not exist unless --force). Default: build/<checkpoint stem>.")
-@click.option("--target", default=DEFAULT_FAMILY.name, show_default=True, type=click.Choice(sorted(FAMILIES)),
-              help="FPGA family whose LUT primitives are instantiated; 'generic' writes plain logic.")
+@click.option("--target", default=None, type=click.Choice(sorted(FAMILIES)),
+              help=f"FPGA family whose LUT primitives are instantiated; 'generic' writes plain logic. "
+                   f"[default: the --device's family, else {DEFAULT_FAMILY.name}]")
 @click.option("--pipeline", default=0, show_default=True, type=click.IntRange(min=0),
               help="Register stages (latency in cycles); 0 is combinational.")
 @click.option("--clock-mhz", type=float, default=None,
               help="Instead of --pipeline: the fewest register stages that meet this clock by the family's "
                    "delay model (check it with `lut2rtl synth`).")
+@click.option("--device", type=click.Choice(sorted(DEVICES)), default=None,
+              help="The part (e.g. up5k): --clock-mhz uses its speed (the family's delay model is fitted on "
+                   "hx8k / ecp5-25k).")
 @click.option("--opt", default=3, show_default=True, type=click.IntRange(0, 3),
               help="Optimization level: 0 none, 1 clean-ups, 2 + LUT packing, 3 + the better of the packer's "
                    "and ABC's LUT cover (Yosys).")
@@ -43,7 +47,8 @@ from ..rtl.network import FABRICS
               help="With --encoder hw: the width of each integer feature.")
 @click.option("--signed", is_flag=True, help="With --encoder hw: features are two's complement.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as one JSON object.")
-def command(checkpoint: str, out_dir: str | None, target: str, pipeline: int, clock_mhz: float | None, opt: int,
+def command(checkpoint: str, out_dir: str | None, target: str | None, pipeline: int, clock_mhz: float | None,
+            device: str | None, opt: int,
             name: str | None, out_bits: bool, force: bool, fabric: str, interface: str, axis_counts: bool,
             encoder: str, feature_bits: int | None, signed: bool, as_json: bool) -> None:
     """Compile CHECKPOINT into a build folder: <name>.v, <name>.json (manifest),
@@ -59,6 +64,7 @@ def command(checkpoint: str, out_dir: str | None, target: str, pipeline: int, cl
       lut2rtl compile examples/digits.pt --target ice40 --encoder hw --feature-bits 5 -o build/digits_hw
       lut2rtl compile examples/digits.pt --target generic -o build/generic --force
       lut2rtl compile examples/digits.pt --target ice40 --clock-mhz 150 -o build/digits150
+      lut2rtl compile examples/digits.pt --device up5k --clock-mhz 24 -o build/digits_up5k
       lut2rtl compile big.pt --target xilinx --pipeline 8 --fabric verilog -o build/big
     """
     t0 = time.monotonic()
@@ -69,10 +75,12 @@ def command(checkpoint: str, out_dir: str | None, target: str, pipeline: int, cl
 
     if out_dir is None:
         out_dir = str(default_out_dir(checkpoint))
+    if target is None:
+        target = DEVICE_FAMILY[device].name if device else DEFAULT_FAMILY.name
     res = compile_checkpoint(checkpoint, out_dir, target=target, pipeline=pipeline, opt=opt, name=name,
                              out_bits=out_bits, force=force, fabric=fabric, clock_mhz=clock_mhz, interface=interface,
                              axis_counts=axis_counts, encoder=encoder, feature_bits=feature_bits, signed=signed,
-                             progress=progress)
+                             device=device, progress=progress)
     man = res.manifest.to_json()
     if as_json:
         click.echo(json.dumps(man, sort_keys=True))

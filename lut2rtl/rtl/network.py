@@ -89,17 +89,31 @@ def check_plan_options(pipeline: int, fabric: str, clock_mhz: float | None = Non
         raise OptionError("fabric", f"must be one of {', '.join(FABRICS)}, got {fabric!r}")
 
 
+def device_delay_scale(family: Family, device: str | None) -> float:
+    """The delay model's scale for ``device`` (1.0 for None); :class:`OptionError` for a part of another family."""
+    if device is None:
+        return 1.0
+    parts = {d.name: d for d in family.devices}
+    if device not in parts:
+        raise OptionError("device", f"{device!r} is not one of the {family.name} parts "
+                                    f"({', '.join(parts) or 'none'})")
+    return parts[device].delay_scale
+
+
 def plan_network(net: Netlist, target: str | Family = DEFAULT_FAMILY, pipeline: int = 0, *,
-                 fabric: str = "auto", out_bits: bool = False, clock_mhz: float | None = None) -> NetworkPlan:
+                 fabric: str = "auto", out_bits: bool = False, clock_mhz: float | None = None,
+                 device: str | None = None) -> NetworkPlan:
     """Map ``net`` onto ``target``'s LUTs and place ``pipeline`` register stages; with
     ``clock_mhz``, place the fewest stages whose logic the family's delay model puts
-    within one clock period (``pipeline`` must then be 0).
+    within one clock period (``pipeline`` must then be 0), scaled to ``device``
+    (one of the family's parts) when given.
 
     With a GroupSum, the leaf counters of its popcount become part of the LUT
     fabric (:func:`~lut2rtl.rtl.groupsum.fuse_head`; a network that the compiler
     already fused and optimized is taken as it is)."""
     tgt = get_family(target)
     check_plan_options(pipeline, fabric, clock_mhz)
+    scale = device_delay_scale(tgt, device)
     check_ports(net)
     gs = net.group_sum
     if gs is not None:
@@ -113,11 +127,13 @@ def plan_network(net: Netlist, target: str | Family = DEFAULT_FAMILY, pipeline: 
     delays = [tgt.t_level_ns] * fab.depth
     if gs is not None:
         delays += _gs.level_delays(_gs.plan_groupsum(n_src, int(gs.classes), tgt))
-    cuts = None if clock_mhz is None else clock_cuts(delays, CLOCK_MARGIN * 1000.0 / clock_mhz - tgt.t_stage_ns)
+    delays = [d * scale for d in delays]
+    t_stage = tgt.t_stage_ns * scale
+    cuts = None if clock_mhz is None else clock_cuts(delays, CLOCK_MARGIN * 1000.0 / clock_mhz - t_stage)
     stages = plan_stages(fab, pipeline, g_levels if gs is not None else 0, cuts)
     gs_plan = None if gs is None else _gs.plan_groupsum(n_src, int(gs.classes), tgt, stages.groupsum_cuts)
     bounds = [0, *(c for c in (*stages.fabric_cuts, *(fab.depth + c for c in stages.groupsum_cuts))), len(delays)]
-    period = tgt.t_stage_ns + max((sum(delays[a:b]) for a, b in zip(bounds[:-1], bounds[1:])), default=0.0)
+    period = t_stage + max((sum(delays[a:b]) for a, b in zip(bounds[:-1], bounds[1:])), default=0.0)
     mode = fabric
     if mode == "auto":
         mode = "verilog" if fab.n_cells > AUTO_VERILOG_CELLS else "amaranth"
@@ -144,6 +160,9 @@ class LutNetwork(wiring.Component):
     clock_mhz:
         Instead of ``pipeline``: place the fewest stages that meet this clock
         by the family's delay model.
+    device:
+        With ``clock_mhz``: the part (e.g. ``up5k``), whose speed scales the
+        family's delay model.
     out_bits:
         With a GroupSum, also expose the raw output bits as ``out_bits``.
     fabric:
@@ -165,9 +184,10 @@ class LutNetwork(wiring.Component):
     def __init__(self, net: Netlist, target: str | Family = DEFAULT_FAMILY, pipeline: int = 0, *,
                  out_bits: bool = False, fabric: str = "auto", clock_ports: bool = False,
                  module_prefix: str = "lut2rtl", plan: NetworkPlan | None = None,
-                 clock_mhz: float | None = None, input_port: str = "in_bits") -> None:
+                 clock_mhz: float | None = None, input_port: str = "in_bits", device: str | None = None) -> None:
         self.plan = plan if plan is not None else plan_network(net, target, pipeline, fabric=fabric,
-                                                                 out_bits=out_bits, clock_mhz=clock_mhz)
+                                                                 out_bits=out_bits, clock_mhz=clock_mhz,
+                                                                 device=device)
         p = self.plan
         self.clock_ports = clock_ports
         self.module_prefix = module_prefix

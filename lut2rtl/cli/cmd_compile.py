@@ -110,4 +110,9 @@ def command(checkpoint: str, out_dir: str | None, target: str | None, pipeline: 
                f"popcount levels {cuts['groupsum']}, {cuts['outputs']} on the outputs")
     ports = ", ".join(f"{p}[{v['width']}]" for p, v in man["ports"].items())
     click.echo(f"ports: {ports}")
+    if man.get("interface"):
+        ax = man["interface"]
+        ax_ports = ", ".join(f"{p}[{v['width']}]" for p, v in ax["ports"].items())
+        click.echo(f"AXI4-Stream wrapper {ax['top']}: latency {ax['latency']} cycles (handshake to handshake), "
+                   f"output FIFO of {ax['fifo_depth']}; ports: {ax_ports}")
     click.echo("files: " + ", ".join(res.files))

@@ -116,7 +116,7 @@ def tool_versions() -> str:
 
 
 @contextlib.contextmanager
-def _verilator_on_path() -> Iterator[dict[str, str]]:
+def verilator_on_path() -> Iterator[dict[str, str]]:
     # cocotb's runner looks Verilator up with shutil.which() in this process's PATH
     env = verilator_env()
     saved = {k: os.environ.get(k) for k in env}
@@ -174,7 +174,7 @@ def verilator_build(verilog: Path, top: str, family: Family | None, *,
         t0 = time.perf_counter()
         runner = _quiet(get_runner("verilator"))
         log_file = build_dir / "build.log"
-        with _verilator_on_path():
+        with verilator_on_path():
             try:
                 runner.build(sources=[src, *models], hdl_toplevel=top, build_args=build_args, build_dir=build_dir,
                              always=True, log_file=log_file)
@@ -244,7 +244,7 @@ def simulate(verilog: Path, top: str, ports: dict[str, int], latency: int, expec
         t0 = time.perf_counter()
         env = {**verilator_env(), CONFIG_ENV: str(work / "config.json"),
                "COCOTB_RESOLVE_X": "ZEROS", "PYTHONWARNINGS": "ignore"}
-        with _verilator_on_path():
+        with verilator_on_path():
             try:
                 runner.test(test_module=TB_MODULE, hdl_toplevel=top, hdl_toplevel_lang="verilog", build_dir=build_dir,
                             test_dir=work,

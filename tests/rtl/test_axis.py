@@ -36,7 +36,7 @@ def run_axis_tb(build: BuildFolder, work: Path, *, verilog: Path | None = None, 
     from cocotb_tools.runner import get_runner
 
     from lut2rtl.tools.verilator import verilator_env
-    from lut2rtl.verify.simulate import _verilator_on_path, verilator_build
+    from lut2rtl.verify.simulate import verilator_on_path, verilator_build
 
     desc = depth_desc or build.manifest.interface
     assert desc is not None
@@ -47,7 +47,7 @@ def run_axis_tb(build: BuildFolder, work: Path, *, verilog: Path | None = None, 
     (work / "config.json").write_text(json.dumps(cfg))
     runner = get_runner("verilator")
     env = {**verilator_env(), "LUT2RTL_AXIS_TB_CONFIG": str(work / "config.json"), "COCOTB_RESOLVE_X": "ZEROS"}
-    with _verilator_on_path():
+    with verilator_on_path():
         try:
             runner.test(test_module=TB_MODULE, hdl_toplevel=desc["top"], hdl_toplevel_lang="verilog",
                         build_dir=build_dir, test_dir=work, extra_env=env, log_file=work / "sim.log",

@@ -36,7 +36,7 @@ def run_axis_tb(build: BuildFolder, work: Path, *, verilog: Path | None = None, 
     from cocotb_tools.runner import get_runner
 
     from lut2rtl.tools.verilator import verilator_env
-    from lut2rtl.verify.simulate import verilator_on_path, verilator_build
+    from lut2rtl.verify.simulate import verilator_build, verilator_on_path
 
     desc = depth_desc or build.manifest.interface
     assert desc is not None

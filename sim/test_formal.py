@@ -63,6 +63,42 @@ def test_pipelined_flipped_bit_fails_with_counterexample(tmp_path: Path) -> None
     assert bad.formal.detail.startswith("function (registers as wires):") and "in_bits" in bad.formal.detail
 
 
+@pytest.mark.parametrize("fabric", ["verilog", "amaranth"])
+def test_valid_proof_negative_controls(tmp_path: Path, fabric: str) -> None:
+    # the out_valid part proves the top's valid chain with the fabric and popcount modules as black
+    # boxes: a missing reset fails it, and so does an out_valid that reads data (a black box's output
+    # is free, so depending on one is never proved)
+    import re
+
+    net = random_netlist(12, 20, [40, 30, 20], 2, classes=4)
+    out = compile_netlist(net, tmp_path / "p", target="ice40", pipeline=2, fabric=fabric).out_dir
+    v = next(out.glob("*.v"))
+    good = v.read_text()
+    assert verify_build(out, formal=True, simulate=False).ok
+    var = re.search(r"out_valid <= (\\\S+) ;", good).group(1)  # the process that drives out_valid
+    block = re.compile(re.escape(var) + r"  = (valid_q\d+);\n    if \(rst\) begin\n      " + re.escape(var)
+                       + r"  = 1'h0;\n    end")
+    assert block.search(good), "unexpected shape of the valid chain"
+    v.write_text(block.sub(lambda m: f"{var}  = {m.group(1)};", good, count=1))  # no reset
+    bad = verify_build(out, formal=True, simulate=False)
+    assert bad.formal is not None and not bad.formal.proved
+    assert bad.formal.detail.startswith("valid:"), bad.formal.detail
+    # reads data: the timing part already refuses it; the valid part on its own must too
+    from lut2rtl.buildfolder import read_build_folder
+    from lut2rtl.verify import pipelined
+
+    reads = block.sub(lambda m: f"{var}  = {m.group(1)} & out_counts[0];\n    if (rst) begin\n      {var}  = 1'h0;"
+                                "\n    end", good, count=1)
+    m = read_build_folder(out).manifest
+    ports = {n: w for n, (_, w) in m.ports.items()}
+    for text, expect in ((good, True), (reads, False)):
+        work = tmp_path / f"valid_{expect}"
+        work.mkdir()
+        (work / "design.v").write_text(text)
+        assert pipelined._prove_valid(m.top, ports, 2, m.primitives, work, 300)[0] is expect
+    v.write_text(good)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("ckpt", example_checkpoints(), ids=lambda p: p.stem)

@@ -58,11 +58,11 @@ from ..netlist import Netlist
 from ..tools.yosys import run_yosys
 from .formal import FormalResult, prove_equivalence, time_left
 from .primitives import instantiated_modules, primitive_library
-from .reference import emit_reference_verilog
+from .reference import emit_valid_reference
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LatencyCheck", "check_latency", "combinational_wrapper", "prove_pipelined"]
+__all__ = ["LatencyCheck", "blackbox_submodules", "check_latency", "combinational_wrapper", "prove_pipelined"]
 
 INPUTS = ("in_bits", "in_valid")
 DATA_OUTPUTS = ("out_class", "out_counts", "out_bits")
@@ -100,18 +100,49 @@ def combinational_wrapper(top: str, ports: dict[str, int], name: str = WRAP) -> 
 def _bmc_wrapper(top: str, ports: dict[str, int]) -> str:
     data_in = data_input(ports)
     n_in = ports[data_in]
-    lines = [f"module {BMC}(input wire clk, input wire rst, input wire in_valid, "
-             f"input wire [{n_in - 1}:0] {data_in}, output wire trigger);"]
-    outs = [p for p in DATA_OUTPUTS if p in ports]
-    for side, mod in (("d", top), ("r", REF_SEQ)):
-        lines.append(f"  wire {side}_valid;")
-        lines += [f"  wire [{ports[p] - 1}:0] {side}_{p};" for p in outs]
-        conns = ", ".join([".clk(clk)", ".rst(rst)", ".in_valid(in_valid)", f".{data_in}({data_in})",
-                           f".out_valid({side}_valid)", *(f".{p}({side}_{p})" for p in outs)])
-        lines.append(f"  {mod} {side}_core ({conns});")
-    lines.append("  assign trigger = d_valid != r_valid;")
-    lines.append("endmodule")
-    return "\n".join(lines) + "\n"
+    conns = f".clk(clk), .rst(rst), .in_valid(in_valid), .{data_in}({data_in})"
+    return "\n".join([
+        f"module {BMC}(input wire clk, input wire rst, input wire in_valid, "
+        f"input wire [{n_in - 1}:0] {data_in}, output wire trigger);",
+        "  wire d_valid, r_valid;",
+        f"  {top} d_core ({conns}, .out_valid(d_valid));",
+        f"  {REF_SEQ} r_core (.clk(clk), .rst(rst), .in_valid(in_valid), .out_valid(r_valid));",
+        "  assign trigger = d_valid != r_valid;",
+        "endmodule",
+    ]) + "\n"
+
+
+_MODULE = re.compile(r"^(\(\*.*\*\)\s*)?module\s+(\\\S+|[A-Za-z_][\w$]*)\s*\(", re.M)
+_PORT_DECL = re.compile(r"^\s*(input|output|inout)\b[^;]*;\s*$")
+
+
+def blackbox_submodules(text: str, top: str) -> str:
+    """``text`` with every module but ``top`` reduced to its port declarations
+    (a black box). For the out_valid proof: a black box's outputs are free, so
+    a proof that holds with them holds for any contents (sound); and the
+    fabric and popcount modules, most of a large design, are not parsed."""
+    out: list[str] = []
+    pos = 0
+    for m in _MODULE.finditer(text):
+        if m.start() < pos:
+            continue
+        end = text.find("\nendmodule", m.end())
+        if end < 0:
+            break
+        end += len("\nendmodule")
+        name = m.group(2)
+        block = text[m.start():end]
+        out.append(text[pos:m.start()])
+        if name == top:
+            out.append(block)
+        else:
+            header_end = block.index(";") + 1
+            decls = [ln.strip() for ln in block[header_end:].splitlines() if _PORT_DECL.match(ln)]
+            header = block[len(m.group(1) or ""):header_end]  # "module name(ports);"
+            out.append("(* blackbox *)\n" + header + "\n" + "\n".join(decls) + "\nendmodule")
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def check_latency(netlist_json: dict, top: str, latency: int, *, inputs: tuple[str, ...] = INPUTS
@@ -243,17 +274,23 @@ def _yosys_json(top: str, ports: dict[str, int], family: Family | None, work: Pa
     return json.loads((work / "structure.json").read_text())
 
 
-def _prove_valid(net: Netlist, top: str, ports: dict[str, int], latency: int, out_bits: bool,
-                 family: Family | None, work: Path, timeout: float | None) -> tuple[bool, str]:
+def _prove_valid(top: str, ports: dict[str, int], latency: int, family: Family | None, work: Path,
+                 timeout: float | None) -> tuple[bool, str]:
+    # out_valid's cone is the top module's valid chain: the submodules (fabric,
+    # popcount) and the LUT primitives are black boxes, and the reference is its
+    # valid chain alone, so the proof's size does not grow with the network
     text = (work / "design.v").read_text(errors="replace")
     reads = []
     if family is not None and family.primitive is not None:
         (work / "prims.v").write_text(primitive_library(family, instantiated_modules(text)))
         reads.append("read_verilog -lib -DNO_INCLUDES prims.v")
-    (work / "ref_seq.v").write_text(emit_reference_verilog(net, REF_SEQ, latency=latency, out_bits=out_bits))
+    (work / "design_valid.v").write_text(blackbox_submodules(text, top))
+    (work / "ref_seq.v").write_text(emit_valid_reference(REF_SEQ, latency))
     (work / "bmc.v").write_text(_bmc_wrapper(top, ports))
-    script = [*reads, "read_verilog design.v", "read_verilog ref_seq.v", "read_verilog bmc.v",
-              f"hierarchy -check -top {BMC}", "proc", "flatten", "opt_clean",
+    script = [*reads, "read_verilog design_valid.v", "read_verilog ref_seq.v", "read_verilog bmc.v",
+              f"hierarchy -check -top {BMC}", "proc",
+              # every black box's outputs become free values (SAT has no model of a black box)
+              "cutpoint -blackbox", "flatten", "opt_clean",
               # a free initial state: the proof holds whatever the registers power up with
               "attrmap -remove init",
               "select -set cone w:trigger %ci*",
@@ -298,7 +335,7 @@ def prove_pipelined(net: Netlist, verilog: str | Path, top: str, *, family: Fami
             return FormalResult(False, time.perf_counter() - t0, "retiming-aware: register count per path",
                                 f"timing: {timing.detail}")
         say("formal: out_valid and reset (BMC)")
-        ok, why = _prove_valid(net, top, ports, latency, out_bits, family, work, left())
+        ok, why = _prove_valid(top, ports, latency, family, work, left())
         if not ok:
             return FormalResult(False, time.perf_counter() - t0, "retiming-aware: BMC of out_valid",
                                 f"valid: {why}")

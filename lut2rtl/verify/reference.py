@@ -96,6 +96,27 @@ def _check_sums(nodes: tuple[SumNode, ...], group: int) -> list[int]:
     return leaves
 
 
+def _valid_chain(latency: int) -> list[str]:
+    """``out_valid``: ``in_valid`` through ``latency`` registers cleared by ``rst``."""
+    w = ["    wire v0 = in_valid;"]
+    for st in range(1, latency + 1):
+        w.append(f"    reg v{st};")
+        w.append(f"    always @(posedge clk) if (rst) v{st} <= 1'b0; else v{st} <= v{st - 1};")
+    w.append(f"    assign out_valid = v{latency};")
+    return w
+
+
+def emit_valid_reference(name: str, latency: int) -> str:
+    """Module ``name`` (``clk``, ``rst``, ``in_valid`` in, ``out_valid`` out): the
+    contract's valid bit alone, as :func:`emit_reference_verilog` writes it."""
+    if not _IDENT.match(name):
+        raise ValueError(f"module name {name!r} is not a Verilog identifier")
+    if latency < 1:
+        raise ValueError("latency must be >= 1")
+    return "\n".join([f"module {name} (input wire clk, input wire rst, input wire in_valid, output wire out_valid);",
+                      *_valid_chain(latency), "endmodule"]) + "\n"
+
+
 def port_widths(net: Netlist, *, out_bits: bool = False) -> dict[str, int]:
     """Ports of a contract design for ``net`` (name -> width), in port order."""
     # a netlist with its encoder lowered into it takes the feature bits as in_features
@@ -218,15 +239,10 @@ def emit_reference_verilog(net: Netlist, name: str = "reference", *, latency: in
         total = sum(width for _, width, _ in results)
         cat = ", ".join(expr for _, _, expr in results)
         w.append(f"    wire [{total - 1}:0] d0 = {{{cat}}};")
-        w.append("    wire v0 = in_valid;")
         for st in range(1, latency + 1):
             w.append(f"    reg [{total - 1}:0] d{st};")
-            w.append(f"    reg v{st};")
-            w.append("    always @(posedge clk) begin")
-            w.append(f"        d{st} <= d{st - 1};")
-            w.append(f"        if (rst) v{st} <= 1'b0; else v{st} <= v{st - 1};")
-            w.append("    end")
-        w.append(f"    assign out_valid = v{latency};")
+            w.append(f"    always @(posedge clk) d{st} <= d{st - 1};")
+        w += _valid_chain(latency)
         hi = total
         for port, width, _ in results:
             w.append(f"    assign {port} = d{latency}[{hi - 1}:{hi - width}];")

@@ -135,7 +135,7 @@ def command(method: str, k: int, dataset: str, data_dir: str | None, width: int,
       lut2rtl train --method warp --k 4 --width 1000 -o warp4.pt --json
       lut2rtl train --method warp --k 6 --noise --forward hard -o warp6.pt
       lut2rtl train --method mlp --width 256
-      lut2rtl train --arch conv --method light -o digits_conv.pt
+      lut2rtl train --arch conv --method light --k 4 --tree-depth 1 --channels 32 --depth 1 -o conv.pt
       torchrun --nproc_per_node 2 -m lut2rtl train --steps 2000 -o ddp.pt
     """
     # imported here so `lut2rtl --help` stays fast

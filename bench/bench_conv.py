@@ -158,6 +158,9 @@ SWEEP: list[dict[str, Any]] = [
     dict(method="light", k=4, tree_depth=1, channels=[32], width=2000, depth=1, steps=3000, lr=0.01,
          bits_per_feature=4),
     dict(method="light", k=4, tree_depth=1, channels=[64], width=2000, depth=1, steps=2000, lr=0.1),
+    dict(method="light", k=4, tree_depth=1, channels=[16], width=2000, depth=2, steps=3000, lr=0.01),
+    dict(method="light", k=4, tree_depth=1, channels=[16], width=3000, depth=1, steps=3000, lr=0.01,
+         bits_per_feature=4),
 ]
 SWEEP_COLUMNS = ["recipe", "accuracy", "soft_accuracy", "luts", "ice40_fabric", "ice40_popcount", "ice40_luts"]
 

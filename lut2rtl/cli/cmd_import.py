@@ -34,7 +34,9 @@ def command(tool: str, src: str, output: str, indices: str | None, parametrizati
 
     SRC is a whole pickled model (torch.save(model, ...); read with inert
     stand-ins, no difflogic/torchlogix code runs) or a state dict. Dense logic
-    layers, GroupSum and fixed thermometer thresholds are supported.
+    layers, GroupSum and fixed thermometer thresholds are supported, and
+    torchlogix LogicConv2d / OrPooling2d (the whole pickled model: a state
+    dict lacks the geometry), written as checkpoint version 2.
 
     \b
     Examples:

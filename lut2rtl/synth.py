@@ -139,7 +139,7 @@ def _includes(manifest: Manifest, top: str) -> list[str]:
 
 def synthesize(
     build_dir: str | os.PathLike[str],
-    device: str,
+    device: str | None = None,
     *,
     top: str | None = None,
     board: str | None = None,
@@ -155,7 +155,13 @@ def synthesize(
 
     Returns the report; writes it (``report.json``, ``report.md``) with every
     intermediate file into ``out_dir`` (default: ``<build_dir>-synth-<device>``
-    beside the build folder, which stays untouched)."""
+    beside the build folder, which stays untouched). ``device`` defaults to
+    the one the folder was compiled for (``compile --device``)."""
+    if device is None:
+        device = read_build_folder(build_dir).manifest.options.get("device")
+        if device is None:
+            raise OptionError("device", "is needed: the build folder was compiled without --device "
+                                        f"(one of {', '.join(DEVICES)})")
     if device not in DEVICES:
         raise CompileError(f"unknown device {device!r} (known: {', '.join(DEVICES)})")
     if seeds < 1:

@@ -12,9 +12,10 @@ from ..synth import BOARDS, DEVICES, TOPS, render_markdown, synthesize
 
 @click.command("synth")
 @click.argument("build_dir", type=click.Path(file_okay=False, path_type=str))
-@click.option("--device", required=True, type=click.Choice(list(DEVICES)),
+@click.option("--device", default=None, type=click.Choice(list(DEVICES)),
               help="FPGA part: iCE40 (up5k, hx8k) and ECP5 are placed and routed with nextpnr; "
-                   "xc7a35t gets Yosys counts and a Vivado script.")
+                   "xc7a35t gets Yosys counts and a Vivado script. Default: the part the folder was compiled "
+                   "for (compile --device).")
 @click.option("--top", type=click.Choice(TOPS), default=None,
               help="What to synthesize: the core alone, the measurement harness (serial-in shift register, "
                    "registered outputs), the same harness around the AXI4-Stream wrapper (a build compiled with "
@@ -31,7 +32,7 @@ from ..synth import BOARDS, DEVICES, TOPS, render_markdown, synthesize
               help="Report folder (default: <BUILD_DIR>-synth-<device>).")
 @click.option("--force", is_flag=True, help="Replace an existing report folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
-def command(build_dir: str, device: str, top: str | None, board: str | None, freq_mhz: float | None, seeds: int,
+def command(build_dir: str, device: str | None, top: str | None, board: str | None, freq_mhz: float | None, seeds: int,
             baud: int, out_dir: str | None, force: bool, as_json: bool) -> None:
     """Synthesize the compiled BUILD_DIR for an FPGA and report LUTs, FFs,
     carry cells, utilization, Fmax and latency (what the count includes is
@@ -45,6 +46,7 @@ def command(build_dir: str, device: str, top: str | None, board: str | None, fre
       lut2rtl synth build/digits --device up5k --board icebreaker -o build/icebreaker
       lut2rtl synth build/digits --device xc7a35t --json
       lut2rtl synth build/digits --device hx8k --top axis
+      lut2rtl synth build/digits_up5k          # compiled with --device up5k
     """
     t0 = time.monotonic()
 

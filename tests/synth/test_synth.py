@@ -103,6 +103,23 @@ def test_cli_error_exit(tmp_path: Path) -> None:
 
 
 @pytest.mark.yosys
+def test_device_from_the_build_folder(tmp_path: Path, small_build: Path) -> None:
+    # without --device: the part the folder was compiled for; a folder compiled without one needs it
+    r = CliRunner().invoke(main, ["synth", str(small_build)])
+    assert r.exit_code == 1
+    assert re.fullmatch(r"error: --device is needed: the build folder was compiled without --device \(one of .*\)\n",
+                        r.stderr)
+    from lut2rtl.compile import compile_netlist
+
+    net = random_netlist(7, 24, [48, 32, 20], 2, classes=4)
+    out = compile_netlist(net, tmp_path / "xc", target="xilinx", opt=1, device="xc7a35t").out_dir
+    assert read_build_folder(out).manifest.options["device"] == "xc7a35t"
+    # no --device: the folder's part (Yosys counts for xc7a35t; no place and route)
+    rep = synthesize(out, out_dir=tmp_path / "r").report
+    assert rep["device"] == "xc7a35t" and rep["luts"] > 0
+
+
+@pytest.mark.yosys
 @pytest.mark.nextpnr
 def test_flow_ice40_harness_via_cli(tmp_path: Path, small_build: Path) -> None:
     out = tmp_path / "rep"

@@ -93,3 +93,16 @@ def test_compile_default_folder(tmp_path: Path, ckpt: Path, monkeypatch: pytest.
     # a second run keeps it (no --force), and says so in one line
     r = CliRunner().invoke(main, ["compile", str(ckpt), "--target", "ice40", "--pipeline", "4"])
     assert r.exit_code == 1 and r.output.startswith("error: ") and r.output.count("\n") == 1
+
+
+def test_compile_device(tmp_path: Path, ckpt: Path) -> None:
+    # --device alone picks its family; with a --target of another family it is refused in one line
+    r = CliRunner().invoke(main, ["compile", str(ckpt), "--device", "xc7a35t", "--opt", "1", "-o", str(tmp_path / "a"),
+                                  "--json"])
+    assert r.exit_code == 0, r.output
+    man = json.loads(r.output)
+    assert man["target"] == "xilinx" and man["options"]["device"] == "xc7a35t"
+    r = CliRunner().invoke(main, ["compile", str(ckpt), "--device", "up5k", "--target", "ecp5", "-o",
+                                  str(tmp_path / "b")])
+    assert r.exit_code == 1 and r.output == "error: --device 'up5k' is not one of the ecp5 parts (ecp5-25k, ecp5-85k)\n"
+    assert not (tmp_path / "b").exists()

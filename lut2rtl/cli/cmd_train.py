@@ -28,7 +28,8 @@ def _progress_printer(enabled: bool, steps: int) -> Any:
             line = (f"step {event['step']:>6}/{steps}  loss {event['loss']:.4f}  "
                     f"train {100 * event['train_acc']:5.1f}%  test {100 * event['test_acc']:5.1f}%  "
                     f"soft {100 * event['soft_acc']:5.1f}%  gap {100 * event['gap']:+5.1f}  "
-                    f"{event['seconds']:.0f}s")
+                    + (f"val {100 * event['val_acc']:5.1f}%  " if "val_acc" in event else "")
+                    + f"{event['seconds']:.0f}s")
             if tty:
                 click.echo("\r" + line, err=True, nl=False)
                 state["last"] = line
@@ -92,6 +93,15 @@ def _channels(text: str) -> tuple[int, ...]:
               help="conv: OR pooling window (and stride) after each conv block; 1: no pooling.")
 @click.option("--augment", type=int, default=0, show_default=True,
               help="conv: shift each training image by a random 0..N pixels (zero fill); 0: no augmentation.")
+@click.option("--val-fraction", type=float, default=0.0, show_default=True,
+              help="Hold out this share of the training rows (per class, fixed) as a validation split, scored "
+                   "at every evaluation; select models by it, not by the test split. 0: train on every row.")
+@click.option("--keep-best", is_flag=True,
+              help="Save the parameters of the evaluation with the best validation accuracy (needs --val-fraction).")
+@click.option("--lr-schedule", type=click.Choice(["constant", "cosine"]), default="constant", show_default=True,
+              help="cosine: the learning rate decays from --lr to 0 over --steps.")
+@click.option("--label-smoothing", type=float, default=0.0, show_default=True,
+              help="Cross-entropy label smoothing.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--eval-every", type=int, default=250, show_default=True,
@@ -106,7 +116,8 @@ def _channels(text: str) -> tuple[int, ...]:
 def command(method: str, k: int, dataset: str, data_dir: str | None, width: int, depth: int, steps: int,
             tau: float | None, lr: float | None, batch_size: int, wiring: str, bits_per_feature: int, encoding: str,
             init: str, temperature: float | None, noise: bool, forward_mode: str, arch: str, channels: str,
-            kernel_size: int, tree_depth: int, pool: int, augment: int, seed: int, device: str,
+            kernel_size: int, tree_depth: int, pool: int, augment: int, val_fraction: float, keep_best: bool,
+            lr_schedule: str, label_smoothing: float, seed: int, device: str,
             eval_every: int, threads: int,
             output: str | None, force: bool, quiet: bool, as_json: bool) -> None:
     """Train a logic-gate / LUT network and save its discretized checkpoint.
@@ -136,6 +147,7 @@ def command(method: str, k: int, dataset: str, data_dir: str | None, width: int,
       lut2rtl train --method warp --k 6 --noise --forward hard -o warp6.pt
       lut2rtl train --method mlp --width 256
       lut2rtl train --arch conv --method light --k 4 --tree-depth 1 --channels 32 --depth 1 -o conv.pt
+      lut2rtl train --val-fraction 0.15 --keep-best --lr-schedule cosine -o selected.pt
       torchrun --nproc_per_node 2 -m lut2rtl train --steps 2000 -o ddp.pt
     """
     # imported here so `lut2rtl --help` stays fast
@@ -146,7 +158,8 @@ def command(method: str, k: int, dataset: str, data_dir: str | None, width: int,
                       seed=seed, device=device, eval_every=eval_every, init=None if init == "auto" else init,
                       temperature=temperature, noise=noise, hard=forward_mode == "hard", arch=arch,
                       channels=_channels(channels), kernel_size=kernel_size, tree_depth=tree_depth, pool=pool,
-                      augment=augment)
+                      augment=augment, val_fraction=val_fraction, keep_best=keep_best, lr_schedule=lr_schedule,
+                      label_smoothing=label_smoothing)
     cfg.check()
     if output is not None and os.path.exists(output) and not force:
         from ..errors import OutputError
@@ -170,7 +183,7 @@ def command(method: str, k: int, dataset: str, data_dir: str | None, width: int,
         "luts": None if result.net is None else result.net.n_luts,
         "checkpoint": output, "world_size": result.world_size,
         **{key: result.metrics.get(key) for key in ("soft_acc", "gap", "train_acc", "train_seconds", "step_ms",
-                                                   "params", "torch_discrete_acc")},
+                                                   "params", "torch_discrete_acc", "val_acc", "best_step")},
         "lr": result.config.lr, "init": result.config.init,
     }
     if as_json:

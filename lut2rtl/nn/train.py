@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -76,6 +77,11 @@ DEFAULT_LR = {"dlgn": 0.2, "gumbel": 0.5, "light": 0.2, "warp": 0.1, "mlp": 0.00
 
 
 _CONV_OPTIONS = ("arch", "channels", "kernel_size", "tree_depth", "pool", "augment")
+# options added later: left out of the training record while at their default, so a run that does not use
+# them writes the same checkpoint bytes as before they existed
+_LATER_OPTIONS = {"val_fraction": 0.0, "lr_schedule": "constant", "keep_best": False, "label_smoothing": 0.0}
+# the validation rows do not depend on --seed: runs with different seeds are compared on the same rows
+VAL_SPLIT_SEED = 0
 
 
 class TrainingError(Lut2RtlError):
@@ -115,6 +121,12 @@ class TrainConfig:
     # still trained at depth 12, where the noisy hard mode did not (bench/RESULTS.md, training section)
     noise: bool = False
     hard: bool = False
+    # model selection without the test split: a fixed, per-class share of the training rows is held out
+    # (not trained on) and scored at every evaluation as ``val_acc``
+    val_fraction: float = 0.0
+    lr_schedule: str = "constant"  # "cosine": the lr decays from --lr to 0 over the steps
+    keep_best: bool = False  # with val_fraction: keep the parameters of the evaluation with the best val_acc
+    label_smoothing: float = 0.0  # cross-entropy label smoothing
 
     def resolved(self) -> TrainConfig:
         """A copy with every ``None`` default filled in (what the run really used; ``tau`` needs the
@@ -160,6 +172,14 @@ class TrainConfig:
                 v = getattr(self, name)
                 if not isinstance(v, int) or v < 1:
                     raise TrainingError(f"--{name.replace('_', '-')} {v!r}: must be a positive integer")
+        if not (isinstance(self.val_fraction, (int, float)) and 0.0 <= self.val_fraction < 1.0):
+            raise TrainingError(f"--val-fraction {self.val_fraction!r}: a share of the training rows in [0, 1)")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise TrainingError(f"--lr-schedule {self.lr_schedule!r}: constant or cosine")
+        if self.keep_best and self.val_fraction <= 0:
+            raise TrainingError("--keep-best needs a validation split (--val-fraction > 0)")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise TrainingError(f"--label-smoothing {self.label_smoothing!r}: must be in [0, 1)")
         if self.device not in ("auto", "cpu", "cuda"):
             raise TrainingError(f"--device {self.device!r}: auto, cpu or cuda")
 
@@ -208,6 +228,9 @@ class TrainResult:
             # the conv options do not apply: a dense run records what it did before they existed
             for key in _CONV_OPTIONS:
                 config.pop(key)
+        for key, default in _LATER_OPTIONS.items():
+            if config[key] == default:
+                config.pop(key)
         return {
             "config": config,
             "history": [{k: v for k, v in h.items() if k not in timing} for h in self.history],
@@ -236,6 +259,25 @@ def default_init(method: str, depth: int) -> str:
 def default_tau(width: int, classes: int) -> float:
     """GroupSum tau that scales with the group size (about 10 for 800-bit groups)."""
     return round(max(1.0, math.sqrt(width / classes) / 3.0), 2)
+
+
+def split_validation(data: Dataset, fraction: float, seed: int = VAL_SPLIT_SEED) -> tuple[Dataset, Any, Any]:
+    """``data`` with a share ``fraction`` of its training rows taken out (per class, a fixed permutation
+    from ``seed``), and those rows ``(x_val, y_val)``. The test split is untouched."""
+    rng = np.random.default_rng(seed)
+    keep, held = [], []
+    for c in range(data.classes):
+        idx = np.flatnonzero(data.y_train == c)
+        idx = idx[rng.permutation(idx.size)]
+        n_val = int(round(idx.size * fraction))
+        held.append(idx[:n_val])
+        keep.append(idx[n_val:])
+    tr = np.sort(np.concatenate(keep))
+    va = np.sort(np.concatenate(held))
+    if va.size == 0:
+        raise TrainingError(f"--val-fraction {fraction}: holds out no training row")
+    return (dataclasses.replace(data, x_train=data.x_train[tr], y_train=data.y_train[tr]),
+            data.x_train[va], data.y_train[va])
 
 
 def _resolve_device(name: str) -> torch.device:
@@ -304,6 +346,9 @@ def train(
     rank, world, device = _setup_distributed(device)
     torch.manual_seed(config.seed)
     baseline = config.method in BASELINES
+    x_val_raw = y_val_raw = None
+    if config.val_fraction > 0:
+        data, x_val_raw, y_val_raw = split_validation(data, config.val_fraction)
 
     thresholds = None
     if baseline:
@@ -311,6 +356,7 @@ def train(
         scale = 1.0 / (hi - lo) if hi > lo else 1.0
         x_tr = torch.from_numpy((data.x_train - lo) * scale).float().to(device)
         x_te = torch.from_numpy((data.x_test - lo) * scale).float().to(device)
+        x_va = None if x_val_raw is None else torch.from_numpy((x_val_raw - lo) * scale).float().to(device)
         model: nn.Module = make_baseline(config.method, data.features, config.width, config.depth, data.classes)
         tau = None
     else:
@@ -350,11 +396,13 @@ def train(
             # kept as bytes (MNIST's 60000 x 2352 bits would be 0.5 GB as float32)
             x_tr = model.encode(torch.from_numpy(data.x_train).to(device)).to(torch.uint8)
             x_te = model.encode(torch.from_numpy(data.x_test).to(device)).to(torch.uint8)
+            x_va = None if x_val_raw is None else model.encode(torch.from_numpy(x_val_raw).to(device)).to(torch.uint8)
         fwd_model: nn.Module = _BitsForward(model)
     else:
         fwd_model = model
     y_tr = torch.from_numpy(data.y_train).to(device)
     y_te = torch.from_numpy(data.y_test).to(device)
+    y_va = None if y_val_raw is None else torch.from_numpy(y_val_raw).to(device)
 
     step_model = fwd_model
     if world > 1:
@@ -363,6 +411,9 @@ def train(
         step_model = DDP(fwd_model, device_ids=[device.index] if device.type == "cuda" else None)
     lr = config.lr
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=config.weight_decay)
+    sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.steps)
+             if config.lr_schedule == "cosine" else None)
+    best: tuple[float, int, dict[str, torch.Tensor]] | None = None  # --keep-best: (val_acc, step, parameters)
     gen = torch.Generator().manual_seed(config.seed)  # same batches on every rank
     # --augment: random shifts of the encoded image, drawn from their own stream (the batches stay as without)
     aug_gen = torch.Generator().manual_seed(config.seed + 1)
@@ -395,10 +446,12 @@ def train(
         if shift_shape is not None:
             xb = shift_images(xb, shift_shape, config.augment, aug_gen)
         out = step_model(xb)
-        loss = nn.functional.cross_entropy(out, y_tr[batch])
+        loss = nn.functional.cross_entropy(out, y_tr[batch], label_smoothing=config.label_smoothing)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if sched is not None:
+            sched.step()
         with torch.no_grad():
             loss_ema = loss.detach().clone() if loss_ema is None else loss_ema.mul_(0.9).add_(loss.detach(), alpha=0.1)
         cb({"event": "step", "step": step,
@@ -408,6 +461,12 @@ def train(
             # train accuracy on a fixed subset: a full pass over a large training set each time would dominate
             rec = _evaluate(fwd_model, x_tr[:_TRAIN_EVAL_SAMPLES], y_tr[:_TRAIN_EVAL_SAMPLES], x_te, y_te, step,
                             float(loss_ema), te - t0, device)
+            if x_va is not None:
+                assert y_va is not None
+                rec["val_acc"] = round(_accuracy(fwd_model, x_va, y_va, train_mode=False), 6)
+                # strictly better only: of equal scores the earliest evaluation is kept
+                if config.keep_best and (best is None or rec["val_acc"] > best[0]):
+                    best = (rec["val_acc"], step, {k: v.detach().clone() for k, v in model.state_dict().items()})
             history.append(rec)
             eval_seconds += time.perf_counter() - te
             cb({"event": "eval", **rec})
@@ -415,6 +474,8 @@ def train(
         torch.cuda.synchronize(device)  # the wall time below covers the queued steps
     train_seconds = time.perf_counter() - t0
 
+    if best is not None:
+        model.load_state_dict(best[2])
     model.eval()
     compact: ConvNet | None = None
     metrics: dict[str, Any] = {"train_seconds": round(train_seconds, 3), "params": n_params,
@@ -422,6 +483,10 @@ def train(
                                "step_ms": round(1000 * (train_seconds - eval_seconds) / config.steps, 3)}
     if history:
         metrics.update({k: history[-1][k] for k in ("soft_acc", "gap", "train_acc")})
+        if "val_acc" in history[-1]:
+            metrics["val_acc"] = history[-1]["val_acc"]
+    if best is not None:
+        metrics["val_acc"], metrics["best_step"] = best[0], best[1]
     net: Netlist | None = None
     if isinstance(model, LogicNet):
         metadata = {
@@ -439,6 +504,8 @@ def train(
         if isinstance(model, ConvLogicNet):
             compact = model.to_conv_net({**metadata, "accuracy": round(accuracy, 6)})
         metrics["torch_discrete_acc"] = history[-1]["test_acc"] if history else None
+        if best is not None:
+            metrics["torch_discrete_acc"] = next(h["test_acc"] for h in history if h["step"] == best[1])
     else:
         accuracy = _accuracy(model, x_te, y_te, train_mode=False)
     metrics["accuracy"] = accuracy

@@ -147,3 +147,17 @@ def test_help_lr_table_matches_the_library_defaults():
     out = CliRunner().invoke(main, ["train", "--help"]).output
     table = dict(re.findall(r"^\s+(dlgn|gumbel|light|warp|mlp)\s+([0-9.]+)", out, flags=re.M))
     assert table == {m: f"{DEFAULT_LR[m]:g}" for m in ("dlgn", "gumbel", "light", "warp", "mlp")}, table
+
+
+def test_val_fraction_keep_best_in_json_and_progress(tmp_path):
+    out = tmp_path / "m.pt"
+    r = CliRunner().invoke(main, ["train", *SMALL, "--method", "light", "--k", "3", "--val-fraction", "0.15",
+                                  "--keep-best", "--lr-schedule", "cosine", "-o", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    assert 0.0 <= res["val_acc"] <= 1.0 and res["best_step"] in (10, 20, 30)
+    raw = read_checkpoint_dict(out)
+    assert raw["training"]["config"]["val_fraction"] == 0.15 and raw["training"]["config"]["keep_best"] is True
+    assert all("val_acc" in h for h in raw["training"]["history"])
+    r2 = CliRunner().invoke(main, ["train", *SMALL, "--keep-best"])
+    assert r2.exit_code != 0 and "--keep-best needs a validation split" in r2.output

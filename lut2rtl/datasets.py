@@ -62,17 +62,22 @@ def load_digits(*, test_fraction: float = 0.25, split_seed: int = 0) -> Dataset:
     d = _sk_load_digits()
     x = np.asarray(d.data, dtype=np.float32)
     y = np.asarray(d.target, dtype=np.int64)
-    rng = np.random.default_rng(split_seed)
-    train_idx, test_idx = [], []
-    for c in range(10):
+    tr, te = stratified_split(y, 10, test_fraction, split_seed)
+    return Dataset("digits", x[tr], y[tr], x[te], y[te], 10, (0.0, 16.0), (8, 8, 1))
+
+
+def stratified_split(y: np.ndarray, classes: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices ``(kept, held_out)``, both sorted: per class, a share ``fraction`` of its rows
+    (rounded), taken by a fixed permutation from ``seed``."""
+    rng = np.random.default_rng(seed)
+    keep, held = [], []
+    for c in range(classes):
         idx = np.flatnonzero(y == c)
         idx = idx[rng.permutation(idx.size)]
-        n_test = int(round(idx.size * test_fraction))
-        test_idx.append(idx[:n_test])
-        train_idx.append(idx[n_test:])
-    tr = np.sort(np.concatenate(train_idx))
-    te = np.sort(np.concatenate(test_idx))
-    return Dataset("digits", x[tr], y[tr], x[te], y[te], 10, (0.0, 16.0), (8, 8, 1))
+        n_held = int(round(idx.size * fraction))
+        held.append(idx[:n_held])
+        keep.append(idx[n_held:])
+    return np.sort(np.concatenate(keep)), np.sort(np.concatenate(held))
 
 
 def load_idx(path: str | os.PathLike[str]) -> np.ndarray:

@@ -34,12 +34,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from ..checkpoint import save_checkpoint
-from ..datasets import Dataset, thermometer_thresholds
+from ..datasets import Dataset, stratified_split, thermometer_thresholds
 from ..errors import Lut2RtlError, NetlistError
 from ..evaluate import score_dataset
 from ..fileio import atomic_write_bytes
@@ -264,16 +263,7 @@ def default_tau(width: int, classes: int) -> float:
 def split_validation(data: Dataset, fraction: float, seed: int = VAL_SPLIT_SEED) -> tuple[Dataset, Any, Any]:
     """``data`` with a share ``fraction`` of its training rows taken out (per class, a fixed permutation
     from ``seed``), and those rows ``(x_val, y_val)``. The test split is untouched."""
-    rng = np.random.default_rng(seed)
-    keep, held = [], []
-    for c in range(data.classes):
-        idx = np.flatnonzero(data.y_train == c)
-        idx = idx[rng.permutation(idx.size)]
-        n_val = int(round(idx.size * fraction))
-        held.append(idx[:n_val])
-        keep.append(idx[n_val:])
-    tr = np.sort(np.concatenate(keep))
-    va = np.sort(np.concatenate(held))
+    tr, va = stratified_split(data.y_train, data.classes, fraction, seed)
     if va.size == 0:
         raise TrainingError(f"--val-fraction {fraction}: holds out no training row")
     return (dataclasses.replace(data, x_train=data.x_train[tr], y_train=data.y_train[tr]),

@@ -41,6 +41,7 @@ from ._flat import (
     used_slots,
     with_nodes,
 )
+from .unused import drop_unused_inputs
 
 __all__ = ["pack_luts", "split_wide"]
 
@@ -106,7 +107,10 @@ def pack_luts(net: Netlist, lut_size: int = 4, *, cuts: int = DEFAULT_CUTS) -> N
         raise ValueError(f"lut_size={lut_size!r} outside 3..{KMAX}")
     if cuts < 1:
         raise ValueError(f"cuts={cuts!r} must be at least 1")
-    net = split_wide(net, lut_size)
+    # cones are enumerated on the wiring: an input a table ignores (a constant
+    # or wire-like LUT) would pull its whole cone in; in the optimize pipeline
+    # the clean-up passes have already dropped such inputs (then this is a no-op)
+    net = drop_unused_inputs(split_wide(net, lut_size))
     flat = from_netlist(net)
     if flat.n == 0:
         return net

@@ -95,3 +95,23 @@ def test_pack_never_exceeds_one_lut_per_gate(net: Netlist, lut_size: int) -> Non
     assert_equivalent(net, out)
     assert out.n_luts <= max(1, live_luts(net))
     assert out.depth <= net.depth
+
+
+def test_pack_ignores_inputs_a_table_ignores() -> None:
+    # found by hypothesis: an output LUT with a constant table (and one that reads only one of its two
+    # inputs) pulled its whole structural cone into the cover: 5 LUTs for 4 live gates
+    from lut2rtl.netlist import Layer
+
+    l0 = [[2, 0], [4, 2], [4, 3], [4, 2], [3, 0], [2, 1], [4, 5], [0, 2], [3, 0], [3, 4], [5, 0], [5, 1], [3, 0],
+          [4, 1], [1, 5], [2, 4], [1, 0], [1, 5], [5, 2], [5, 3], [3, 1]]
+    t0 = [11, 11, 6, 14, 2, 9, 11, 13, 8, 6, 4, 6, 7, 11, 14, 1, 14, 8, 5, 10, 9]
+    l1 = [[26, 24], [18, 22], [8, 13], [14, 26], [16, 6], [15, 11], [12, 18], [6, 6], [23, 12], [9, 23], [16, 6],
+          [19, 20], [11, 16], [13, 13], [17, 14], [26, 21], [7, 18], [8, 18], [17, 22], [21, 9], [13, 8], [22, 25],
+          [23, 21], [10, 26], [15, 19], [16, 12], [14, 17], [10, 7], [20, 14], [25, 8], [15, 11], [7, 7]]
+    t1 = [2, 8, 15, 5, 14, 6, 13, 3, 7, 5, 3, 14, 12, 2, 14, 15, 4, 6, 8, 10, 7, 2, 14, 11, 0, 13, 11, 2, 9, 8, 0, 14]
+    layers = [Layer(2, np.array(ins), np.array(t, dtype=np.uint64)) for ins, t in ((l0, t0), (l1, t1),
+                                                                                   ([[36, 51], [48, 43]], [12, 0]))]
+    net = Netlist(n_inputs=6, layers=tuple(layers), outputs=np.array([59, 60]))
+    out = pack_luts(net, 4)
+    assert_equivalent(net, out)
+    assert live_luts(net) == 4 and out.n_luts <= 4

@@ -163,37 +163,47 @@ def _contract_table(table: torch.Tensor, xs: Sequence[torch.Tensor]) -> torch.Te
     return (v * r2).sum(1)
 
 
-class _WarpOutput(torch.autograd.Function):
-    """WARP's training output from ``z [n, B]``, noise, sigmoid and straight-through in one
-    function (torch's autograd would keep about a dozen full-size temporaries):
-    ``y = sigmoid((L - z) / temperature)`` with logistic noise ``L = logit(U)`` (``U`` uniform,
-    clamped to ``[1e-7, 1 - 1e-7]``; ``L = 0`` without noise); the forward is ``[y > 0.5]`` when
-    ``hard`` else ``y``; the gradient is ``dy/dz = -y (1 - y) / temperature`` in both cases.
+def uniform16(shape: Sequence[int], *, dtype: torch.dtype, device: torch.device | str) -> torch.Tensor:
+    """Uniform noise on the grid ``(i + 1/2) / 2**16``, ``i = 0 .. 2**16 - 1``, drawn from torch's RNG:
+    every full-range 64-bit draw gives four 16-bit samples (``torch.rand`` spends one 32-bit draw on
+    each float, which made the draw most of a noisy WARP step on the CPU). The grid never reaches 0
+    or 1, so its logit is finite (at most ``ln(2**17 - 1) ~ 11.8`` in magnitude), and the arithmetic
+    below is exact in float32."""
+    n = math.prod(shape)
+    words = torch.empty((n + 3) // 4, dtype=torch.int64, device=device).random_(-(1 << 63), None)
+    r = words.view(torch.int16)[:n].view(*shape)  # four independent 16-bit lanes per word
+    # (r + 32768.5) / 2**16 as one kernel that also converts the type
+    return torch.add(torch.tensor(32768.5 / 65536, dtype=dtype, device=device), r, alpha=1.0 / 65536)
 
-    The noise is drawn ``[n, B]`` from torch's RNG on ``z``'s device.
+
+class _WarpOutput(torch.autograd.Function):
+    """WARP's training output from ``s = -z / temperature`` (``[n, B]``; the sign and the temperature
+    are folded into the per-neuron coefficients, so no full-size op applies them), noise, sigmoid and
+    straight-through in one function (torch's autograd would keep about a dozen full-size temporaries):
+    ``y = sigmoid(L / temperature + s)``, i.e. ``sigmoid((L - z) / temperature)``, with logistic noise
+    ``L = logit(U)``, ``U`` from :func:`uniform16` (``L = 0`` without noise); the forward is
+    ``[y > 0.5]`` when ``hard`` else ``y``; the gradient is ``dy/ds = y (1 - y)`` in both cases.
     """
 
     @staticmethod
-    def forward(ctx: Any, z: torch.Tensor, temperature: float, noise: bool, hard: bool) -> torch.Tensor:
+    def forward(ctx: Any, s: torch.Tensor, temperature: float, noise: bool, hard: bool) -> torch.Tensor:
         if noise:
-            t = torch.rand(z.shape, dtype=z.dtype, device=z.device).logit_(eps=1e-7).sub_(z)
+            t = uniform16(s.shape, dtype=s.dtype, device=s.device).logit_()
+            if temperature != 1.0:
+                t.div_(temperature)
+            y = t.add_(s).sigmoid_()
         else:
-            t = z.neg()
-        if temperature != 1.0:
-            t.div_(temperature)
-        y = t.sigmoid_()
-        ctx.save_for_backward(y)
-        ctx.temperature = temperature
+            y = s.sigmoid()
+        ctx.save_for_backward(y)  # without hard, y is the output itself: autograd guards it against in-place changes
         if hard:
             # comparison straight into a float tensor: (y > 0.5).to(float) is a much slower bool round trip
             return torch.gt(y, 0.5, out=torch.empty_like(y))
-        return y.clone()
+        return y
 
     @staticmethod
     def backward(ctx: Any, g: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         (y,) = ctx.saved_tensors
-        gz = torch.ops.aten.sigmoid_backward(g.contiguous(), y)  # g * y * (1 - y), one kernel
-        return gz.mul_(-1.0 / ctx.temperature), None, None, None
+        return torch.ops.aten.sigmoid_backward(g.contiguous(), y), None, None, None  # g y (1 - y), one kernel
 
 
 # --------------------------------------------------------------------------
@@ -370,14 +380,16 @@ class WarpLayer(LogicLayer):
             # z table = c @ H^T, its multilinear coefficients = (c @ H^T) @ K
             self.register_buffer("hk2", torch.from_numpy(hadamard(2).T @ _k2_matrix()).float())
 
-    def z(self, xs: list[torch.Tensor]) -> torch.Tensor:
-        """The Walsh sum ``z`` at soft inputs: ``[n, B]``."""
+    def z(self, xs: list[torch.Tensor], scale: float = 1.0) -> torch.Tensor:
+        """The Walsh sum ``z`` at soft inputs, times ``scale``: ``[n, B]`` (the scale is applied to the
+        ``[n, 2**k]`` table, not to the batch-sized result)."""
         if self.k == 2:
-            return _Multilinear2.apply(self.weight @ self.hk2, xs[0], xs[1])
-        return _contract_table(self.weight @ self.H.t(), xs)
+            return _Multilinear2.apply(self.weight @ (self.hk2 * scale), xs[0], xs[1])
+        return _contract_table((self.weight @ self.H.t()) * scale, xs)
 
     def soft(self, xs: list[torch.Tensor]) -> torch.Tensor:
-        return _WarpOutput.apply(self.z(xs), self.temperature, self.noise, self.hard_forward)
+        s = self.z(xs, -1.0 / self.temperature)
+        return _WarpOutput.apply(s, self.temperature, self.noise, self.hard_forward)
 
     def table_rows(self) -> torch.Tensor:
         return (self.weight.detach() @ self.H.t()) < 0

@@ -32,9 +32,9 @@ def _run(layer: torch.nn.Module, x: torch.Tensor, seed: int) -> tuple[torch.Tens
     xi = x.clone().requires_grad_()
     torch.manual_seed(seed)  # the same noise draws for both implementations
     if isinstance(layer, ref.WarpLayer):
-        # the old WARP drew its uniforms [B, n] with rand_like(z), the new one draws them [n, B]:
-        # hand the old formula the very uniforms the new layer draws for this seed
-        u = torch.rand(layer.n, x.shape[0], dtype=x.dtype)
+        # the old WARP drew its uniforms [B, n] with rand_like(z), the new one draws them [n, B] on a 16-bit
+        # grid (fast.uniform16): hand the old formula the very uniforms the new layer draws for this seed
+        u = fast.uniform16((layer.n, x.shape[0]), dtype=x.dtype, device="cpu")
         real = torch.rand_like
         torch.rand_like = lambda t, **kw: u.t().clone() if t.shape == u.t().shape else real(t, **kw)  # type: ignore[assignment]
         try:

@@ -19,7 +19,8 @@ signal, and drives the top-level ports from a generated C++ ``main``:
   (:func:`.compare.compare`), so an early or late design is caught.
 
 The C++ is compiled with ``-O1`` (``-O0`` above :data:`HUGE_LUTS`
-primitive instances: there the compile is what costs, not the run) and split
+primitive instances: there the compile is what costs, not the run; above
+:data:`NO_DFG_LUTS` Verilator's DFG optimizer is off as well) and split
 into files of :data:`SPLIT` statements built ``-j 2``. Builds are cached like
 the cocotb ones (key: sources, flags, tool versions).
 """
@@ -56,6 +57,10 @@ Progress = Callable[[str], None]
 # above this many primitive instances the C++ is compiled without optimization
 # (6,000 LUTs: 40 s at -O0, 53 s at -O1; the run is 0.2 s against 0.1 s)
 HUGE_LUTS = 4_000
+# above this many, Verilator's DFG optimizer is turned off too: at 37,000 SB_LUT4 (a 100K-gate network)
+# its passes took 48 of 158 s of Verilation; without them the build took 164 s instead of 192 s and the
+# 2,048-vector run 14.4 s instead of 9.9 s (at 6,000 LUTs it saved nothing: 22.1 s vs 20.8 s)
+NO_DFG_LUTS = 20_000
 SPLIT = 20_000  # --output-split: statements per generated .cpp file
 JOBS = 2  # parallel C++ compiles (the machines this runs on have few cores)
 # the data ports a core may have, in the order the harness writes them per cycle
@@ -202,9 +207,12 @@ def build_harness(verilog: Path, top: str, ports: dict[str, int], family: Family
     from .simulate import BASE_ARGS, locked, tool_versions, verilator_sources
 
     text = Path(verilog).read_text(errors="replace")
-    huge = _primitive_count(text, family) > HUGE_LUTS
+    count = _primitive_count(text, family)
+    huge = count > HUGE_LUTS
     models, flags = verilator_sources(family)
     opt = cxx_opt or ("-O0" if huge else "-O1")
+    if count > NO_DFG_LUTS:
+        flags = [*flags, "-fno-dfg"]
     args = [*BASE_ARGS, *flags, "--cc", "--exe", "--build", "--build-jobs", str(JOBS), "--prefix", "Vdut",
             "--top-module", top, "--output-split", str(SPLIT), "--output-split-cfuncs", str(SPLIT // 10),
             "-CFLAGS", opt, "-MAKEFLAGS", f"OPT_FAST={opt} OPT_SLOW=-O0 OPT_GLOBAL=-O0"]

@@ -11,7 +11,8 @@ local indices into the previous layer) and parametrizes one LUT per neuron:
            that each row outputs 1; output is the expectation under independent inputs.
 ``warp``   ``2**k`` Walsh-Hadamard coefficients ``c``; ``z = sum_S c_S chi_S(1 - 2x)``;
            training output ``sigmoid((-z + L) / temperature)`` with logistic noise ``L``
-           (hard straight-through by default), discrete output ``[z < 0]``.
+           (``logit`` of uniforms on a 16-bit grid, :func:`uniform16`; hard straight-through
+           by default), discrete output ``[z < 0]``.
 
 All truth-table facts (row order, gate ids) come from :mod:`lut2rtl.netlist`.
 In ``eval()`` mode a layer computes exactly its discretized truth tables on

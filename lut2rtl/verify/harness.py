@@ -61,6 +61,11 @@ HUGE_LUTS = 4_000
 # its passes took 48 of 158 s of Verilation; without them the build took 164 s instead of 192 s and the
 # 2,048-vector run 14.4 s instead of 9.9 s (at 6,000 LUTs it saved nothing: 22.1 s vs 20.8 s)
 NO_DFG_LUTS = 20_000
+# Verilator's peak memory grows with the primitive count (bench "Verification scaling": about 0.6 GB for a
+# whole 6,000-gate check, 2.2 GB for 36,989 SB_LUT4): a base plus this much per primitive
+VERILATOR_BASE_BYTES = 0.5e9
+VERILATOR_BYTES_PER_LUT = 46e3
+_OOM_SIGNS = ("Killed", "bad_alloc", "Cannot allocate memory", "Error 137", "out of memory")
 SPLIT = 20_000  # --output-split: statements per generated .cpp file
 JOBS = 2  # parallel C++ compiles (the machines this runs on have few cores)
 # the data ports a core may have, in the order the harness writes them per cycle
@@ -171,6 +176,35 @@ def _primitive_count(text: str, family: Family | None) -> int:
     return sum(text.count(n + " ") + text.count(n + "\n") for n in names)
 
 
+def verilator_memory(count: int) -> float:
+    """Estimated peak bytes of the Verilator build of a design with ``count`` LUT primitives."""
+    return VERILATOR_BASE_BYTES + VERILATOR_BYTES_PER_LUT * count
+
+
+def memory_available() -> float | None:
+    """``MemAvailable`` of this machine in bytes (None where /proc/meminfo is not readable)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return float(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def memory_note(count: int, available: float | None) -> str:
+    """The line a large build shows before it starts: what it needs, and a warning when that is more
+    than the machine has free."""
+    need = verilator_memory(count)
+    line = f"Verilator build of {count:,} LUT primitives: needs about {need / 1e9:.1f} GB of memory"
+    if available is None:
+        return line
+    line += f" ({available / 1e9:.1f} GB available)"
+    if need > available:
+        line += "; it may run out of memory: use a machine with more memory, or `verify --no-sim`"
+    return line
+
+
 def _run_logged(cmd: list[str], *, cwd: Path, env: dict[str, str], log_file: Path, what: str,
                 progress: Progress | None, timeout: float | None) -> None:
     """Run ``cmd`` with its output in ``log_file``, reporting progress every 10 s."""
@@ -194,7 +228,10 @@ def _run_logged(cmd: list[str], *, cwd: Path, env: dict[str, str], log_file: Pat
         from .simulate import log_tail
 
         tail = log_tail(log_file)
-        raise ToolError(f"{what} failed: {tail or f'exit status {rc}'}", command=cmd, stderr=tail)
+        why = tail or f"exit status {rc}"
+        if rc < 0 or rc == 137 or any(s in tail for s in _OOM_SIGNS):
+            why = f"killed, probably out of memory ({why})"
+        raise ToolError(f"{what} failed: {why}", command=cmd, stderr=tail)
 
 
 def build_harness(verilog: Path, top: str, ports: dict[str, int], family: Family | None, *,
@@ -234,6 +271,11 @@ def build_harness(verilog: Path, top: str, ports: dict[str, int], family: Family
         build_dir.mkdir(parents=True)
         shutil.copyfile(verilog, build_dir / "design.v")
         (build_dir / "harness.cpp").write_text(cpp)
+        if count > NO_DFG_LUTS:
+            note = memory_note(count, memory_available())
+            log.info("%s", note)
+            if progress is not None:
+                progress(note)
         cmd = [find_verilator(), *args, "-Mdir", "obj", "-o", "sim", "design.v", *[str(m) for m in models],
                "harness.cpp"]
         t0 = time.perf_counter()

@@ -66,8 +66,8 @@ def test_example_vectors(tmp_path: Path, target: str, pipeline: int) -> None:
     exe = build_sim(tmp_path / "b", tmp_path / "sim")
     got = run_sim(exe, vec["in_bits"], pipeline)
     assert set(got["cycle"]) == {pipeline}
-    assert np.array_equal(unpack_words(got["out_bits"], man["n_outputs"]), vec["out_bits"].astype(bool))
-    assert np.array_equal(split_counts(got["out_counts"], man["classes"], man["count_width"]), vec["counts"])
+    assert np.array_equal(unpack_words(got["out_bits"], man.n_outputs), vec["out_bits"].astype(bool))
+    assert np.array_equal(split_counts(got["out_counts"], man.classes, man.count_width), vec["counts"])
     assert np.array_equal(np.array(got["out_class"]), vec["out_class"])
     # the vectors are the reference evaluator's answers on the source netlist
     ref = evaluate(load_checkpoint(ckpt), vec["in_bits"].astype(bool))

@@ -184,11 +184,12 @@ def test_uart_request_encoding_is_lsb_first() -> None:
 def test_pipelining_raises_fmax(tmp_path: Path, device: str) -> None:
     """The done-when check: the digits example, pipeline 0 vs 4, on iCE40 and ECP5."""
     from lut2rtl.checkpoint import load_checkpoint
+    from lut2rtl.families import DEVICE_FAMILY
 
     root = Path(__file__).resolve().parents[2] / "examples"
     ckpt = root / "digits.pt" if (root / "digits.pt").exists() else root / "random_digits.pt"
     net = load_checkpoint(ckpt)
-    target = DEVICES[device].family
+    target = DEVICE_FAMILY[device].name
     fmax = {}
     for p in (0, 4):
         build = make_build(net, tmp_path / f"b{p}", name="digits", pipeline=p, target=target)

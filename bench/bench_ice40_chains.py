@@ -10,7 +10,7 @@ four ways as Verilog:
   nextpnr adds a feed-in cell for each carry-in from logic and a feed-out cell
   for each carry-out read by logic);
 - ``chains``: the same adders as explicit ``SB_LUT4`` + ``SB_CARRY`` cells, one
-  chain per adder, feed cells written out (no row: it packs like ``tree``);
+  chain per adder, feed cells written out (no row: it packed like ``tree`` in a first run and did not route);
 - ``shared cap C``: the adders of one tree level concatenated into chains of at
   most ``C`` cells (0: unlimited); between two adders one cell passes the lower
   adder's carry-out through its LUT (its feed-out) while its ``SB_CARRY``
@@ -19,9 +19,10 @@ four ways as Verilog:
   through that cell is false but static timing sees it, hence the cap.
 
 Finding (2026-12-02): the shared feed cells pack into 10 % fewer logic cells
-than the tree, but nextpnr-ice40's router does not converge on them (a few
-hundred nets stay overused; not finished after 10 minutes, where the tree
-routes in seconds), so the head does not build them.
+than the tree, but nextpnr-ice40's router does not converge on them (about 360 nets
+stay overused; not finished in 120 s, where the tree routes in 5 s; the
+one-chain-per-adder design did not route in 11 minutes either), so the head
+does not build them.
 
 Each design is checked against ``popcount(x)`` before it is measured: Yosys
 ``eval`` of the flattened design (Yosys's ``SB_LUT4``/``SB_CARRY`` simulation

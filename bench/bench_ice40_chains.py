@@ -21,8 +21,11 @@ four ways as Verilog:
 Finding (2026-12-02): the shared feed cells pack into 10 % fewer logic cells
 than the tree, but nextpnr-ice40's router does not converge on them (about 360 nets
 stay overused; not finished in 120 s, where the tree routes in 5 s; the
-one-chain-per-adder design did not route in 11 minutes either), so the head
-does not build them.
+one-chain-per-adder design did not route in 11 minutes either, because of
+its chain-start cells ``SB_CARRY(c, c, 0)``: without them nextpnr inserts its
+own feed-ins and it routes at 96 MHz). The shared cells need ``I0 = I1 = cin``
+with a live carry-in, and with the chain starts fixed the router still does
+not converge, so the head does not build them.
 
 Each design is checked against ``popcount(x)`` before it is measured: Yosys
 ``eval`` of the flattened design (Yosys's ``SB_LUT4``/``SB_CARRY`` simulation

@@ -62,8 +62,17 @@ CAPS = (9, 13, 0)
 PNR_TIMEOUT = 90  # seconds
 COLUMNS = ["design", "sb_lut4", "sb_carry", "lc", "lc_per_bit", "ratio_vs_tree", "fmax_mhz", "note", "checked",
            "seconds"]
-XOR3 = sum(1 << r for r in range(16) if ((r >> 1) ^ (r >> 2) ^ (r >> 3)) & 1)  # I1 ^ I2 ^ I3
-PASS3 = sum(1 << r for r in range(16) if (r >> 3) & 1)  # I3
+
+
+def _init(fn: Any) -> int:
+    """SB_LUT4 LUT_INIT of ``fn(x)`` over the inputs x[:, 0..3] (I0..I3), through the netlist's truth-table encoding."""
+    from lut2rtl.netlist import rows_to_table, table_to_init, truth_table_rows
+
+    return int(table_to_init(rows_to_table(fn(truth_table_rows(4))), 4))
+
+
+XOR3 = _init(lambda x: x[:, 1] ^ x[:, 2] ^ x[:, 3])  # the sum bit of a chain position
+PASS3 = _init(lambda x: x[:, 3])  # a feed-out: the carry-in through the LUT
 
 
 def lower_bound(n: int) -> int:

@@ -63,6 +63,10 @@ class Family:
     # carry chain that also take one group bit as carry-in when popcount_cin (see rtl/groupsum.py)
     popcount_leaf: int = 3
     popcount_cin: bool = True
+    # ternary adders: the dual-output LUT primitive that, with ``carry``, adds three numbers per chain bit
+    # (rtl/ternary.py; ``LUT6_2`` with ``CARRY4``); the popcount tree then sums three numbers per adder.
+    # None: adders of two numbers, written as ``+`` for Yosys to map
+    dual_lut: str | None = None
     # delay model for --clock-mhz (ns): a LUT level with its routing, one carry-chain bit, and a
     # register stage's own cost (clock-to-out, setup, clock skew); calibrated against nextpnr
     t_level_ns: float = 1.0
@@ -120,7 +124,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
                     Device("ecp5-85k", ("--85k", "--package", "CABGA381"), "CABGA381", 205, 83640, 83640,
                            "LFE5U-85F-6BG381C", default_freq_mhz=150.0))),
     # (no open place-and-route: Artix-7 -1 datasheet-level estimates, not calibrated)
-    Family("xilinx", 6, "LUT{k}", "INIT", (*_LUT4, "I4", "I5"), "O", per_k=True, carry="CARRY4",
+    Family("xilinx", 6, "LUT{k}", "INIT", (*_LUT4, "I4", "I5"), "O", per_k=True, carry="CARRY4", dual_lut="LUT6_2",
            t_level_ns=0.6, t_carry_ns=0.03, t_stage_ns=0.8,
            comparator="native", sim_model="xilinx/cells_sim.v", synth_command="synth_xilinx", vivado=True,
            devices=(Device("xc7a35t", (), "csg324", 210, 20800, 41600, "xc7a35ticsg324-1L"),)),

@@ -24,6 +24,13 @@ Operations of a plan:
     faster than a LUT plus its routing. Intermediate sums carry the Yosys
     ``keep`` attribute, otherwise Yosys merges the tree into one ``$macc`` and
     builds its own, larger compressor (measured 1.87 LUT4/bit on iCE40).
+``add3``
+    ``x + y + z + c`` on families with a dual-output LUT beside their carry
+    chain (``Family.dual_lut``: Xilinx ``LUT6_2`` + ``CARRY4``), built from
+    those primitives by :func:`.ternary.ternary_adder`: one LUT per bit for
+    three numbers, where a two-number adder removes one. The tree then sums
+    three numbers per adder (a level with two left over adds them with
+    ``add``). Yosys maps ``+`` on Xilinx to two-number adders only.
 
 Cost: on a LUT4 + carry fabric a leaf counter removes one bit for two LUTs
 and an adder bit one bit for one cell, plus a cell for a carry-in from logic
@@ -63,12 +70,14 @@ from .popcount import (
     FUSED,
     POPCOUNT_WIRE,
     PopcountPlan,
+    adder_luts,
     family_popcount,
     fuse_head,
     group_size,
     head_layout,
     plan_popcount,
 )
+from .ternary import ternary_adder
 
 __all__ = ["FUSED", "POPCOUNT_WIRE", "GroupSumHW", "GroupSumPlan", "PopcountPlan", "build_groupsum", "class_width",
            "count_width", "family_popcount", "fuse_head", "groupsum_levels", "head_layout", "level_delays",
@@ -117,7 +126,7 @@ _Read = tuple[str, int]
 
 @dataclass(frozen=True)
 class _Step:
-    # "count"/"add" (a partial sum), "alias" (a class count), "pair" (a tournament match: out = (gt, count,
+    # "count"/"add"/"add3" (a partial sum), "alias" (a class count), "pair" (a tournament match: out = (gt, count,
     # index), reads = (b@cmp, a@cmp, gt@mux, b@mux, a@mux, ib@mux, ia@mux))
     kind: str
     out: tuple[str, ...]
@@ -204,11 +213,11 @@ def plan_groupsum(n_outputs: int, classes: int, family: Family, register_after: 
             inputs[value(names[i], 1, 0)] = pos
             pos += 1
         for op in pc.ops:
-            if op.kind == "add":
+            if op.kind in ("add", "add3"):
                 width = pc.maxes[op.out].bit_length()
                 names[op.out] = value(POPCOUNT_WIRE.format(c=c, node=op.out), width, lv[op.out])
-                steps.append(_Step("add", (names[op.out],), width, tuple((names[a], lv[op.out]) for a in op.args)))
-                luts += width - 1  # one LUT per chain bit; the top bit is the carry-out
+                steps.append(_Step(op.kind, (names[op.out],), width, tuple((names[a], lv[op.out]) for a in op.args)))
+                luts += adder_luts(pc, op)
         root = ((names[pc.root], depth),) if pc.root >= 0 else ()
         steps.append(_Step("alias", (value(f"gs_count{c}", cw, depth),), cw, root))
     # argmax tournament; every candidate is (count name, index name)
@@ -254,7 +263,7 @@ def level_delays(plan: GroupSumPlan) -> list[float]:
     f = plan.family
     out = [0.0] * plan.levels
     for st in plan.steps:
-        if st.kind == "add":
+        if st.kind in ("add", "add3"):
             chains = [(st.reads[0][1], st.width)]
         elif st.kind == "pair":  # comparator chain, then the muxes
             chains = [(st.reads[0][1], st.width + 1), (st.reads[2][1], 0)]
@@ -313,8 +322,9 @@ def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = 
     ``bits`` is the head's input vector (``plan.width`` bits: per class the
     fused leaf counters and the bits they do not read, see :func:`head_layout`).
     Registers are in ``domain`` (reset value 0). The design is plain Amaranth
-    logic for every family (carry chains come from Yosys's mapping of ``+``
-    and ``>``)."""
+    logic (carry chains come from Yosys's mapping of ``+`` and ``>``), except
+    the ternary adders of a family with ``dual_lut`` (primitive instances,
+    which Amaranth's own simulator cannot run)."""
     bits = Value.cast(bits)
     if len(bits) != plan.width:
         raise ValueError(f"the plan is for {plan.width} bits, got {len(bits)}")
@@ -343,6 +353,8 @@ def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = 
         total: Value
         if step.kind == "leaf":  # a counter in the fabric, named for formal's cut points
             total = Cat(*(bits[i] for i in step.bits))
+        elif step.kind == "add3":  # the family's ternary adder, as primitives
+            total = ternary_adder(m, step.out[0], args, plan.family)
         elif step.kind == "add":
             total = args[0]
             for a in args[1:]:

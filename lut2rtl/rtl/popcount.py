@@ -16,8 +16,8 @@ import numpy as np
 from ..families import Family
 from ..netlist import Layer, Netlist, rows_to_table
 
-__all__ = ["FUSED", "POPCOUNT_WIRE", "PopcountOp", "PopcountPlan", "family_popcount", "fuse_head", "group_size",
-           "head_layout", "plan_popcount"]
+__all__ = ["FUSED", "POPCOUNT_WIRE", "PopcountOp", "PopcountPlan", "adder_luts", "family_popcount", "fuse_head",
+           "group_size", "head_layout", "plan_popcount"]
 
 # name of partial sum ``node`` (a number id of the PopcountPlan) of class ``c``
 POPCOUNT_WIRE = "gs_c{c}_n{node}"
@@ -27,8 +27,8 @@ FUSED = "lut2rtl_fused_head"
 
 @dataclass(frozen=True)
 class PopcountOp:
-    kind: str  # "count" | "add"
-    args: tuple[int, ...]  # number ids (for "add": x, y[, cin])
+    kind: str  # "count" | "add" | "add3"
+    args: tuple[int, ...]  # number ids (for "add": x, y[, cin]; for "add3": x, y, z[, cin])
     out: int  # number id of the result
 
 
@@ -54,9 +54,14 @@ class PopcountPlan:
         return self.levels[self.root] if self.root >= 0 else 0
 
 
-def plan_popcount(g: int, lut_size: int, *, leaf: int | None = None, cin: bool = True) -> PopcountPlan:
-    """Counters of ``leaf`` bits (LUT logic), then a balanced tree of adders;
-    with ``cin`` every adder also absorbs one input bit as its carry-in."""
+def plan_popcount(g: int, lut_size: int, *, leaf: int | None = None, cin: bool = True,
+                  arity: int = 2) -> PopcountPlan:
+    """Counters of ``leaf`` bits (LUT logic), then a balanced tree of adders of
+    ``arity`` (2 or 3) numbers; with ``cin`` every adder also absorbs one input
+    bit as its carry-in. A level of a ternary tree with two numbers left over
+    adds them with a two-number adder."""
+    if arity not in (2, 3):
+        raise ValueError(f"adders sum 2 or 3 numbers, not {arity}")
     plan = PopcountPlan(g, maxes=[1] * g, levels=[0] * g)
     if g == 0:
         return plan
@@ -65,17 +70,30 @@ def plan_popcount(g: int, lut_size: int, *, leaf: int | None = None, cin: bool =
         return plan
     if leaf is None:
         leaf = 6 if lut_size >= 6 else 3
-    # L leaves and L - 1 adders with a carry-in each: L * leaf + L - 1 = g
-    n_leaves = max(1, (g + 1) // (leaf + 1)) if cin else max(1, -(-g // leaf))
+    # L leaves and about (L - 1) / (arity - 1) adders with a carry-in each:
+    # L * leaf + (L - 1) / (arity - 1) >= g
+    if cin:
+        n_leaves = max(1, (g + 1) // (leaf + 1)) if arity == 2 else \
+            max(1, -(-(2 * g + 1) // (2 * leaf + 1)))
+    else:
+        n_leaves = max(1, -(-g // leaf))
     spare: list[int] = []
     nums: list[int] = []
     pos = 0
     for i in range(n_leaves):
         size = leaf if i < n_leaves - 1 else min(leaf, g - pos)
+        if size <= 0:
+            break
         chunk = list(range(pos, pos + size))
         pos += size
         nums.append(chunk[0] if len(chunk) == 1 else plan.new("count", chunk, len(chunk)))
     spare = list(range(pos, g))
+
+    def add(kind: str, parts: list[int]) -> int:
+        if spare:
+            parts.append(spare.pop())
+        return plan.new(kind, parts, sum(plan.maxes[a] for a in parts))
+
     # balanced adder tree over the leaves, level by level
     while len(nums) > 1 or spare:
         if len(nums) == 1:  # input bits left over: fold them into counters/adders
@@ -84,13 +102,14 @@ def plan_popcount(g: int, lut_size: int, *, leaf: int | None = None, cin: bool =
             nums.append(take[0] if len(take) == 1 else plan.new("count", take, len(take)))
             continue
         nxt = []
-        for i in range(0, len(nums) - 1, 2):
-            args = [nums[i], nums[i + 1]]
-            if spare:
-                args.append(spare.pop())
-            nxt.append(plan.new("add", args, sum(plan.maxes[a] for a in args)))
-        if len(nums) % 2:
-            nxt.append(nums[-1])
+        i = 0
+        while len(nums) - i >= arity:
+            nxt.append(add("add" if arity == 2 else "add3", nums[i:i + arity]))
+            i += arity
+        if len(nums) - i == 2:
+            nxt.append(add("add", nums[i:i + 2]))
+        elif len(nums) - i == 1:
+            nxt.append(nums[i])
         nums = nxt
     plan.root = nums[0]
     return plan
@@ -98,7 +117,18 @@ def plan_popcount(g: int, lut_size: int, *, leaf: int | None = None, cin: bool =
 
 def family_popcount(g: int, family: Family) -> PopcountPlan:
     """The popcount tree lut2rtl builds for a group of ``g`` bits on ``family``."""
-    return plan_popcount(g, family.lut_size, leaf=family.popcount_leaf, cin=family.popcount_cin)
+    return plan_popcount(g, family.lut_size, leaf=family.popcount_leaf, cin=family.popcount_cin,
+                         arity=3 if family.dual_lut else 2)
+
+
+def adder_luts(plan: PopcountPlan, op: PopcountOp) -> int:
+    """LUTs of one adder of ``plan``: one per chain bit. A two-number adder's
+    top bit is its carry-out; a ternary adder has a bit above its widest
+    operand (rtl/ternary.py) and its carry-out on top of that."""
+    width = plan.maxes[op.out].bit_length()
+    if op.kind == "add3":
+        return max(plan.maxes[a].bit_length() for a in op.args[:3]) + 1
+    return width - 1
 
 
 def head_layout(pc: PopcountPlan) -> tuple[list[PopcountOp], list[int]]:

@@ -18,7 +18,7 @@ from ..errors import ToolError
 
 __all__ = ["CellCounts", "PnrReport", "classify_cells", "parse_nextpnr_report", "parse_yosys_stat"]
 
-_LUT = re.compile(r"^(SB_LUT4|LUT[1-6]|LUT4|TRELLIS_COMB|MUXF[78])$")
+_LUT = re.compile(r"^(SB_LUT4|LUT[1-6]|LUT6_2|LUT4|TRELLIS_COMB|MUXF[78])$")
 _FF = re.compile(r"^(SB_DFF\w*|TRELLIS_FF|FD[CPRSE]\w*|LD\w*|DFF\w*|\$_DFF\w*|\$_SDFF\w*|\$_DFFE\w*|\$_SDFFE\w*)$")
 _CARRY = re.compile(r"^(SB_CARRY|CCU2C|CARRY4|CARRY8|ALU)$")
 
@@ -43,7 +43,8 @@ def classify_cells(by_type: dict[str, int]) -> CellCounts:
 
     Wide-function muxes (Xilinx MUXF7/MUXF8, ECP5 PFUMX/L6MUX21) are not
     LUTs: they are counted as ``other`` so the LUT figure counts LUT
-    primitives in every family."""
+    primitives in every family. A Xilinx ``LUT6_2`` (one LUT6 with its two
+    outputs used) is one LUT."""
     luts = ffs = carry = other = 0
     for t, n in by_type.items():
         if t.startswith("$scopeinfo"):  # hierarchy bookkeeping, not hardware

@@ -71,6 +71,7 @@ from ..errors import ToolError
 from ..families import Family
 from ..netlist import Netlist
 from ..rtl.groupsum import POPCOUNT_WIRE, plan_popcount
+from ..rtl.ternary import INTERNAL as TERNARY_INTERNAL
 from ..tools.yosys import run_yosys
 from .cutpoints import lut_cut_names
 from .primitives import instantiated_modules, primitive_library
@@ -148,7 +149,8 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: Fa
             # proof is tried again with the popcount cut points alone
             for with_luts in ([True, False] if lut_cuts and family is not None else [False]):
                 ok, why = _prove_cut(net, top, out_bits, size, work, time_left(t0, timeout),
-                                     family=family if with_luts else None)
+                                     family=family if with_luts else None,
+                                     arity=3 if family is not None and family.dual_lut else 2)
                 if ok:
                     what = "LUT and popcount cut points" if with_luts else "popcount cut points"
                     return FormalResult(True, time.perf_counter() - t0, f"yosys expose -cut ({what}) + miter + sat",
@@ -205,6 +207,9 @@ def _flatten_design(top: str, family: Family | None, work: Path, timeout: float 
         # ROMs/memories (e.g. popcount tables) become logic the SAT solver can model
         "memory",
         "flatten -wb",  # the carry/mux models are whiteboxes
+        # wires inside a ternary adder's primitives would otherwise be the names its readers use after
+        # opt_clean (they are driven directly by a cell), and cutting the adder's named sum would miss them
+        f"rename -hide w:*{TERNARY_INTERNAL}*",
         *as_wires,
         "opt_clean",
         f"tee -q -o wires.txt select -list {top}/w:*{POPCOUNT_WIRE.split('{')[0]}*",
@@ -223,7 +228,7 @@ def _suffixes(wires: list[str]) -> dict[str, str | None]:
     return by_suffix
 
 
-def _name_hint(net: Netlist, lut_size: int, wires: list[str]) -> NameHint:
+def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2) -> NameHint:
     """Names of the design's popcount partial sums, for the reference to use.
 
     The root of each tree is left unnamed: in the design it is the same net
@@ -235,8 +240,9 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str]) -> NameHint:
         return NameHint()
     classes = net.group_sum.classes
     group = net.n_outputs // classes
-    # the tree shape the compiler used (a hint only; every family builds its tree with the defaults)
-    plan = plan_popcount(group, lut_size, leaf=Family.popcount_leaf, cin=Family.popcount_cin)
+    # the tree shape the compiler used (a hint only; every family builds its tree with the default leaves,
+    # of two- or three-number adders)
+    plan = plan_popcount(group, lut_size, leaf=Family.popcount_leaf, cin=Family.popcount_cin, arity=arity)
     const = _constant_outputs(net)
     sums = []
     for c in range(classes):
@@ -296,13 +302,13 @@ def _miter_sat(top: str, show: str = "") -> list[str]:
 
 
 def _prove_cut(net: Netlist, top: str, out_bits: bool, lut_size: int, work: Path,
-               timeout: float | None, family: Family | None = None) -> tuple[bool, str]:
+               timeout: float | None, family: Family | None = None, arity: int = 2) -> tuple[bool, str]:
     """(True, "") when SAT proves the cut miter; else (False, why). With
     ``family``, the design's LUTs paired with source LUTs are cut too."""
     wires = _read(work / "wires.txt").split()
     signals = lut_cut_names(net, top, family, work, timeout=timeout) if family is not None else {}
     try:
-        hint = dataclasses.replace(_name_hint(net, lut_size, wires), signals=signals)
+        hint = dataclasses.replace(_name_hint(net, lut_size, wires, arity), signals=signals)
         text = emit_reference_verilog(net, REF_TOP, out_bits=out_bits, hint=hint)
     except ValueError as e:  # a hint that does not fit: cut nothing
         log.info("formal: no name hint (%s)", e)

@@ -32,6 +32,7 @@ def test_classify_across_families() -> None:
     assert (c.luts, c.ffs, c.carry, c.other) == (10, 7, 2, 4)
     x = classify_cells({"LUT1": 1, "LUT6": 5, "MUXF7": 2, "FDRE": 3, "CARRY4": 1, "IBUF": 9})
     assert (x.luts, x.ffs, x.carry, x.other) == (6, 3, 1, 11)
+    assert classify_cells({"LUT6_2": 4, "LUT3": 1}).luts == 5  # a dual-output LUT6 is one LUT
 
 
 def test_nextpnr_report_with_clock() -> None:

@@ -123,3 +123,38 @@ def test_pyosys_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     bad = verify_build(out, formal=True, simulate=False)
     assert bad.formal is not None and not bad.formal.proved
     assert bad.formal.detail.startswith("function (registers as wires):") and "in_bits" in bad.formal.detail
+
+
+@pytest.mark.yosys
+def test_leaf_counters_are_cut_and_a_wrong_leaf_fails(tmp_path: Path, sim_cache: Path) -> None:
+    # the fused head's leaf counters (fabric LUTs whose bits also have the names of fabric outputs) are
+    # cut points of the proof; a flipped bit in the LUT behind the head's first input (a leaf's low bit)
+    # makes every cut attempt fail, never pass
+    import re
+
+    from lut2rtl.buildfolder import read_build_folder
+    from lut2rtl.errors import ToolError
+    from lut2rtl.families import FAMILIES
+    from lut2rtl.verify.formal import prove_equivalence
+    from lut2rtl.verify.simulate import simulate_design
+    from lut2rtl.verify.vectors import expected_vectors, random_inputs
+
+    net = random_netlist(31, 24, [60, 60], 2, classes=4)
+    out = compile_netlist(net, tmp_path / "b", target="ice40", pipeline=0, fabric="verilog", name="core").out_dir
+    verilog = out / "core.v"
+    text = verilog.read_text()
+    proof = prove_equivalence(net, verilog, "core", family=FAMILIES["ice40"], out_bits=False,
+                              strategies=("cut",), keep_dir=tmp_path / "proof")
+    assert proof.proved and "leaf counters uncut" not in proof.method, proof.method
+    ref = (tmp_path / "proof" / "reference_cut.v").read_text()
+    assert re.search(r"wire \[1:0\] \\\S*gs_c\d+_n\d+ +=( o\[\d+\] \+){2} o\[\d+\];", ref)
+    first = re.search(r"assign o0\[0\] = (n\d+);", text)
+    assert first, "the fabric's first output"
+    lut = re.search(rf"SB_LUT4 #\(\.LUT_INIT\(16'h([0-9A-F]+)\)\) l{first.group(1)[1:]} ", text)
+    assert lut
+    bad = text[:lut.start(1)] + f"{int(lut.group(1), 16) ^ 0x0001:04X}" + text[lut.end(1):]
+    verilog.write_text(bad)
+    vectors = expected_vectors(net, random_inputs(net.n_inputs, 512, 5))
+    assert not simulate_design(read_build_folder(out), vectors, cache_dir=sim_cache).ok  # the flip is observable
+    with pytest.raises(ToolError, match="undecided"):
+        prove_equivalence(net, verilog, "core", family=FAMILIES["ice40"], out_bits=False, strategies=("cut",))

@@ -50,8 +50,14 @@ def test_main_example_proves_through_cli(tmp_path: Path) -> None:
     assert formal["proved"] is False and "not exactly 4" in formal["detail"], formal
 
 
-def test_pipelined_flipped_bit_fails_with_counterexample(tmp_path: Path) -> None:
-    # the function part of the pipelined proof can fail too: a flipped LUT bit in a registered design
+@pytest.mark.parametrize("parallel", [False, True])
+def test_pipelined_flipped_bit_fails_with_counterexample(tmp_path: Path, parallel: bool,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # the function part of the pipelined proof can fail too: a flipped LUT bit in a registered design;
+    # the same with the function proof running beside the timing and valid checks (large designs)
+    import lut2rtl.verify.pipelined
+
+    monkeypatch.setattr(lut2rtl.verify.pipelined, "PARALLEL_FROM", 0 if parallel else 10**9)
     net = random_netlist(11, 20, [40, 30, 20], 2, classes=4)
     out = compile_netlist(net, tmp_path / "p2", target="ice40", pipeline=2).out_dir
     good = verify_build(out, formal=True, simulate=False)

@@ -34,6 +34,10 @@ proof of one property, which together imply the contract of docs/hardware.md:
    values (an ``out_valid`` that read them would fail the proof), and the
    proof's size no longer grows with the network.
 
+On designs of :data:`PARALLEL_FROM` LUTs or more, part 2 (by far the
+longest) runs in a Yosys process of its own while parts 1 and 3 run, and
+the result is reported in the same order.
+
 Why 1 + 2 imply the data contract: with ``rst`` low, each register copies
 its input, so an output bit at cycle t is the combinational function of
 part 2 applied to the values its paths start from; by part 1 every path
@@ -54,6 +58,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +72,9 @@ from .primitives import instantiated_modules, primitive_library
 from .reference import emit_valid_reference
 
 log = logging.getLogger(__name__)
+# from this many LUTs on, the function proof runs in parallel with the timing and valid checks (a
+# 100,000-gate network: about 100 s of timing/valid checks beside a 10-minute function proof)
+PARALLEL_FROM = 20_000
 
 __all__ = ["LatencyCheck", "blackbox_submodules", "check_latency", "combinational_wrapper", "prove_pipelined"]
 
@@ -334,24 +342,34 @@ def prove_pipelined(net: Netlist, verilog: str | Path, top: str, *, family: Fami
         work = Path(tmp) if keep_dir is None else Path(keep_dir)
         work.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(verilog, work / "design.v")
-        say("formal: timing (register count on every path)")
-        timing = check_latency(_yosys_json(top, ports, family, work, left()), WRAP, latency,
-                               inputs=(data_input(ports), "in_valid"))
-        if not timing.ok:
-            return FormalResult(False, time.perf_counter() - t0, "retiming-aware: register count per path",
-                                f"timing: {timing.detail}")
-        say("formal: out_valid and reset (BMC)")
-        ok, why = _prove_valid(top, ports, latency, family, work, left())
-        if not ok:
-            return FormalResult(False, time.perf_counter() - t0, "retiming-aware: BMC of out_valid",
-                                f"valid: {why}")
-        say("formal: function (registers as wires, rst low)")
         comb = work / "comb"
         comb.mkdir(exist_ok=True)
         (comb / "wrapped.v").write_text((work / "design.v").read_text(errors="replace") + "\n"
                                         + combinational_wrapper(top, ports))
-        res = prove_equivalence(net, comb / "wrapped.v", WRAP, family=family, out_bits=out_bits, timeout=left(),
-                                keep_dir=comb, registers_as_wires=True)
+
+        def function() -> FormalResult:
+            return prove_equivalence(net, comb / "wrapped.v", WRAP, family=family, out_bits=out_bits,
+                                     timeout=left(), keep_dir=comb, registers_as_wires=True)
+
+        # on a large design the function proof (the long part) runs beside the timing and valid checks,
+        # in a Yosys process of its own; a failed check still waits for it (a tool run is not interrupted)
+        parallel = net.n_luts >= PARALLEL_FROM
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(function) if parallel else None
+            say("formal: timing (register count on every path)"
+                + (", the function proof running beside it" if parallel else ""))
+            timing = check_latency(_yosys_json(top, ports, family, work, left()), WRAP, latency,
+                                   inputs=(data_input(ports), "in_valid"))
+            if not timing.ok:
+                return FormalResult(False, time.perf_counter() - t0, "retiming-aware: register count per path",
+                                    f"timing: {timing.detail}")
+            say("formal: out_valid and reset (BMC)")
+            ok, why = _prove_valid(top, ports, latency, family, work, left())
+            if not ok:
+                return FormalResult(False, time.perf_counter() - t0, "retiming-aware: BMC of out_valid",
+                                    f"valid: {why}")
+            say("formal: function (registers as wires, rst low)")
+            res = pending.result() if pending is not None else function()
     method = f"retiming-aware: timing check + BMC of out_valid ({latency + 1} cycles) + {res.method}"
     detail = (f"timing: {timing.detail}; out_valid: BMC over {latency + 1} cycles from any state; "
               f"function: {res.detail}")

@@ -6,7 +6,13 @@ register (pins: ``ser_in``, ``ser_valid``) and registers the outputs, reduced
 to a few pins (``out_valid``, ``out_class`` when the core has a GroupSum, and
 ``out_xor``, the XOR of every other output bit, so no logic is optimized
 away). Every path into and out of the core starts and ends at a flip-flop, so
-nextpnr's Fmax is the core's (plus one flip-flop's clock-to-out and setup).
+nextpnr's Fmax is the core's (plus one flip-flop's clock-to-out and setup):
+the XOR is a tree of registered stages of one LUT each after a register on
+every output bit (a combinational XOR of 70 count bits was three LUT levels
+with long routing, and it set the Fmax of pipelined cores: 170 MHz on hx8k
+for a digits core whose own paths are shorter), and ``out_valid`` and
+``out_class`` pass two registers, so the one the core's path ends at need
+not sit by the pin.
 
 The same harness wraps the AXI4-Stream wrapper (:mod:`lut2rtl.rtl.axis`,
 ``axis=True``): the shift register feeds ``s_axis_tdata``, ``ser_valid`` is
@@ -35,6 +41,7 @@ from ..errors import CompileError
 __all__ = ["AXIS_HARNESS_NAME", "HARNESS_NAME", "Harness", "axis_interface", "core_instance", "harness_verilog"]
 
 HARNESS_NAME = "lut2rtl_harness"
+XOR_FAN_IN = 4  # bits per LUT of the harness's XOR reduction (a LUT4)
 AXIS_HARNESS_NAME = "lut2rtl_axis_harness"
 
 
@@ -126,10 +133,24 @@ class Harness(wiring.Component):
             valid, data = outs["m_axis_tvalid"], outs["m_axis_tdata"]
             cls = data[:self._class_width] if self._class_width else None
             rest = [data[self._class_width:]]  # m_axis_tlast is a constant
-        m.d.sync += self.out_valid.eq(valid)
+        # two registers on the pins' way: the first can sit by the core, the second by the pin
+        valid_q = Signal()
+        m.d.sync += [valid_q.eq(valid), self.out_valid.eq(valid_q)]
         if self._class_width:
-            m.d.sync += self.out_class.eq(cls)
-        m.d.sync += self.out_xor.eq(Cat(*rest).xor() if rest else 0)
+            cls_q = Signal(self._class_width, reset_less=True)
+            m.d.sync += [cls_q.eq(cls), self.out_class.eq(cls_q)]
+        if not rest:
+            m.d.sync += self.out_xor.eq(0)
+            return m
+        # every other output bit is registered as it leaves the core, then XORed down XOR_FAN_IN bits per
+        # register stage (one LUT level each): the reduction never makes a path longer than the core's
+        stage = Signal(len(Cat(*rest)), reset_less=True)
+        m.d.sync += stage.eq(Cat(*rest))
+        while len(stage) > 1:
+            nxt = Signal(-(-len(stage) // XOR_FAN_IN), reset_less=True)
+            m.d.sync += nxt.eq(Cat(*(stage[i:i + XOR_FAN_IN].xor() for i in range(0, len(stage), XOR_FAN_IN))))
+            stage = nxt
+        m.d.comb += self.out_xor.eq(stage)
         return m
 
 

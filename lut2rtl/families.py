@@ -21,7 +21,32 @@ from pathlib import Path
 
 from .errors import CompileError
 
-__all__ = ["DEFAULT_FAMILY", "DEVICES", "DEVICE_FAMILY", "FAMILIES", "Device", "Family", "get_family"]
+__all__ = ["DEFAULT_FAMILY", "DEVICES", "DEVICE_FAMILY", "FAMILIES", "Device", "Family", "TernaryChain",
+           "get_family"]
+
+
+@dataclass(frozen=True)
+class TernaryChain:
+    """A dual-output LUT beside a carry primitive, the pair a ternary adder is built from
+    (:mod:`lut2rtl.rtl.ternary`): their names and ports.
+
+    The LUT has ``len(lut_inputs)`` inputs; with the last one tied to 1, ``lut_sum`` is
+    ``INIT[2**(n-1) + {I_{n-2}..I_0}]`` and ``lut_carry`` is ``INIT[{I_{n-2}..I_0}]``. The carry
+    primitive adds ``chain_bits`` bits: ``sum_out = propagate ^ carry``, ``carry_out = propagate ?
+    carry : generate`` per bit, the first carry ``carry_in | carry_init``."""
+
+    lut: str
+    lut_inputs: tuple[str, ...]
+    lut_sum: str
+    lut_carry: str
+    carry: str
+    chain_bits: int
+    carry_in: str
+    carry_init: str
+    generate: str
+    propagate: str
+    sum_out: str
+    carry_out: str
 
 
 @dataclass(frozen=True)
@@ -63,10 +88,10 @@ class Family:
     # carry chain that also take one group bit as carry-in when popcount_cin (see rtl/groupsum.py)
     popcount_leaf: int = 3
     popcount_cin: bool = True
-    # ternary adders: the dual-output LUT primitive that, with ``carry``, adds three numbers per chain bit
+    # ternary adders: the dual-output LUT and carry primitive that add three numbers per chain bit
     # (rtl/ternary.py; ``LUT6_2`` with ``CARRY4``); the popcount tree then sums three numbers per adder.
     # None: adders of two numbers, written as ``+`` for Yosys to map
-    dual_lut: str | None = None
+    ternary: TernaryChain | None = None
     # delay model for --clock-mhz (ns): a LUT level with its routing, one carry-chain bit, and a
     # register stage's own cost (clock-to-out, setup, clock skew); calibrated against nextpnr
     t_level_ns: float = 1.0
@@ -83,6 +108,11 @@ class Family:
     logic_cell: str = ""  # nextpnr's name of one logic cell (utilization)
     vivado: bool = False  # a Vivado script is written by ``lut2rtl synth``
     devices: tuple[Device, ...] = ()
+
+    @property
+    def dual_lut(self) -> str | None:
+        """The dual-output LUT primitive of the ternary adders (None: the family has none)."""
+        return self.ternary.lut if self.ternary is not None else None
 
     def primitive_name(self, k: int) -> str:
         assert self.primitive is not None
@@ -124,7 +154,10 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
                     Device("ecp5-85k", ("--85k", "--package", "CABGA381"), "CABGA381", 205, 83640, 83640,
                            "LFE5U-85F-6BG381C", default_freq_mhz=150.0))),
     # (no open place-and-route: Artix-7 -1 datasheet-level estimates, not calibrated)
-    Family("xilinx", 6, "LUT{k}", "INIT", (*_LUT4, "I4", "I5"), "O", per_k=True, carry="CARRY4", dual_lut="LUT6_2",
+    Family("xilinx", 6, "LUT{k}", "INIT", (*_LUT4, "I4", "I5"), "O", per_k=True, carry="CARRY4",
+           # LUT6_2 (O6 with I5 = 1, O5) beside CARRY4 (CYINIT: the chain's carry-in), Yosys's cells_sim.v
+           ternary=TernaryChain("LUT6_2", (*_LUT4, "I4", "I5"), "O6", "O5", "CARRY4", 4, "CI", "CYINIT", "DI", "S",
+                                "O", "CO"),
            t_level_ns=0.6, t_carry_ns=0.03, t_stage_ns=0.8,
            comparator="native", sim_model="xilinx/cells_sim.v", synth_command="synth_xilinx", vivado=True,
            devices=(Device("xc7a35t", (), "csg324", 210, 20800, 41600, "xc7a35ticsg324-1L"),)),

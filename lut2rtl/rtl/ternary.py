@@ -12,11 +12,14 @@ alone) and gives ``w + 2`` bits, the top one the chain's carry-out; the
 carry-in takes one more input bit. A two-operand adder of the same width
 takes ``w`` LUTs and removes one operand instead of two.
 
-The primitives are the family's ``dual_lut`` and ``carry`` (Xilinx 7-series:
-``LUT6_2``, whose ``O6`` is ``INIT[32 + {I4..I0}]`` with ``I5 = 1`` and
-``O5`` is ``INIT[{I4..I0}]``; ``CARRY4``: ``O = S ^ carry``, ``CO = S ?
-carry : DI`` per bit, the chain's first carry ``CI | CYINIT``). The
-simulation and the formal proof use Yosys's models of both (``cells_sim.v``).
+The primitives and their ports are the family's ``ternary`` chain
+(:class:`lut2rtl.families.TernaryChain`; Xilinx 7-series: ``LUT6_2``, whose
+``O6`` is ``INIT[32 + {I4..I0}]`` with ``I5 = 1`` and ``O5`` is
+``INIT[{I4..I0}]``; ``CARRY4``: ``O = S ^ carry``, ``CO = S ? carry : DI`` per
+bit, the chain's first carry ``CI | CYINIT``). The LUT's two truth tables
+become its ``INIT`` with :func:`lut2rtl.netlist.table_to_init`, like every
+fabric LUT. The simulation and the formal proof use Yosys's models of both
+(``cells_sim.v``).
 """
 
 from __future__ import annotations
@@ -25,63 +28,67 @@ from collections.abc import Sequence
 
 from amaranth.hdl import C, Cat, Const, Instance, Module, Signal, Value
 
-from ..families import Family
+from ..families import Family, TernaryChain
+from ..netlist import rows_to_table, table_to_init, truth_table_rows
 
-__all__ = ["CHAIN_BITS", "INTERNAL", "ternary_adder", "ternary_init"]
+__all__ = ["INTERNAL", "ternary_adder", "ternary_init"]
 
-CHAIN_BITS = 4  # bits of one carry primitive (CARRY4)
 # in the names of an adder's instances and internal signals: the formal proof hides these names, so that
 # the adder's named sum (not a wire inside a primitive) is the one its readers use after flattening
 INTERNAL = "__tern_"
 
 
-def ternary_init() -> int:
+def ternary_init(chain: TernaryChain) -> int:
     """``INIT`` of the dual-output LUT at one chain bit: inputs ``I0..I3 = x,
-    y, z, C_{i-1}`` (``I4`` unused, ``I5 = 1``); ``O6 = x ^ y ^ z ^ C_{i-1}``,
-    ``O5 = maj(x, y, z)``."""
-    init = 0
-    for idx in range(32):  # {I4..I0}
-        x, y, z, c = (idx >> 0) & 1, (idx >> 1) & 1, (idx >> 2) & 1, (idx >> 3) & 1
-        init |= (x & y | x & z | y & z) << idx  # O5
-        init |= (x ^ y ^ z ^ c) << (32 + idx)  # O6
-    return init
+    y, z, C_{i-1}`` (the others unused but the last, tied to 1); the sum
+    output is ``x ^ y ^ z ^ C_{i-1}``, the carry output ``maj(x, y, z)``."""
+    k = len(chain.lut_inputs) - 1  # the inputs of each half
+    rows = truth_table_rows(k)
+    x, y, z, c = (rows[:, m] for m in range(4))
+    carry = table_to_init(rows_to_table(x & y | x & z | y & z), k)
+    total = table_to_init(rows_to_table(x ^ y ^ z ^ c), k)
+    return int(carry) | int(total) << (1 << k)
 
 
 def ternary_adder(m: Module, name: str, args: Sequence[Value], family: Family) -> Value:
     """``x + y + z (+ cin)`` of ``args`` (three unsigned numbers, then an
     optional 1-bit carry-in) as primitives in ``m``; the sum, ``w + 2`` bits
     for ``w``-bit operands (see the module docstring)."""
-    if family.dual_lut is None or family.carry is None:
+    t = family.ternary
+    if t is None:
         raise ValueError(f"family {family.name} has no ternary adder")
     if len(args) not in (3, 4) or (len(args) == 4 and len(args[3]) != 1):
         raise ValueError("a ternary adder takes three numbers and an optional 1-bit carry-in")
     ops = [Value.cast(a) for a in args[:3]]
     cin = Value.cast(args[3]) if len(args) == 4 else C(0, 1)
     w = max(len(a) for a in ops)
-    init = Const(ternary_init(), 64)
+    init = Const(ternary_init(t), 1 << len(t.lut_inputs))
     zero = C(0, 1)
     prop, gen = [], []
     c_prev: Value = zero
     for i in range(w + 1):
-        bits = [a[i] if i < len(a) else zero for a in ops]
+        ins = [a[i] if i < len(a) else zero for a in ops] + [c_prev]
+        ins += [zero] * (len(t.lut_inputs) - 1 - len(ins)) + [C(1, 1)]
         p, c = Signal(name=f"{name}{INTERNAL}p{i}"), Signal(name=f"{name}{INTERNAL}c{i}")
         m.submodules[f"{name}{INTERNAL}lut{i}"] = Instance(
-            family.dual_lut, p_INIT=init, i_I0=bits[0], i_I1=bits[1], i_I2=bits[2], i_I3=c_prev, i_I4=zero,
-            i_I5=C(1, 1), o_O6=p, o_O5=c)
+            t.lut, p_INIT=init, **{f"i_{port}": v for port, v in zip(t.lut_inputs, ins)},
+            **{f"o_{t.lut_sum}": p, f"o_{t.lut_carry}": c})
         prop.append(p)
         gen.append(c_prev)
         c_prev = c
     outs: list[Value] = []
     carry: Value = zero
     top: Value = zero
-    for lo in range(0, w + 1, CHAIN_BITS):
-        n = min(CHAIN_BITS, w + 1 - lo)
-        pad = [zero] * (CHAIN_BITS - n)
-        j = lo // CHAIN_BITS
-        o, co = Signal(CHAIN_BITS, name=f"{name}{INTERNAL}o{j}"), Signal(CHAIN_BITS, name=f"{name}{INTERNAL}co{j}")
-        m.submodules[f"{name}{INTERNAL}carry{j}"] = Instance(
-            family.carry, i_CI=carry if lo else zero, i_CYINIT=zero if lo else cin,
-            i_DI=Cat(*gen[lo:lo + n], *pad), i_S=Cat(*prop[lo:lo + n], *pad), o_O=o, o_CO=co)
+    n_chain = t.chain_bits
+    for lo in range(0, w + 1, n_chain):
+        n = min(n_chain, w + 1 - lo)
+        pad = [zero] * (n_chain - n)
+        j = lo // n_chain
+        o, co = Signal(n_chain, name=f"{name}{INTERNAL}o{j}"), Signal(n_chain, name=f"{name}{INTERNAL}co{j}")
+        m.submodules[f"{name}{INTERNAL}carry{j}"] = Instance(t.carry, **{
+            f"i_{t.carry_in}": carry if lo else zero, f"i_{t.carry_init}": zero if lo else cin,
+            f"i_{t.generate}": Cat(*gen[lo:lo + n], *pad), f"i_{t.propagate}": Cat(*prop[lo:lo + n], *pad),
+            f"o_{t.sum_out}": o, f"o_{t.carry_out}": co})
         outs += [o[j] for j in range(n)]
-        carry, top = co[CHAIN_BITS - 1], co[n - 1]
+        carry, top = co[n_chain - 1], co[n - 1]
     return Cat(*outs, top)

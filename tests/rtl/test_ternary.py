@@ -28,9 +28,9 @@ XILINX = FAMILIES["xilinx"]
 
 
 def test_init_table() -> None:
-    init = ternary.ternary_init()
-    for x, y, z, c in itertools.product((0, 1), repeat=4):
-        idx = x | y << 1 | z << 2 | c << 3
+    init = ternary.ternary_init(XILINX.ternary)
+    for x, y, z, c, unused in itertools.product((0, 1), repeat=5):
+        idx = x | y << 1 | z << 2 | c << 3 | unused << 4
         assert (init >> idx) & 1 == (x + y + z >= 2)  # O5: the bit's carry to the next LUT
         assert (init >> (32 + idx)) & 1 == (x ^ y ^ z ^ c)  # O6: the chain's propagate
 
@@ -95,8 +95,8 @@ def test_adder_proved_with_the_primitive_models(tmp_path: Path, widths: tuple[in
 
 @pytest.mark.yosys
 def test_wrong_init_is_refuted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    right = ternary.ternary_init()
-    monkeypatch.setattr(ternary, "ternary_init", lambda: right ^ (1 << (32 + 0b0101)))  # O6 for x = z = 1
+    right = ternary.ternary_init(XILINX.ternary)
+    monkeypatch.setattr(ternary, "ternary_init", lambda chain: right ^ (1 << (32 + 0b0101)))  # O6 for x = z = 1
     assert not _prove_adder(tmp_path, (3, 3, 3), True)
 
 

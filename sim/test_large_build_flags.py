@@ -26,13 +26,13 @@ def test_large_design_flags_are_bit_exact(tmp_path: Path, monkeypatch, flip: boo
     monkeypatch.setattr(harness, "NO_DFG_LUTS", 0)
     notes: list[str] = []
     commands: list[list[str]] = []
-    real = harness._run_logged
+    real = harness.run_logged
 
     def spy(cmd, **kw):  # type: ignore[no-untyped-def]
         commands.append(list(cmd))
         return real(cmd, **kw)
 
-    monkeypatch.setattr(harness, "_run_logged", spy)
+    monkeypatch.setattr(harness, "run_logged", spy)
     net = random_netlist(31, 20, [40, 30, 20], 2, classes=4)
     design = read_build_folder(compile_netlist(net, tmp_path / "d", target="ice40", pipeline=2).out_dir)
     if flip:
@@ -40,7 +40,8 @@ def test_large_design_flags_are_bit_exact(tmp_path: Path, monkeypatch, flip: boo
         design.verilog.write_text(text)
     vec = expected_vectors(net, random_inputs(net.n_inputs, 300, 1))
     res = simulate_design(design, vec, seed=5, cache_dir=tmp_path / "cache", engine="cxx", progress=notes.append)
-    build = commands[0]  # a fresh cache: the Verilator build, then the run
+    build = commands[0]  # a fresh cache: Verilation, the C++ build, then the run
+    assert commands[1][0] == "make" and "OPT_FAST=-O0" in commands[1]
     assert "-fno-dfg" in build and "-O0" in build  # the large-design path was taken
     assert any("needs about" in n and "GB of memory" in n for n in notes)  # the memory line was shown
     assert res.ok == (not flip)

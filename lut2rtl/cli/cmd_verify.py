@@ -22,12 +22,16 @@ from ..verify.check import raise_on_failure, verify_build
 @click.option("--engine", type=click.Choice(["cxx", "cocotb"]), default="cxx", show_default=True,
               help="Simulator: a C++ harness on a Verilator model without public signals (fast builds), or "
                    "the cocotb testbench (every net public; slow to build above a few thousand LUTs).")
+@click.option("--piece-luts", type=click.IntRange(min=0), default=None,
+              help="Simulate the structural fabric in pieces of at most this many LUT primitives, each built by "
+                   "Verilator alone (0: the whole design in one build). Default: pieces of 50,000 when the "
+                   "fabric has more than 60,000, which keeps a million-gate check within a few GB.")
 @click.option("--print-sim-setup", is_flag=True,
               help="Print what your own testbench needs to simulate this design (sources, Verilator flags, "
                    "environment) and exit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
-def command(build_dir: str, extra: int, seed: int, formal: bool, no_sim: bool, engine: str, print_sim_setup: bool,
-            as_json: bool) -> None:
+def command(build_dir: str, extra: int, seed: int, formal: bool, no_sim: bool, engine: str,
+            piece_luts: int | None, print_sim_setup: bool, as_json: bool) -> None:
     """Check that the design in BUILD_DIR computes exactly what its netlist computes.
 
     Streams vectors.npz (plus --vectors random ones) through a Verilator model
@@ -46,6 +50,7 @@ def command(build_dir: str, extra: int, seed: int, formal: bool, no_sim: bool, e
       lut2rtl verify build/digits --vectors 10000 --seed 1
       lut2rtl verify build/digits --formal --json
       lut2rtl verify build/digits --engine cocotb
+      lut2rtl verify build/big --piece-luts 20000
       lut2rtl verify build/digits --print-sim-setup
     """
     if print_sim_setup:
@@ -57,7 +62,7 @@ def command(build_dir: str, extra: int, seed: int, formal: bool, no_sim: bool, e
         # progress goes to stderr, except with --json (the output is for a program then)
         progress = None if as_json else (lambda msg: click.echo(f"verify: {msg}", err=True))
         report = verify_build(build_dir, extra_vectors=extra, seed=seed, formal=formal, simulate=not no_sim,
-                              engine=engine, progress=progress)
+                              engine=engine, progress=progress, piece_luts=piece_luts)
     except Lut2RtlError as e:
         if as_json:  # every outcome is one JSON object on stdout (the error line still goes to stderr)
             click.echo(json.dumps({"design": build_dir, "ok": False, "error": " ".join(str(e).split())},
@@ -71,8 +76,9 @@ def command(build_dir: str, extra: int, seed: int, formal: bool, no_sim: bool, e
         if report.sim is not None and report.sim.ok:
             s = report.sim
             build = "cached build" if s.cached else f"build {s.build_seconds:.1f} s"
+            how = f"{s.engine}, the fabric in {s.pieces} pieces" if s.pieces else s.engine
             click.echo(f"simulation: {report.vectors} vectors, {s.cycles} cycles, all outputs match "
-                       f"({s.engine}, {build}, simulation {s.run_seconds:.1f} s)")
+                       f"({how}, {build}, simulation {s.run_seconds:.1f} s)")
         if report.formal is not None and report.formal.proved:
             click.echo(f"formal: proved equal to netlist.pt for all inputs ({report.formal_subject}, "
                        f"{report.formal.seconds:.1f} s)")

@@ -58,7 +58,7 @@ class VerifyReport:
                 "ok": self.sim.ok, "cycles": self.sim.cycles, "mismatched_vectors": c.mismatched_vectors,
                 "valid_errors": c.n_valid_errors, "build_seconds": round(self.sim.build_seconds, 3),
                 "sim_seconds": round(self.sim.sim_seconds, 3), "cached_build": self.sim.cached,
-                "engine": self.sim.engine,
+                "engine": self.sim.engine, "pieces": self.sim.pieces,
                 "mismatches": [{"vector": m.vector, "port": m.port, "expected": m.expected, "got": m.got}
                                for m in c.mismatches],
             }
@@ -96,7 +96,7 @@ def formal_check(design: BuildFolder, *, timeout: float | None = 600.0,
 
 def verify_build(path: str | os.PathLike[str], *, extra_vectors: int = 0, seed: int = 0, formal: bool = False,
                  simulate: bool = True, gap: float = 0.25, cache_dir: Path | None = None, engine: str = "cxx",
-                 progress: Callable[[str], None] | None = None) -> VerifyReport:
+                 progress: Callable[[str], None] | None = None, piece_luts: int | None = None) -> VerifyReport:
     """Check a compiled design folder against its reference netlist.
 
     Simulation streams ``vectors.npz`` plus ``extra_vectors`` random vectors
@@ -105,7 +105,8 @@ def verify_build(path: str | os.PathLike[str], *, extra_vectors: int = 0, seed: 
     (see :func:`formal_check`). Simulation runs first: when it already
     found a mismatch the proof is skipped (the report says so), and a proof
     that cannot finish is reported as such, never as a pass. ``engine``
-    chooses the simulator (:mod:`.simulate`); ``progress`` gets a line at
+    chooses the simulator (:mod:`.simulate`), ``piece_luts`` whether the
+    ``cxx`` one runs the fabric in pieces (:func:`.simulate.simulate`); ``progress`` gets a line at
     least every 10 s of a long step (steps themselves are logged). Returns the report; the
     caller decides what a failure means (:func:`raise_on_failure`).
     """
@@ -127,7 +128,7 @@ def verify_build(path: str | os.PathLike[str], *, extra_vectors: int = 0, seed: 
     if simulate:
         log.info("simulating %d vectors (%s)", vectors.n, engine)
         report.sim = simulate_design(design, vectors, seed=seed, gap=gap, cache_dir=cache_dir, engine=engine,
-                                     progress=progress)
+                                     progress=progress, piece_luts=piece_luts)
         report.lines += format_mismatches(report.sim.comparison)
         if report.sim.comparison.mismatches:
             v = report.sim.comparison.mismatches[0].vector

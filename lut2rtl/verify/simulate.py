@@ -42,6 +42,7 @@ from ..errors import ToolError, ToolNotFound
 from ..families import Family
 from ..tools.verilator import find_verilator, verilator_env
 from .compare import Comparison, Observed, compare
+from .partition import PARTITION_LUTS, PIECE_LUTS, Partition, PartitionError, partition_design
 from .vectors import Vectors
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class SimResult:
     cached: bool
     build_dir: Path
     engine: str = "cocotb"
+    pieces: int = 0  # the fabric's pieces when it was simulated piecewise (:mod:`.piecewise`); 0: whole
 
     @property
     def ok(self) -> bool:
@@ -207,7 +209,7 @@ def log_tail(log_file: Path, n: int = 6) -> str:
 def simulate(verilog: Path, top: str, ports: dict[str, int], latency: int, expected: Vectors, *,
              family: Family | None, classes: int | None, seed: int = 0, gap: float = 0.25,
              cache_dir: Path | None = None, timeout: float | None = None, engine: str = "cxx",
-             progress: Callable[[str], None] | None = None) -> SimResult:
+             progress: Callable[[str], None] | None = None, piece_luts: int | None = None) -> SimResult:
     """Stream ``expected.in_bits`` through the design and compare with ``expected``.
 
     One slot per clock, with idle slots (``in_valid = 0``, garbage inputs)
@@ -216,6 +218,14 @@ def simulate(verilog: Path, top: str, ports: dict[str, int], latency: int, expec
     line at least every 10 s of a long build or run (``cxx``). Raises
     :class:`ToolError` if the model cannot be built or the simulator does
     not produce a result.
+
+    ``piece_luts`` (``cxx``): ``None`` simulates a design whose structural
+    fabric has more than :data:`lut2rtl.verify.partition.PARTITION_LUTS`
+    primitives in pieces of at most
+    :data:`~lut2rtl.verify.partition.PIECE_LUTS` (:mod:`.piecewise`: each
+    Verilator build holds one piece), any other design whole; ``0`` always
+    whole; a positive number: in pieces of at most that many whenever the
+    design has a structural fabric.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
@@ -223,6 +233,13 @@ def simulate(verilog: Path, top: str, ports: dict[str, int], latency: int, expec
         from .harness import build_harness, run_harness
 
         cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        part = _partition(Path(verilog), top, piece_luts)
+        if part is not None:
+            from .piecewise import simulate_piecewise
+
+            return simulate_piecewise(Path(verilog), top, ports, latency, expected, family=family, classes=classes,
+                                      seed=seed, gap=gap, cache_dir=cache, timeout=timeout, progress=progress,
+                                      part=part)
         built = build_harness(Path(verilog), top, ports, family, cache_dir=cache, progress=progress,
                               timeout=timeout)
         run = run_harness(built, ports, latency, classes, expected, seed=seed, gap=gap, progress=progress,
@@ -266,6 +283,23 @@ def simulate(verilog: Path, top: str, ports: dict[str, int], latency: int, expec
                      run_seconds=run_s, cached=cached, build_dir=build_dir, engine="cocotb")
 
 
+def _partition(verilog: Path, top: str, piece_luts: int | None) -> Partition | None:
+    """The pieces ``verilog`` is simulated in (see :func:`simulate`), or None: whole."""
+    if piece_luts == 0:
+        return None
+    text = verilog.read_text(errors="replace")
+    if piece_luts is None and text.count("\n") < PARTITION_LUTS:  # (a fabric has a line per primitive)
+        return None
+    try:
+        part = partition_design(text, top, piece_luts=piece_luts or PIECE_LUTS)
+    except PartitionError as e:
+        log.info("simulating %s whole: %s", top, e)
+        return None
+    if piece_luts is None and part.luts <= PARTITION_LUTS:
+        return None
+    return part
+
+
 def sim_setup(design: BuildFolder) -> dict[str, object]:
     """What a user's own testbench needs to simulate ``design`` with Verilator
     as lut2rtl does: the top, the sources (the design and the family's
@@ -284,9 +318,9 @@ def sim_setup(design: BuildFolder) -> dict[str, object]:
 
 def simulate_design(design: BuildFolder, vectors: Vectors, *, seed: int = 0, gap: float = 0.25,
                     cache_dir: Path | None = None, engine: str = "cxx",
-                    progress: Callable[[str], None] | None = None) -> SimResult:
+                    progress: Callable[[str], None] | None = None, piece_luts: int | None = None) -> SimResult:
     """:func:`simulate` a compiled design folder against ``vectors``."""
     ports = {n: w for n, (_, w) in design.manifest.ports.items()}
     return simulate(design.verilog, design.manifest.top, ports, design.manifest.latency, vectors,
                     family=design.manifest.primitives, classes=design.manifest.classes, seed=seed, gap=gap,
-                    cache_dir=cache_dir, engine=engine, progress=progress)
+                    cache_dir=cache_dir, engine=engine, progress=progress, piece_luts=piece_luts)

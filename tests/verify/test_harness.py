@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lut2rtl.verify.harness import _pack_words, _unpack_words, harness_cpp
+from lut2rtl.verify.harness import harness_cpp, pack_words, unpack_words
 from lut2rtl.verify.vectors import stream_plan
 
 
@@ -12,9 +12,9 @@ def test_pack_roundtrip_widths() -> None:
     rng = np.random.default_rng(0)
     for width in (1, 7, 31, 32, 33, 64, 65, 200):
         bits = rng.integers(0, 2, size=(9, width), dtype=np.uint8)
-        words = _pack_words(bits, (width + 31) // 32)
+        words = pack_words(bits, (width + 31) // 32)
         assert words.dtype == np.uint32
-        np.testing.assert_array_equal(_unpack_words(words, width), bits)
+        np.testing.assert_array_equal(unpack_words(words, width), bits)
         # bit i is bit i % 32 of word i // 32
         i = width - 1
         assert ((words[:, i // 32] >> np.uint32(i % 32)) & 1).tolist() == bits[:, i].tolist()

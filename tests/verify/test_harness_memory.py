@@ -30,13 +30,13 @@ def test_memory_available_reads_this_machine():
 
 def test_a_killed_build_is_reported_as_out_of_memory(tmp_path):
     with pytest.raises(ToolError, match="killed, probably out of memory"):
-        harness._run_logged(["sh", "-c", "echo compiling; kill -9 $$"], cwd=tmp_path, env={},
+        harness.run_logged(["sh", "-c", "echo compiling; kill -9 $$"], cwd=tmp_path, env={},
                             log_file=tmp_path / "build.log", what="Verilator build", progress=None, timeout=30)
 
 
 def test_negative_control_an_ordinary_failure_is_not_called_memory(tmp_path):
     with pytest.raises(ToolError) as e:
-        harness._run_logged(["sh", "-c", "echo '%Error: design.v:3: syntax error'; exit 3"], cwd=tmp_path,
+        harness.run_logged(["sh", "-c", "echo '%Error: design.v:3: syntax error'; exit 3"], cwd=tmp_path,
                             env={}, log_file=tmp_path / "build.log", what="Verilator build", progress=None,
                             timeout=30)
     assert "syntax error" in str(e.value) and "memory" not in str(e.value)

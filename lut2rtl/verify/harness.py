@@ -343,10 +343,11 @@ def build_harness(verilog: Path, top: str, ports: dict[str, int], family: Family
     if count > NO_DFG_LUTS:
         flags = [*flags, "-fno-dfg"]
     # Verilation and the C++ build are two commands: Verilator's own memory (the larger part) is freed
-    # before the compilers start, instead of being held while its --build waits for them
+    # before the compilers start, instead of being held while its --build waits for them. The split files
+    # are joined into JOBS groups, as --build does (a piece of 20,000 LUTs compiles in 25 s instead of 35 s)
     args = [*BASE_ARGS, *flags, "--cc", "--exe", "--prefix", "Vdut",
             "--top-module", top, "--output-split", str(SPLIT), "--output-split-cfuncs", str(SPLIT // 10),
-            "-CFLAGS", opt]
+            "--output-groups", str(JOBS), "-CFLAGS", opt]
     make = ["make", "-C", "obj", "-f", "Vdut.mk", "-j", str(JOBS), f"OPT_FAST={opt}", "OPT_SLOW=-O0",
             "OPT_GLOBAL=-O0"]
     if cpp is None:

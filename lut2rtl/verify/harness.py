@@ -34,7 +34,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -70,10 +69,6 @@ VERILATOR_BYTES_PER_LUT = 46e3
 _OOM_SIGNS = ("Killed", "bad_alloc", "Cannot allocate memory", "Error 137", "out of memory")
 SPLIT = 20_000  # --output-split: statements per generated .cpp file
 JOBS = 2  # parallel C++ compiles (the machines this runs on have few cores)
-# builds started side by side (piecewise simulation) take turns: one Verilation (one thread, the most
-# memory) and one C++ build (JOBS compilers) at a time, so one piece's Verilation overlaps another's compile
-_VERILATING = threading.Semaphore(1)
-_COMPILING = threading.Semaphore(1)
 # the data ports a core may have, in the order the harness writes them per cycle
 DATA_PORTS = ("out_class", "out_counts", "out_bits")
 
@@ -348,11 +343,10 @@ def build_harness(verilog: Path, top: str, ports: dict[str, int], family: Family
     if count > NO_DFG_LUTS:
         flags = [*flags, "-fno-dfg"]
     # Verilation and the C++ build are two commands: Verilator's own memory (the larger part) is freed
-    # before the compilers start, instead of being held while its --build waits for them. The split files
-    # are joined into JOBS groups, as --build does (a piece of 20,000 LUTs compiles in 25 s instead of 35 s)
+    # before the compilers start, instead of being held while its --build waits for them
     args = [*BASE_ARGS, *flags, "--cc", "--exe", "--prefix", "Vdut",
             "--top-module", top, "--output-split", str(SPLIT), "--output-split-cfuncs", str(SPLIT // 10),
-            "--output-groups", str(JOBS), "-CFLAGS", opt]
+            "-CFLAGS", opt]
     make = ["make", "-C", "obj", "-f", "Vdut.mk", "-j", str(JOBS), f"OPT_FAST={opt}", "OPT_SLOW=-O0",
             "OPT_GLOBAL=-O0"]
     if cpp is None:
@@ -382,13 +376,11 @@ def build_harness(verilog: Path, top: str, ports: dict[str, int], family: Family
         cmd = [find_verilator(), *args, "-Mdir", "obj", "-o", "sim", "design.v", *[str(m) for m in models],
                "harness.cpp"]
         t0 = time.perf_counter()
-        with _VERILATING:
-            run_logged(cmd, cwd=build_dir, env=verilator_env(), log_file=build_dir / "build.log",
-                       what=f"Verilator build of {verilog}", progress=progress, timeout=timeout)
+        run_logged(cmd, cwd=build_dir, env=verilator_env(), log_file=build_dir / "build.log",
+                   what=f"Verilator build of {verilog}", progress=progress, timeout=timeout)
         left = None if timeout is None else max(1.0, timeout - (time.perf_counter() - t0))
-        with _COMPILING:
-            run_logged(make, cwd=build_dir, env=verilator_env(), log_file=build_dir / "make.log",
-                       what=f"C++ build of {verilog}", progress=progress, timeout=left)
+        run_logged(make, cwd=build_dir, env=verilator_env(), log_file=build_dir / "make.log",
+                   what=f"C++ build of {verilog}", progress=progress, timeout=left)
         seconds = time.perf_counter() - t0
         # the object files are not needed again; the executable is
         for p in (build_dir / "obj").iterdir():

@@ -69,7 +69,7 @@ log = logging.getLogger(__name__)
 __all__ = ["simulate_piecewise"]
 
 Progress = Callable[[str], None]
-BUILDS_AT_ONCE = 2  # builds in flight: one Verilating, one compiling (see harness._VERILATING)
+BUILDS_AT_ONCE = 2  # pieces built side by side (each Verilator run is single-threaded)
 _ROWS = 1024  # cycles per block when streams are gathered
 
 

@@ -325,10 +325,12 @@ def run_logged(cmd: list[str], *, cwd: Path, env: dict[str, str], log_file: Path
 
 def build_harness(verilog: Path, top: str, ports: dict[str, int], family: Family | None, *,
                   cache_dir: Path, progress: Progress | None = None,
-                  timeout: float | None = None, cxx_opt: str | None = None, cpp: str | None = None
-                  ) -> HarnessBuild:
+                  timeout: float | None = None, cxx_opt: str | None = None, cpp: str | None = None,
+                  group: bool = True) -> HarnessBuild:
     """Build (or reuse) the harness simulator of ``top`` in ``verilog`` (``cpp``: another C++ ``main``
-    than :func:`harness_cpp` of ``ports``).
+    than :func:`harness_cpp` of ``ports``). ``group``: the C++ files are joined into ``JOBS`` groups,
+    as ``verilator --build`` does (fewer compiles; larger ones: piece builds running side by side in
+    a piecewise simulation do not group, which keeps two of them under 6 GB at 50,000 LUTs).
 
     Raises :class:`ToolError` (with the tail of the build log) when Verilator
     or the C++ build fails."""
@@ -346,7 +348,7 @@ def build_harness(verilog: Path, top: str, ports: dict[str, int], family: Family
     # before the compilers start, instead of being held while its --build waits for them
     args = [*BASE_ARGS, *flags, "--cc", "--exe", "--prefix", "Vdut",
             "--top-module", top, "--output-split", str(SPLIT), "--output-split-cfuncs", str(SPLIT // 10),
-            "-CFLAGS", opt]
+            "-CFLAGS", opt, *(["--output-groups", str(JOBS)] if group else [])]
     make = ["make", "-C", "obj", "-f", "Vdut.mk", "-j", str(JOBS), f"OPT_FAST={opt}", "OPT_SLOW=-O0",
             "OPT_GLOBAL=-O0"]
     if cpp is None:

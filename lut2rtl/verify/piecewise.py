@@ -173,7 +173,7 @@ def simulate_piecewise(verilog: Path, top: str, ports: dict[str, int], latency: 
 
     def build(job: tuple[Path, str, str]) -> HarnessBuild:
         return build_harness(job[0], job[1], ports, family, cache_dir=Path(cache_dir), progress=progress,
-                             timeout=timeout, cpp=job[2])
+                             timeout=timeout, cpp=job[2], group=False)
 
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=BUILDS_AT_ONCE) as pool:

@@ -81,8 +81,12 @@ class Family:
     per_k: bool = False
     carry: str | None = None  # the carry primitive Yosys maps ``+`` onto
     # ``b > a`` in the GroupSum: "carry" writes it as the carry-out of
-    # b + ~a (one chain; Yosys maps ``>`` on LUT4 families to twice the LUTs),
-    # "native" leaves ``>`` to Yosys (LUT6 + CARRY4: its own mapping is smaller)
+    # b + ~a (one chain; Yosys maps ``>`` on LUT4 families to twice the LUTs;
+    # ~a comes from a register storing the complement where there is one: the
+    # carry cell reads its operands directly, iCE40 SB_CARRY), "sub" as the
+    # sign of a - b (ECP5: Yosys folds the subtraction's inverted operand into
+    # the CCU2C's own LUTs, so no inverter LUT at all), "native" leaves ``>``
+    # to Yosys (LUT6 + CARRY4: its own mapping is smaller)
     comparator: str = "carry"
     # popcount tree: leaf counters of this many bits (fused into the fabric's LUTs), then adders on the
     # carry chain that also take one group bit as carry-in when popcount_cin (see rtl/groupsum.py)
@@ -143,7 +147,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
                     Device("hx8k", ("--hx8k", "--package", "ct256"), "ct256", 206, 7680, 7680,
                            "iCE40HX8K-CT256", default_freq_mhz=100.0))),
     # cells_sim.v includes its .vh files; NO_INCLUDES skips the FF/IO models a LUT design does not need
-    Family("ecp5", 4, "LUT4", "INIT", ("A", "B", "C", "D"), "Z", carry="CCU2C", sim_model="ecp5/cells_sim.v",
+    Family("ecp5", 4, "LUT4", "INIT", ("A", "B", "C", "D"), "Z", carry="CCU2C", comparator="sub",
+           sim_model="ecp5/cells_sim.v",
            sim_flags=("-DNO_INCLUDES", "-I{share}"), synth_command="synth_ecp5", nextpnr="ecp5",
            constraints_flag="--lpf", bitstream_flag="--textcfg", bitstream_suffix=".config",
            # fitted to nextpnr on ecp5-25k (digits, harness top, pipelines 0/4/14)

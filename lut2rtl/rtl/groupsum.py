@@ -41,7 +41,14 @@ Argmax is a binary tournament over the classes in index order: a round
 compares neighbours (``right > left``, a carry chain: one level) and muxes
 the winner's count and index (one LUT level); ties keep the left, i.e. the
 lowest class index, as :func:`lut2rtl.evaluate.predict` does; ceil(log2
-classes) rounds (11 for 2,000 classes).
+classes) rounds (11 for 2,000 classes). The index is planned bit by bit:
+a bit both candidates share (a constant, or the same bit) is passed on, a bit
+clear on the left and set on the right is the match's ``gt`` itself, and only
+the others are muxed; constant bits are never registered (a register of a
+constant with initial value 0 is a real flip-flop, and Yosys turns a mux with
+a constant arm in front of one into set/reset logic, a slow path on iCE40).
+A carry-chain comparator reads its inverted operand straight from a register
+where there is one (:func:`_left_operands`).
 
 Pipelining: level ``i`` (1-based) is the ``i``-th LUT level after the fabric;
 with ``i`` in ``register_after`` every value alive across the boundary after
@@ -126,8 +133,9 @@ _Read = tuple[str, int]
 
 @dataclass(frozen=True)
 class _Step:
-    # "count"/"add"/"add3" (a partial sum), "alias" (a class count), "pair" (a tournament match: out = (gt, count,
-    # index), reads = (b@cmp, a@cmp, gt@mux, b@mux, a@mux, ib@mux, ia@mux))
+    # "count"/"add"/"add3" (a partial sum), "alias" (a class count), "pair" (a tournament match: out = (gt, count),
+    # reads = (b@cmp, a@cmp, gt@mux, b@mux, a@mux)), "ibit" (a bit of the winner's index: reads = (gt, b, a)),
+    # "class" (the winner's index from its bits)
     kind: str
     out: tuple[str, ...]
     width: int
@@ -155,6 +163,10 @@ class GroupSumPlan:
     boundaries: frozenset[int]
     luts: int
     ffs: int
+    # comparator left operands on carry-style families (see _left_operands): registers storing the complement,
+    # and values that get a complement copy at their last register before the comparator
+    inverted: frozenset[str] = frozenset()
+    copies: frozenset[str] = frozenset()
 
     @property
     def group(self) -> int:
@@ -220,11 +232,11 @@ def plan_groupsum(n_outputs: int, classes: int, family: Family, register_after: 
                 luts += adder_luts(pc, op)
         root = ((names[pc.root], depth),) if pc.root >= 0 else ()
         steps.append(_Step("alias", (value(f"gs_count{c}", cw, depth),), cw, root))
-    # argmax tournament; every candidate is (count name, index name)
-    cands = []
-    for c in range(classes):
-        consts[f"gs_count{c}_idx"] = c
-        cands.append((f"gs_count{c}", value(f"gs_count{c}_idx", clw, depth)))
+    # argmax tournament; every candidate is (count name, its index's bit names, LSB first); constant index bits
+    # are the names of constants, so only the bits that vary are muxed and registered
+    consts["gs_0"], consts["gs_1"] = 0, 1
+    value("gs_0", 1, depth), value("gs_1", 1, depth)
+    cands = [(f"gs_count{c}", tuple(f"gs_{c >> j & 1}" for j in range(clw))) for c in range(classes)]
     rnd = 0
     while len(cands) > 1:
         rnd += 1
@@ -235,26 +247,70 @@ def plan_groupsum(n_outputs: int, classes: int, family: Family, register_after: 
             lv_mux = lv_cmp + 1
             pre = f"gs_r{rnd}_{i // 2}"
             gt, wc = value(f"{pre}_gt", 1, lv_cmp), value(f"{pre}_count", cw, lv_mux)
-            wi = value(f"{wc}_idx", clw, lv_mux)
-            steps.append(_Step("pair", (gt, wc, wi), cw, (
-                (nb, lv_cmp), (na, lv_cmp), (gt, lv_mux), (nb, lv_mux), (na, lv_mux), (ib, lv_mux), (ia, lv_mux))))
-            luts += cw + cw + clw  # comparator chain + muxes
-            nxt.append((wc, wi))
+            steps.append(_Step("pair", (gt, wc), cw, ((nb, lv_cmp), (na, lv_cmp), (gt, lv_mux), (nb, lv_mux),
+                                                      (na, lv_mux))))
+            luts += cw + cw  # comparator chain + count mux
+            bits = []
+            for j, (a, b) in enumerate(zip(ia, ib, strict=True)):
+                if a == b:  # both candidates have this bit (constants, or the same bit of a candidate)
+                    bits.append(a)
+                elif (a, b) == ("gs_0", "gs_1"):  # the right candidate's bit is set, the left's clear: gt
+                    bits.append(gt)
+                else:
+                    bits.append(value(f"{pre}_i{j}", 1, lv_mux))
+                    steps.append(_Step("ibit", (bits[-1],), 1, ((gt, lv_mux), (b, lv_mux), (a, lv_mux))))
+                    luts += 1
+            nxt.append((wc, tuple(bits)))
         if len(cands) % 2:
             nxt.append(cands[-1])
         cands = nxt
     # align everything with the last level: counts and class of one sample
-    outputs = ((cands[0][1], total + 1), *((f"gs_count{c}", total + 1) for c in range(classes)))
+    cls = value("gs_class", clw, total + 1)
+    steps.append(_Step("class", (cls,), clw, tuple((b, total + 1) for b in cands[0][1])))
+    outputs = ((cls, total + 1), *((f"gs_count{c}", total + 1) for c in range(classes)))
     # a value is registered once at every boundary between where it is made and its last reader
     last: dict[str, int] = {}
     for r in (*(r for st in steps for r in st.reads), *outputs):
         last[r[0]] = max(last.get(r[0], 0), r[1])
     ffs = sum(widths[n] * sum(1 for b in boundaries if ready[n] <= b < lv)
               for n, lv in last.items() if n not in consts)
+    inverted, copies = _left_operands(steps, outputs, family, boundaries, ready)
+    # a copy: one register per bit, fed by an inverter
+    ffs += sum(widths[n] for n in copies)
+    luts += sum(widths[n] for n in copies)
     return GroupSumPlan(n_outputs=n_outputs, classes=classes, family=family, width=pos, inputs=inputs,
                         steps=tuple(steps),
                         ready=ready, widths=widths, consts=consts, outputs=outputs, levels=total,
-                        boundaries=boundaries, luts=luts, ffs=ffs)
+                        boundaries=boundaries, luts=luts, ffs=ffs, inverted=inverted, copies=copies)
+
+
+def _left_operands(steps: list[_Step], outputs: tuple[_Read, ...], family: Family, boundaries: frozenset[int],
+                   ready: dict[str, int]) -> tuple[frozenset[str], frozenset[str]]:
+    """Where the comparators' inverted operand comes from a register without an inverter in between.
+
+    A carry-chain comparator computes ``b > a`` as the carry-out of ``b + ~a``; the carry cell reads its
+    operands directly (iCE40 ``SB_CARRY``: the logic cell's I1/I2; ECP5 ``CCU2C`` as Yosys maps ``+``),
+    so ``~a`` is a LUT of its own in front of the chain: a LUT and a routing hop on the path from a register,
+    the critical path of a design with every level registered (hx8k 5.1 ns at 200 MHz, of which 0.9 ns the
+    inverter and its hop). Where a register sits between ``a``'s producer and the comparator, it stores
+    ``~a`` instead: the inversion moves into the producing LUT (a tournament mux) or into the register's
+    own logic cell, and the readers that want ``a`` (the next mux) absorb the inversion into their LUT.
+    ``a`` that are also outputs (the class counts of the first round) keep their registers and get a
+    complement copy at the last register before the comparator (``copies``); the others store the
+    complement in every register (``inverted``). Families whose carry cells have LUTs in front (Xilinx's
+    native ``>``; ECP5's ``a - b``, whose inverted operand Yosys folds into the ``CCU2C``) need neither."""
+    if family.comparator != "carry":
+        return frozenset(), frozenset()
+    out_names = {n for n, _ in outputs}
+    inverted, copies = set(), set()
+    for st in steps:
+        if st.kind != "pair":
+            continue
+        a, lv_cmp = st.reads[1]
+        if not any(ready[a] <= b < lv_cmp for b in boundaries):
+            continue  # combinational: the inverter merges into the producing LUT
+        (copies if a in out_names else inverted).add(a)
+    return frozenset(inverted), frozenset(copies)
 
 
 def level_delays(plan: GroupSumPlan) -> list[float]:
@@ -267,6 +323,8 @@ def level_delays(plan: GroupSumPlan) -> list[float]:
             chains = [(st.reads[0][1], st.width)]
         elif st.kind == "pair":  # comparator chain, then the muxes
             chains = [(st.reads[0][1], st.width + 1), (st.reads[2][1], 0)]
+        elif st.kind == "ibit":  # a mux beside the pair's
+            chains = [(st.reads[0][1], 0)]
         else:
             continue
         for lvl, bits in chains:
@@ -296,24 +354,31 @@ class _Stager:
         self.plan = plan
         self.domain = domain
         self.vals: dict[str, Value] = {}
-        self._cache: dict[tuple[str, int], Value] = {}
+        self._cache: dict[str, Value] = {}
 
-    def at(self, read: _Read) -> Value:
+    def at(self, read: _Read, *, invert: bool = False) -> Value:
+        """Value ``read`` (its complement with ``invert``), through the registers in between; registers of
+        ``plan.inverted`` values store the complement, a ``plan.copies`` value read inverted comes from a
+        complement copy of its last register (see :func:`_left_operands`)."""
         name, level = read
         v = self.vals[name]
         if isinstance(v, Const):  # constants need no register
-            return v
-        for b in range(self.plan.ready[name], level):
-            if b not in self.plan.boundaries:
-                continue
-            key = (name, b)
-            r = self._cache.get(key)
-            if r is None:
-                r = Signal(len(v), name=f"{name}_q{b}")
-                self.m.d[self.domain] += r.eq(v)
-                self._cache[key] = r
-            v = r
-        return v
+            return ~v if invert else v
+        bounds = [b for b in range(self.plan.ready[name], level) if b in self.plan.boundaries]
+        neg = name in self.plan.inverted and bool(bounds)  # v is the complement after the first register
+        for i, b in enumerate(bounds):
+            if invert and name in self.plan.copies and i == len(bounds) - 1:
+                return self._register(f"{name}_n_q{b}", ~v)
+            v = self._register(f"{name}_n_q{b}" if neg else f"{name}_q{b}", ~v if neg and i == 0 else v)
+        return v if neg == invert else ~v
+
+    def _register(self, name: str, d: Value) -> Value:
+        r = self._cache.get(name)
+        if r is None:
+            # a data register: no reset (docs/hardware.md), like the fabric's stage registers
+            r = self._cache[name] = Signal(len(d), name=name, reset_less=True)
+            self.m.d[self.domain] += r.eq(d)
+        return r
 
 
 def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = "sync") -> GroupSumHW:
@@ -321,7 +386,7 @@ def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = 
 
     ``bits`` is the head's input vector (``plan.width`` bits: per class the
     fused leaf counters and the bits they do not read, see :func:`head_layout`).
-    Registers are in ``domain`` (reset value 0). The design is plain Amaranth
+    Registers are in ``domain``, without reset (initial value 0). The design is plain Amaranth
     logic (carry chains come from Yosys's mapping of ``+`` and ``>``), except
     the ternary adders of a family with ``dual_lut`` (primitive instances,
     which Amaranth's own simulator cannot run)."""
@@ -340,14 +405,24 @@ def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = 
     for name, c in plan.consts.items():
         st.vals[name] = Const(c, plan.widths[name])
     for step in plan.steps:
+        if step.kind in ("ibit", "class"):
+            sig = Signal(step.width, name=step.out[0])
+            sel, *rest = (st.at(r) for r in step.reads)
+            m.d.comb += sig.eq(Mux(sel, *rest) if step.kind == "ibit" else Cat(sel, *rest))
+            st.vals[step.out[0]] = sig
+            continue
         if step.kind == "pair":
-            # (the index signal is named ..._index; ..._count_idx names its registers)
-            names = (*step.out[:2], step.out[1][:-len("count")] + "index")
-            gt, wc, wi = (Signal(plan.widths[k], name=n) for k, n in zip(step.out, names))
-            st.vals.update(zip(step.out, (gt, wc, wi)))
-            m.d.comb += gt.eq(_greater(st.at(step.reads[0]), st.at(step.reads[1]), plan.family))
-            sel, b, a, ib, ia = (st.at(r) for r in step.reads[2:])
-            m.d.comb += [wc.eq(Mux(sel, b, a)), wi.eq(Mux(sel, ib, ia))]
+            gt, wc = (Signal(plan.widths[k], name=k) for k in step.out)
+            st.vals.update(zip(step.out, (gt, wc)))
+            if plan.family.comparator == "native":
+                m.d.comb += gt.eq(st.at(step.reads[0]) > st.at(step.reads[1]))
+            elif plan.family.comparator == "sub":  # a - b < 0: the sign (borrow) bit of the (w + 1)-bit difference
+                a = st.at(step.reads[1])
+                m.d.comb += gt.eq((a - st.at(step.reads[0]))[len(a)])
+            else:
+                m.d.comb += gt.eq(_carry_greater(st.at(step.reads[0]), st.at(step.reads[1], invert=True)))
+            sel, b, a = (st.at(r) for r in step.reads[2:])
+            m.d.comb += wc.eq(Mux(sel, b, a))
             continue
         args = [st.at(r) for r in step.reads]
         total: Value
@@ -373,12 +448,10 @@ def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = 
     return GroupSumHW(counts=counts, cls=cls, stages=plan.stages)
 
 
-def _greater(b: Value, a: Value, family: Family) -> Value:
-    """``b > a`` for unsigned values of one width, in ``family``'s comparator style."""
-    if family.comparator == "native" or len(a) == 0:
-        return b > a
-    # carry-out of b + ~a (= b - a - 1 + 2**w, at least 2**w iff b > a)
-    return (b + ~a)[len(a)]
+def _carry_greater(b: Value, na: Value) -> Value:
+    """``b > a`` for unsigned values of one width from ``b`` and ``na = ~a``: the carry-out of ``b + ~a``
+    (``b - a - 1 + 2**w``, at least ``2**w`` iff ``b > a``)."""
+    return (b + na)[len(na)] if len(na) else Const(0, 1)
 
 
 def _boundaries(register_after: Container[int], total_levels: int) -> frozenset[int]:

@@ -98,6 +98,7 @@ REF_TOP = "lut2rtl_formal_reference"
 LUT_CUTS_FROM = 3000
 MITER = "lut2rtl_formal_miter"
 _SUM_PREFIX = POPCOUNT_WIRE.split("{")[0]  # names of the popcount partial sums start with this
+_HEAD_PREFIX = "gs_"  # every value of the GroupSum head (rtl/groupsum.py) is named gs_...
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,9 @@ def _flatten_design(top: str, family: Family | None, work: Path, timeout: float 
         # the fabric module, slices of its output vector and of the head's input vector; with those names
         # hidden, the partial sum's own name is the one every reader uses, so a cut there reaches them all
         f"rename -hide w:*{_SUM_PREFIX}* %a w:*{_SUM_PREFIX}* %d",
+        # the head's registers (``<value>_q<level>``, ``<value>_n_q<level>``) are no cut points: hidden, a
+        # register that becomes a wire leaves its input's name (a partial sum's) on the merged net
+        f"rename -hide w:*{_HEAD_PREFIX}*_q*",
         *as_wires,
         "opt_clean",
         f"tee -q -o wires.txt select -list {top}/w:*{_SUM_PREFIX}*",

@@ -38,8 +38,10 @@ def _fam(lut_size: int, target: str = "generic"):  # type: ignore[no-untyped-def
 
 
 def _build(m: Module, bits, classes: int, *, lut_size: int = 4, target: str = "generic",  # type: ignore[no-untyped-def]
-           register_after=()):
+           register_after=(), comparator: str | None = None):
     fam = dataclasses.replace(FAMILIES[target], lut_size=lut_size)
+    if comparator is not None:
+        fam = dataclasses.replace(fam, comparator=comparator)
     bits = Value.cast(bits)
     n = len(bits)
     plan = plan_groupsum(n, classes, fam, register_after)
@@ -58,7 +60,8 @@ def _build(m: Module, bits, classes: int, *, lut_size: int = 4, target: str = "g
 
 
 def _simulate(samples: np.ndarray, classes: int, *, lut_size: int = 4, register_after=(),
-              const_bits: dict[int, int] | None = None, target: str = "generic") -> tuple[np.ndarray, np.ndarray, int]:
+              const_bits: dict[int, int] | None = None, target: str = "generic",
+              comparator: str | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Stream ``samples`` through a GroupSum in Amaranth's simulator (every
     target is plain Amaranth logic, so every target simulates); returns
     (counts, classes, stages) re-aligned by the latency.
@@ -71,7 +74,8 @@ def _simulate(samples: np.ndarray, classes: int, *, lut_size: int = 4, register_
     parts = []
     for i in range(n):
         parts.append(Const(const_bits[i], 1) if i in const_bits else inp[live.index(i)])
-    hw = _build(m, Cat(*parts), classes, lut_size=lut_size, target=target, register_after=register_after)
+    hw = _build(m, Cat(*parts), classes, lut_size=lut_size, target=target, register_after=register_after,
+                comparator=comparator)
     assert len(hw.counts) == classes
     assert all(len(c) == count_width(n // classes) for c in hw.counts)
     assert len(hw.cls) == class_width(classes)
@@ -130,7 +134,7 @@ def test_exhaustive_small(classes: int, g: int, lut_size: int) -> None:
 
 # (xilinx's head holds LUT6_2/CARRY4 instances, which Amaranth's simulator does not run: tests/rtl/test_ternary.py
 # simulates it in Verilator with the same corners)
-@pytest.mark.parametrize(("lut_size", "target"), [(4, "generic"), (6, "generic"), (4, "ice40")])
+@pytest.mark.parametrize(("lut_size", "target"), [(4, "generic"), (6, "generic"), (4, "ice40"), (4, "ecp5")])
 @pytest.mark.parametrize(("classes", "g"), [(10, 20), (3, 37), (7, 6), (2, 64)])
 def test_random_and_corners(classes: int, g: int, lut_size: int, target: str, rng: np.random.Generator) -> None:
     n = classes * g
@@ -156,13 +160,16 @@ def _level_sets(levels: int) -> list[tuple[int, ...]]:
             tuple(range(2, levels + 1, 3))]
 
 
+@pytest.mark.parametrize("comparator", ["carry", "sub", "native"])
 @pytest.mark.parametrize("lut_size", [4, 6])
-@pytest.mark.parametrize(("classes", "g"), [(10, 13), (3, 40), (1, 5)])
-def test_pipelined(classes: int, g: int, lut_size: int, rng: np.random.Generator) -> None:
+@pytest.mark.parametrize(("classes", "g"), [(10, 13), (3, 40), (1, 5), (5, 7)])
+def test_pipelined(classes: int, g: int, lut_size: int, comparator: str, rng: np.random.Generator) -> None:
+    # every comparator style with registers anywhere (the carry style's complement registers and copies); ties
+    # (equal counts) come up often with 24 random samples of few bits
     levels = groupsum_levels(classes * g, classes, _fam(lut_size))
     samples = (rng.random((24, classes * g)) < 0.5).astype(np.uint8)
     for regs in _level_sets(levels):
-        stages = _check(samples, classes, lut_size=lut_size, register_after=regs)
+        stages = _check(samples, classes, lut_size=lut_size, register_after=regs, comparator=comparator)
         assert stages == len(set(regs))
 
 
@@ -263,6 +270,49 @@ def test_yosys_beats_behavioural(family: str, lut_size: int, tmp_path) -> None: 
         luts[style] = parse_yosys_stat(tmp_path / f"{style}.json").luts
     # ours includes the argmax; the behavioural design is popcount only
     assert luts["ours"] < luts["behavioural"], luts
+
+
+def _inverted_register_carry_inputs(netlist: dict) -> int:
+    """Carry-cell inputs driven by a LUT whose one input is a flip-flop's output (an inverter between a
+    register and a carry chain: a LUT level and a routing hop on the path), in a Yosys JSON netlist."""
+    cells = netlist["modules"]["top"]["cells"].values()
+    ff_q = {b for c in cells if "DFF" in c["type"] or c["type"] == "TRELLIS_FF" for b in c["connections"]["Q"]}
+    lut_out = {}
+    for c in cells:
+        if c["type"] in ("SB_LUT4", "LUT4"):
+            ins = {b for port, bits in c["connections"].items() if port not in ("O", "Z") for b in bits
+                   if isinstance(b, int)}
+            if len(ins) == 1 and ins <= ff_q:
+                lut_out.update({b: c for b in c["connections"]["O" if "O" in c["connections"] else "Z"]})
+    carry_ins = {"SB_CARRY": ("I0", "I1"), "CCU2C": ("A0", "B0", "A1", "B1")}
+    return sum(b in lut_out for c in cells if c["type"] in carry_ins
+               for port in carry_ins[c["type"]] for b in c["connections"][port])
+
+
+@pytest.mark.yosys
+@pytest.mark.parametrize("family", ["ice40", "ecp5"])
+@pytest.mark.parametrize("control", [False, True])
+def test_comparators_read_registers_directly(family: str, control: bool, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # every level registered (what --clock-mhz gives at the top of the family's range): no comparator chain
+    # reads a register through an inverter LUT. Control: the previous comparator (b + ~a with the plain
+    # registers) has such inverters, so the check can see them
+    import json
+
+    from lut2rtl.rtl import groupsum
+    from lut2rtl.tools.yosys import run_yosys
+
+    n, classes = 6 * 40, 6
+    if control:
+        monkeypatch.setattr(groupsum, "_left_operands", lambda *a: (frozenset(), frozenset()))
+    fam = dataclasses.replace(FAMILIES[family], comparator="carry") if control else FAMILIES[family]
+    m = Module()
+    bits = Signal(n, name="bits")
+    plan = plan_groupsum(n, classes, fam, range(1, groupsum_levels(n, classes, fam) + 1))
+    hw = build_groupsum(m, bits[:plan.width], plan)
+    (tmp_path / "h.il").write_text(rtlil.convert(m, ports=[bits, *hw.counts, hw.cls], name="top"))
+    run_yosys(f"read_rtlil h.il; synth_{family} -top top; write_json h.json", cwd=tmp_path)
+    found = _inverted_register_carry_inputs(json.loads((tmp_path / "h.json").read_text()))
+    assert (found > 0) if control else (found == 0), found
 
 
 @pytest.mark.parametrize(("target", "out_bits"), [("ice40", False), ("xilinx", True)])

@@ -226,6 +226,38 @@ def test_deterministic_output() -> None:
     assert texts[0] == texts[1]
 
 
+def _varying_index_bits(classes: int) -> int:
+    """Index bits a tournament must mux, from the class ranges alone: in a match of the classes ``left`` against
+    ``right``, bit j needs a mux unless it is one constant over both, or 0 over ``left`` and 1 over ``right``
+    (then it is the comparison itself)."""
+    def const(lo: int, hi: int, j: int) -> int | None:
+        bits = {c >> j & 1 for c in range(lo, hi + 1)}
+        return bits.pop() if len(bits) == 1 else None
+
+    width = max(1, (classes - 1).bit_length())
+    ranges = [(c, c) for c in range(classes)]
+    muxed = 0
+    while len(ranges) > 1:
+        nxt = []
+        for (l0, l1), (r0, r1) in zip(ranges[0::2], ranges[1::2]):
+            muxed += sum(const(l0, r1, j) is None and (const(l0, l1, j), const(r0, r1, j)) != (0, 1)
+                         for j in range(width))
+            nxt.append((l0, r1))
+        ranges = nxt + ranges[len(ranges) // 2 * 2:]
+    return muxed
+
+
+@pytest.mark.parametrize("classes", [1, 2, 3, 4, 8, 10, 16, 100, 2000])
+def test_index_bits(classes: int) -> None:
+    # the winner's index is muxed only where a bit varies (2**k classes: 2**k - k - 1 muxes, not k per match)
+    plan = plan_groupsum(classes * 3, classes, _fam(4))
+    ibits = sum(st.kind == "ibit" for st in plan.steps)
+    assert ibits == _varying_index_bits(classes)
+    if classes & (classes - 1) == 0:
+        k = classes.bit_length() - 1
+        assert ibits == classes - k - 1
+
+
 def test_structure_and_estimate() -> None:
     # a tree, not one big sum: the popcount of 100 bits is built from
     # 3-bit counters and adders, and the estimate is about one LUT per bit
@@ -243,6 +275,7 @@ def test_planned_flip_flops_are_the_built_ones(n: int, classes: int, lut_size: i
     m, _, hw = _design(n, classes, "generic", lut_size, register_after=regs)
     built = sum(len(st.lhs) for st in m._statements.get("sync", []))
     assert hw.plan.ffs == built
+
     assert (built > 0) == bool(regs) or classes == 1
 
 

@@ -86,11 +86,14 @@ from .popcount import (
 )
 from .ternary import ternary_adder
 
-__all__ = ["FUSED", "POPCOUNT_WIRE", "GroupSumHW", "GroupSumPlan", "PopcountPlan", "build_groupsum", "class_width",
-           "count_width", "family_popcount", "fuse_head", "groupsum_levels", "head_layout", "level_delays",
-           "plan_groupsum", "plan_popcount"]
+__all__ = ["FUSED", "HEAD_REGISTERS", "POPCOUNT_WIRE", "GroupSumHW", "GroupSumPlan", "PopcountPlan", "build_groupsum",
+           "class_width", "count_width", "family_popcount", "fuse_head", "groupsum_levels", "head_layout",
+           "level_delays", "plan_groupsum", "plan_popcount"]
 
 LUT_SIZES = (4, 6)
+# every register of the head is named ``<value>_q<level>`` or ``<value>_n_q<level>`` (_Stager), and every value
+# ``gs_...``: a Yosys name pattern for them (the formal proof hides these names, see lut2rtl/verify/formal.py)
+HEAD_REGISTERS = "gs_*_q*"
 _KEEP = {"keep": 1}
 
 

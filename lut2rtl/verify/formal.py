@@ -82,7 +82,7 @@ from pathlib import Path
 from ..errors import ToolError
 from ..families import Family
 from ..netlist import Netlist
-from ..rtl.groupsum import POPCOUNT_WIRE, plan_popcount
+from ..rtl.groupsum import HEAD_REGISTERS, POPCOUNT_WIRE, plan_popcount
 from ..rtl.ternary import INTERNAL as TERNARY_INTERNAL
 from ..tools.yosys import run_yosys
 from .cutpoints import lut_cut_names
@@ -98,7 +98,6 @@ REF_TOP = "lut2rtl_formal_reference"
 LUT_CUTS_FROM = 3000
 MITER = "lut2rtl_formal_miter"
 _SUM_PREFIX = POPCOUNT_WIRE.split("{")[0]  # names of the popcount partial sums start with this
-_HEAD_PREFIX = "gs_"  # every value of the GroupSum head (rtl/groupsum.py) is named gs_...
 
 
 @dataclass(frozen=True)
@@ -233,7 +232,7 @@ def _flatten_design(top: str, family: Family | None, work: Path, timeout: float 
         f"rename -hide w:*{_SUM_PREFIX}* %a w:*{_SUM_PREFIX}* %d",
         # the head's registers (``<value>_q<level>``, ``<value>_n_q<level>``) are no cut points: hidden, a
         # register that becomes a wire leaves its input's name (a partial sum's) on the merged net
-        f"rename -hide w:*{_HEAD_PREFIX}*_q*",
+        f"rename -hide w:*{HEAD_REGISTERS}",
         *as_wires,
         "opt_clean",
         f"tee -q -o wires.txt select -list {top}/w:*{_SUM_PREFIX}*",

@@ -96,6 +96,9 @@ class Family:
     # (rtl/ternary.py; ``LUT6_2`` with ``CARRY4``); the popcount tree then sums three numbers per adder.
     # None: adders of two numbers, written as ``+`` for Yosys to map
     ternary: TernaryChain | None = None
+    # the popcount after the leaf counters as one bit heap, compressed by chains of those dual-output LUTs
+    # (rtl/heap.py: two bits per LUT where a tree of ternary adders over narrow numbers removes about one)
+    popcount_heap: bool = False
     # delay model for --clock-mhz (ns): a LUT level with its routing, one carry-chain bit, and a
     # register stage's own cost (clock-to-out, setup, clock skew); calibrated against nextpnr
     t_level_ns: float = 1.0
@@ -164,7 +167,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            ternary=TernaryChain("LUT6_2", (*_LUT4, "I4", "I5"), "O6", "O5", "CARRY4", 4, "CI", "CYINIT", "DI", "S",
                                 "O", "CO"),
            t_level_ns=0.6, t_carry_ns=0.03, t_stage_ns=0.8,
-           comparator="native", sim_model="xilinx/cells_sim.v", synth_command="synth_xilinx", vivado=True,
+           popcount_heap=True, comparator="native", sim_model="xilinx/cells_sim.v", synth_command="synth_xilinx",
+           vivado=True,
            devices=(Device("xc7a35t", (), "csg324", 210, 20800, 41600, "xc7a35ticsg324-1L"),)),
     Family("gowin", 4, "LUT4", "INIT", _LUT4, "F", carry="ALU", sim_model="gowin/cells_sim.v",
            t_level_ns=1.5, t_carry_ns=0.05, t_stage_ns=2.9,  # (iCE40 HX values: not calibrated)

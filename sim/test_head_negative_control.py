@@ -29,7 +29,7 @@ def break_one_adder(verilog: str) -> str:
 
 
 def break_one_ternary_lut(verilog: str) -> str:
-    """Flip one bit of a ternary adder's LUT6_2 (its propagate output for x = 1, the other inputs 0)."""
+    """Flip one bit of a heap chain's LUT6_2 (its propagate output for x = 1, the other inputs 0)."""
     m = re.search(r"LUT6_2 #\(\s*\.INIT\(64'h([0-9a-fA-F]+)\)", verilog)
     assert m, "no LUT6_2 in the Verilog"
     value = int(m.group(1), 16) ^ (1 << 33)
@@ -40,7 +40,7 @@ def break_one_ternary_lut(verilog: str) -> str:
 @pytest.mark.yosys
 @pytest.mark.parametrize(("target", "breaker"), [("ice40", break_one_adder), ("xilinx", break_one_ternary_lut)])
 def test_wrong_compressor_is_caught(tmp_path: Path, sim_cache: Path, target: str, breaker) -> None:  # type: ignore[no-untyped-def]
-    # ice40: an adder of the tree made a subtractor; xilinx: one bit of a ternary adder's LUT6_2 flipped
+    # ice40: an adder of the tree made a subtractor; xilinx: one bit of a heap chain's LUT6_2 flipped
     net = random_netlist(21, 24, [48, 40], 2, classes=4) if target == "ice40" else \
         random_netlist(22, 24, [60, 60], 2, classes=3)
     good = compile_netlist(net, tmp_path / "b", target=target, pipeline=0, name="core").out_dir

@@ -67,24 +67,28 @@ cuts the proof there).
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Callable, Container
 from dataclasses import dataclass
+from itertools import count
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value
 
 from ..families import Family
+from .heap import Chain, apply_stage
 from .popcount import (
     FUSED,
     POPCOUNT_WIRE,
+    PopcountOp,
     PopcountPlan,
     adder_luts,
     family_popcount,
     fuse_head,
     group_size,
     head_layout,
+    op_levels,
     plan_popcount,
 )
-from .ternary import ternary_adder
+from .ternary import dual_chain, ternary_adder
 
 __all__ = ["FUSED", "HEAD_REGISTERS", "POPCOUNT_WIRE", "GroupSumHW", "GroupSumPlan", "PopcountPlan", "build_groupsum",
            "class_width", "count_width", "family_popcount", "fuse_head", "groupsum_levels", "head_layout",
@@ -144,6 +148,10 @@ class _Step:
     width: int
     reads: tuple[_Read, ...]
     bits: tuple[int, ...] = ()  # "leaf": its bits in the head's input vector, LSB first
+    # "heap" / "heapnum" (a stage of a bit heap, the last one giving the number): the heap's bits per column
+    # as (index into reads, bit), and the stage's chains (rtl/heap.py)
+    layout: tuple[tuple[tuple[int, int], ...], ...] = ()
+    chains: tuple[Chain, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -201,7 +209,7 @@ def plan_groupsum(n_outputs: int, classes: int, family: Family, register_after: 
     # the leaf counters are fabric LUTs (fuse_head): their results are ready at level 0
     lv = [0] * len(pc.maxes)
     for op in pc.ops:
-        lv[op.out] = 0 if op.kind == "count" else max(lv[a] for a in op.args) + 1
+        lv[op.out] = 0 if op.kind == "count" else max(lv[a] for a in op.args) + op_levels(op.kind, op.heap)
     depth = lv[pc.root] if pc.root >= 0 else 0
     total = depth + _argmax_levels(classes)
     boundaries = _boundaries(register_after, total)
@@ -232,6 +240,9 @@ def plan_groupsum(n_outputs: int, classes: int, family: Family, register_after: 
                 width = pc.maxes[op.out].bit_length()
                 names[op.out] = value(POPCOUNT_WIRE.format(c=c, node=op.out), width, lv[op.out])
                 steps.append(_Step(op.kind, (names[op.out],), width, tuple((names[a], lv[op.out]) for a in op.args)))
+                luts += adder_luts(pc, op)
+            elif op.kind == "heap":
+                names[op.out] = _heap_steps(steps, value, pc, op, names, lv[op.out], c)
                 luts += adder_luts(pc, op)
         root = ((names[pc.root], depth),) if pc.root >= 0 else ()
         steps.append(_Step("alias", (value(f"gs_count{c}", cw, depth),), cw, root))
@@ -287,6 +298,39 @@ def plan_groupsum(n_outputs: int, classes: int, family: Family, register_after: 
                         boundaries=boundaries, luts=luts, ffs=ffs, inverted=inverted, copies=copies)
 
 
+def _heap_steps(steps: list[_Step], value: Callable[[str, int, int], str], pc: PopcountPlan, op: PopcountOp,
+                names: list[str], done: int, c: int) -> str:
+    """The steps of a ``heap`` operation that is ready after level ``done``: one per stage, each reading
+    the values that hold the heap's bits (at first the operation's numbers, bit ``j`` in column ``j``) and
+    making the vector of its chains' outputs, ``<sum>_h<stage>``; the last stage makes the sum, a number.
+    Bits that no chain reads stay in the value that made them (a register stage registers that value): a
+    stage's vector holds its chains' outputs only, so no two named vectors share a bit (the formal proof
+    cuts at them). Returns the name of the sum."""
+    assert op.heap is not None
+    stages = op.heap.stages or ((),)  # a heap that is a number already: one stage without chains
+    level = done - len(stages)
+    heap: list[list[tuple[str, int]]] = []
+    for a in op.args:
+        for j in range(pc.maxes[a].bit_length()):
+            heap += [[] for _ in range(j + 1 - len(heap))]
+            heap[j].append((names[a], j))
+    final = POPCOUNT_WIRE.format(c=c, node=op.out)
+    for i, chains in enumerate(stages):
+        level += 1
+        last = i == len(stages) - 1
+        made = final if last else f"{final}_h{i}"
+        ids = count()
+        after = apply_stage(heap, chains,
+                            lambda ch, pos, ci, made=made, ids=ids: [(made, next(ids)) for _ in ch.outputs])
+        vals = list(dict.fromkeys(v for col in heap for v, _ in col))
+        layout = tuple(tuple((vals.index(v), b) for v, b in col) for col in heap)
+        width = pc.maxes[op.out].bit_length() if last else next(ids)
+        steps.append(_Step("heapnum" if last else "heap", (value(made, width, level),), width,
+                           tuple((v, level) for v in vals), layout=layout, chains=chains))
+        heap = after
+    return final
+
+
 def _left_operands(steps: list[_Step], outputs: tuple[_Read, ...], family: Family, boundaries: frozenset[int],
                    ready: dict[str, int]) -> tuple[frozenset[str], frozenset[str]]:
     """Where the comparators' inverted operand comes from a register without an inverter in between.
@@ -324,6 +368,8 @@ def level_delays(plan: GroupSumPlan) -> list[float]:
     for st in plan.steps:
         if st.kind in ("add", "add3"):
             chains = [(st.reads[0][1], st.width)]
+        elif st.kind in ("heap", "heapnum"):
+            chains = [(st.reads[0][1], max((ch.length for ch in st.chains), default=0))]
         elif st.kind == "pair":  # comparator chain, then the muxes
             chains = [(st.reads[0][1], st.width + 1), (st.reads[2][1], 0)]
         elif st.kind == "ibit":  # a mux beside the pair's
@@ -429,7 +475,9 @@ def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = 
             continue
         args = [st.at(r) for r in step.reads]
         total: Value
-        if step.kind == "leaf":  # a counter in the fabric, named for formal's cut points
+        if step.kind in ("heap", "heapnum"):
+            total = _heap_stage(m, step, args, plan.family)
+        elif step.kind == "leaf":  # a counter in the fabric, named for formal's cut points
             total = Cat(*(bits[i] for i in step.bits))
         elif step.kind == "add3":  # the family's ternary adder, as primitives
             total = ternary_adder(m, step.out[0], args, plan.family)
@@ -449,6 +497,27 @@ def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = 
         st.vals[step.out[0]] = sig
     cls, *counts = (st.at(r) for r in plan.outputs)
     return GroupSumHW(counts=counts, cls=cls, stages=plan.stages)
+
+
+def _heap_stage(m: Module, step: _Step, args: list[Value], family: Family) -> Value:
+    """One stage of a bit heap (see :func:`_heap_steps`): the outputs of its chains, in chain order; the
+    last stage's heap has at most one bit per column and is returned as that number."""
+    cols = [[args[r][b] for r, b in col] for col in step.layout]
+    ids = count()
+    outs: list[Value] = []
+
+    def make(ch: Chain, pos: list[tuple[list[Value], Value | None]], ci: Value | None) -> list[Value]:
+        o, transfer = dual_chain(m, f"{step.out[0]}_k{next(ids)}", [a for a, _ in pos], [d for _, d in pos],
+                                 Const(0, 1) if ci is None else ci, family)
+        made = o[:ch.length + ch.carry] + ([transfer] if ch.takes[-1] >= 2 else [])
+        outs.extend(made)
+        return made
+
+    heap = apply_stage(cols, step.chains, make)
+    if step.kind == "heap":
+        return Cat(*outs)
+    assert all(len(col) <= 1 for col in heap), [len(col) for col in heap]
+    return Cat(*(col[0] if col else Const(0, 1) for col in heap), Const(0, step.width))
 
 
 def _carry_greater(b: Value, na: Value) -> Value:

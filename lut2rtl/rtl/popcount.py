@@ -15,6 +15,7 @@ import numpy as np
 
 from ..families import Family
 from ..netlist import Layer, Netlist, rows_to_table
+from .heap import HeapPlan, plan_heap
 
 __all__ = ["FUSED", "POPCOUNT_WIRE", "PopcountOp", "PopcountPlan", "adder_luts", "family_popcount", "fuse_head",
            "group_size", "head_layout", "plan_popcount"]
@@ -27,9 +28,10 @@ FUSED = "lut2rtl_fused_head"
 
 @dataclass(frozen=True)
 class PopcountOp:
-    kind: str  # "count" | "add" | "add3"
-    args: tuple[int, ...]  # number ids (for "add": x, y[, cin]; for "add3": x, y, z[, cin])
+    kind: str  # "count" | "add" | "add3" | "heap"
+    args: tuple[int, ...]  # number ids (for "add": x, y[, cin]; for "add3": x, y, z[, cin]; "heap": all)
     out: int  # number id of the result
+    heap: HeapPlan | None = None  # "heap": its stages (rtl/heap.py), each one level
 
 
 @dataclass
@@ -42,11 +44,11 @@ class PopcountPlan:
     ops: list[PopcountOp] = field(default_factory=list)
     root: int = -1
 
-    def new(self, kind: str, args: Sequence[int], mx: int) -> int:
+    def new(self, kind: str, args: Sequence[int], mx: int, heap: HeapPlan | None = None) -> int:
         out = len(self.maxes)
         self.maxes.append(mx)
-        self.levels.append(max(self.levels[a] for a in args) + 1)
-        self.ops.append(PopcountOp(kind, tuple(args), out))
+        self.levels.append(max(self.levels[a] for a in args) + op_levels(kind, heap))
+        self.ops.append(PopcountOp(kind, tuple(args), out, heap))
         return out
 
     @property
@@ -54,12 +56,19 @@ class PopcountPlan:
         return self.levels[self.root] if self.root >= 0 else 0
 
 
+def op_levels(kind: str, heap: HeapPlan | None = None) -> int:
+    """Logic levels of one operation: a heap's stages, otherwise one."""
+    return max(1, len(heap.stages)) if kind == "heap" and heap is not None else 1
+
+
 def plan_popcount(g: int, lut_size: int, *, leaf: int | None = None, cin: bool = True,
-                  arity: int = 2) -> PopcountPlan:
+                  arity: int = 2, heap: bool = False) -> PopcountPlan:
     """Counters of ``leaf`` bits (LUT logic), then a balanced tree of adders of
     ``arity`` (2 or 3) numbers; with ``cin`` every adder also absorbs one input
     bit as its carry-in. A level of a ternary tree with two numbers left over
-    adds them with a two-number adder."""
+    adds them with a two-number adder. With ``heap``: counters of ``leaf`` bits
+    over the whole group (the last bits that fill no counter stay single), then
+    one ``heap`` operation that compresses all of them (rtl/heap.py)."""
     if arity not in (2, 3):
         raise ValueError(f"adders sum 2 or 3 numbers, not {arity}")
     plan = PopcountPlan(g, maxes=[1] * g, levels=[0] * g)
@@ -70,6 +79,16 @@ def plan_popcount(g: int, lut_size: int, *, leaf: int | None = None, cin: bool =
         return plan
     if leaf is None:
         leaf = 6 if lut_size >= 6 else 3
+    if heap:
+        nums = [plan.new("count", range(i, i + leaf), leaf) if leaf > 1 else i for i in range(0, g - g % leaf, leaf)]
+        nums += range(g - g % leaf, g)
+        heights: list[int] = []
+        for a in nums:
+            for j in range(plan.maxes[a].bit_length()):
+                heights += [0] * (j + 1 - len(heights))
+                heights[j] += 1
+        plan.root = plan.new("heap", nums, g, plan_heap(heights, g.bit_length()))
+        return plan
     # L leaves and about (L - 1) / (arity - 1) adders with a carry-in each:
     # L * leaf + (L - 1) / (arity - 1) >= g
     if cin:
@@ -118,7 +137,7 @@ def plan_popcount(g: int, lut_size: int, *, leaf: int | None = None, cin: bool =
 def family_popcount(g: int, family: Family) -> PopcountPlan:
     """The popcount tree lut2rtl builds for a group of ``g`` bits on ``family``."""
     return plan_popcount(g, family.lut_size, leaf=family.popcount_leaf, cin=family.popcount_cin,
-                         arity=3 if family.dual_lut else 2)
+                         arity=3 if family.dual_lut else 2, heap=family.popcount_heap)
 
 
 def adder_luts(plan: PopcountPlan, op: PopcountOp) -> int:
@@ -126,6 +145,9 @@ def adder_luts(plan: PopcountPlan, op: PopcountOp) -> int:
     top bit is its carry-out; a ternary adder has a bit above its widest
     operand (rtl/ternary.py) and its carry-out on top of that."""
     width = plan.maxes[op.out].bit_length()
+    if op.kind == "heap":
+        assert op.heap is not None
+        return op.heap.luts
     if op.kind == "add3":
         return max(plan.maxes[a].bit_length() for a in op.args[:3]) + 1
     return width - 1

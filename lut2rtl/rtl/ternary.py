@@ -31,7 +31,7 @@ from amaranth.hdl import C, Cat, Const, Instance, Module, Signal, Value
 from ..families import Family, TernaryChain
 from ..netlist import rows_to_table, table_to_init, truth_table_rows
 
-__all__ = ["INTERNAL", "ternary_adder", "ternary_init"]
+__all__ = ["INTERNAL", "dual_chain", "ternary_adder", "ternary_init"]
 
 # in the names of an adder's instances and internal signals: the formal proof hides these names, so that
 # the adder's named sum (not a wire inside a primitive) is the one its readers use after flattening
@@ -62,26 +62,52 @@ def ternary_adder(m: Module, name: str, args: Sequence[Value], family: Family) -
     ops = [Value.cast(a) for a in args[:3]]
     cin = Value.cast(args[3]) if len(args) == 4 else C(0, 1)
     w = max(len(a) for a in ops)
+    zero = C(0, 1)
+    # bit i reads the operands' bits i and the transfer of bit i - 1 (bit w: the transfer alone)
+    outs, _ = dual_chain(m, name, [[a[i] if i < len(a) else zero for a in ops] for i in range(w + 1)], [None] * (w + 1),
+                         cin, family)
+    return Cat(*outs)
+
+
+def dual_chain(m: Module, name: str, bits: Sequence[Sequence[Value]], direct: Sequence[Value | None], cin: Value,
+               family: Family) -> tuple[list[Value], Value]:
+    """One chain of dual-output LUTs on the carry chain, as primitives in ``m``.
+
+    Position ``i`` reads up to three ``bits[i]`` and ``t_i``: the transfer (``maj`` of ``bits[i - 1]``) of
+    the previous position when that one read two or more bits, otherwise ``direct[i]`` (or 0). Its LUT
+    gives the propagate ``xor(bits[i]) ^ t_i`` and its transfer; ``t_i`` is the generate input. Returns
+    the sum bits then the chain's carry-out, and the last position's transfer (0 when it read fewer than
+    two bits): ``sum_i 2**i (sum(bits[i]) + t_i) + cin`` equals the sum bits plus ``2**len`` times the
+    carry-out and the last transfer (``t_i`` counted where it is a ``direct`` bit)."""
+    t = family.ternary
+    if t is None:
+        raise ValueError(f"family {family.name} has no dual-output LUT beside its carry chain")
     init = Const(ternary_init(t), 1 << len(t.lut_inputs))
     zero = C(0, 1)
     prop, gen = [], []
-    c_prev: Value = zero
-    for i in range(w + 1):
-        ins = [a[i] if i < len(a) else zero for a in ops] + [c_prev]
-        ins += [zero] * (len(t.lut_inputs) - 1 - len(ins)) + [C(1, 1)]
+    transfer: Value = zero
+    for i, (ins, d) in enumerate(zip(bits, direct, strict=True)):
+        if len(ins) > 3:
+            raise ValueError(f"a position reads at most three bits, got {len(ins)}")
+        fed = i > 0 and len(bits[i - 1]) >= 2
+        if fed and d is not None:
+            raise ValueError(f"position {i} gets the previous transfer: it has no direct input")
+        t_in = transfer if fed else (Value.cast(d) if d is not None else zero)
+        lut = [*ins, *[zero] * (3 - len(ins)), t_in]
+        lut += [zero] * (len(t.lut_inputs) - 1 - len(lut)) + [C(1, 1)]
         p, c = Signal(name=f"{name}{INTERNAL}p{i}"), Signal(name=f"{name}{INTERNAL}c{i}")
         m.submodules[f"{name}{INTERNAL}lut{i}"] = Instance(
-            t.lut, p_INIT=init, **{f"i_{port}": v for port, v in zip(t.lut_inputs, ins)},
+            t.lut, p_INIT=init, **{f"i_{port}": v for port, v in zip(t.lut_inputs, lut)},
             **{f"o_{t.lut_sum}": p, f"o_{t.lut_carry}": c})
         prop.append(p)
-        gen.append(c_prev)
-        c_prev = c
+        gen.append(t_in)
+        transfer = c if len(ins) >= 2 else zero
     outs: list[Value] = []
     carry: Value = zero
     top: Value = zero
     n_chain = t.chain_bits
-    for lo in range(0, w + 1, n_chain):
-        n = min(n_chain, w + 1 - lo)
+    for lo in range(0, len(prop), n_chain):
+        n = min(n_chain, len(prop) - lo)
         pad = [zero] * (n_chain - n)
         j = lo // n_chain
         o, co = Signal(n_chain, name=f"{name}{INTERNAL}o{j}"), Signal(n_chain, name=f"{name}{INTERNAL}co{j}")
@@ -91,4 +117,4 @@ def ternary_adder(m: Module, name: str, args: Sequence[Value], family: Family) -
             f"o_{t.sum_out}": o, f"o_{t.carry_out}": co})
         outs += [o[j] for j in range(n)]
         carry, top = co[n_chain - 1], co[n - 1]
-    return Cat(*outs, top)
+    return [*outs, top], transfer

@@ -83,11 +83,12 @@ from ..errors import ToolError
 from ..families import Family
 from ..netlist import Netlist
 from ..rtl.groupsum import HEAD_REGISTERS, POPCOUNT_WIRE, plan_popcount
+from ..rtl.popcount import PopcountOp
 from ..rtl.ternary import INTERNAL as TERNARY_INTERNAL
 from ..tools.yosys import run_yosys
 from .cutpoints import lut_cut_names
 from .primitives import instantiated_modules, primitive_library
-from .reference import NameHint, SumNode, emit_reference_verilog
+from .reference import HeapStage, NameHint, SumNode, emit_reference_verilog
 
 log = logging.getLogger(__name__)
 
@@ -164,9 +165,10 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: Fa
             attempts = [(False, True)] + ([(True, True)] if lut_cuts and family is not None else []) + [
                 (False, False)]
             arity = 3 if family is not None and family.dual_lut else 2
+            heap = family is not None and family.popcount_heap
             for with_luts, leaves in attempts:
                 ok, why = _prove_cut(net, top, out_bits, size, work, time_left(t0, timeout),
-                                     family=family if with_luts else None, arity=arity, leaves=leaves)
+                                     family=family if with_luts else None, arity=arity, leaves=leaves, heap=heap)
                 what = ("LUT and popcount cut points" if with_luts else "popcount cut points") + (
                     "" if leaves else ", leaf counters uncut")
                 if ok:
@@ -251,7 +253,8 @@ def _suffixes(wires: list[str]) -> dict[str, str | None]:
     return by_suffix
 
 
-def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, leaves: bool = True) -> NameHint:
+def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, leaves: bool = True,
+               heap: bool = False) -> NameHint:
     """Names of the design's popcount partial sums, for the reference to use.
 
     The root of each tree is left unnamed: in the design it is the same net
@@ -264,8 +267,9 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, le
     classes = net.group_sum.classes
     group = net.n_outputs // classes
     # the tree shape the compiler used (a hint only; every family builds its tree with the default leaves,
-    # of two- or three-number adders)
-    plan = plan_popcount(group, lut_size, leaf=Family.popcount_leaf, cin=Family.popcount_cin, arity=arity)
+    # of two- or three-number adders, or one bit heap)
+    plan = plan_popcount(group, lut_size, leaf=Family.popcount_leaf, cin=Family.popcount_cin, arity=arity,
+                         heap=heap)
     samples = _output_samples(net)  # [samples, n_outputs] bool
     const = (samples.all(axis=0) | ~samples.any(axis=0)).tolist()
     # a leaf counter whose bits the optimizer may have merged with another signal (a constant, a copy of
@@ -305,9 +309,22 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, le
             bits = tuple(a for a in op.args if a < plan.n_inputs)
             subs = tuple(ids[a] for a in op.args if a >= plan.n_inputs)
             ids[op.out] = len(nodes)
-            nodes.append(SumNode(name, bits, subs))
+            nodes.append(SumNode(name, bits, subs, _heap_hint(op, POPCOUNT_WIRE.format(c=c, node=op.out), by_suffix)))
         sums.append(tuple(nodes))
     return NameHint(sums=tuple(sums))
+
+
+def _heap_hint(op: PopcountOp, name: str, by_suffix: dict[str, str | None]) -> tuple[HeapStage, ...]:
+    """A ``heap`` operation's stages for the reference, each named as the design names it (the last one,
+    the sum, is the node itself); nothing (a plain sum) unless the design has every stage's name."""
+    if op.kind != "heap" or op.heap is None:
+        return ()
+    stages = op.heap.stages
+    names = [by_suffix.get(f"{name}_h{i}") for i in range(len(stages) - 1)]
+    if any(n is None for n in names):
+        return ()
+    return tuple(HeapStage(n, tuple((ch.col, ch.takes, ch.direct, ch.ci, ch.carry) for ch in st))
+                 for n, st in zip([*names, None], stages, strict=True))
 
 
 def _output_samples(net: Netlist, samples: int = 512):  # type: ignore[no-untyped-def]
@@ -342,13 +359,13 @@ def _miter_sat(top: str, show: str = "") -> list[str]:
 
 def _prove_cut(net: Netlist, top: str, out_bits: bool, lut_size: int, work: Path,
                timeout: float | None, family: Family | None = None, arity: int = 2,
-               leaves: bool = True) -> tuple[bool, str]:
+               leaves: bool = True, heap: bool = False) -> tuple[bool, str]:
     """(True, "") when SAT proves the cut miter; else (False, why). With
     ``family``, the design's LUTs paired with source LUTs are cut too."""
     wires = _read(work / "wires.txt").split()
     signals = lut_cut_names(net, top, family, work, timeout=timeout) if family is not None else {}
     try:
-        hint = dataclasses.replace(_name_hint(net, lut_size, wires, arity, leaves), signals=signals)
+        hint = dataclasses.replace(_name_hint(net, lut_size, wires, arity, leaves, heap), signals=signals)
         text = emit_reference_verilog(net, REF_TOP, out_bits=out_bits, hint=hint)
     except ValueError as e:  # a hint that does not fit: cut nothing
         log.info("formal: no name hint (%s)", e)

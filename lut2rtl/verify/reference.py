@@ -23,6 +23,17 @@ sums, each written as a plain ``+`` of its parts. Any grouping that uses
 every bit of the group exactly once sums to the same count, and the emitter
 checks that before using one; a hint therefore cannot change what the
 module computes, only how the proof is cut into small steps.
+
+A partial sum may instead be *compressed* like a bit heap (:class:`HeapStage`):
+its parts' bits by column (bit ``j`` of a part in column ``j``, a group bit in
+column 0), then stages of chains, each chain written here as the ``+`` of the
+bits it reads (shifted by their column) minus ``2**L`` times its last
+transfer (the ``maj`` of the bits its last position reads, itself put back in
+column ``col + L``), kept to ``L + 1`` bits. For the chains a heap can have
+(at most three bits per position, a direct bit only where no transfer comes
+in; the emitter refuses others) that sum fits ``L + 1`` bits (see
+:mod:`lut2rtl.rtl.heap`), so every stage keeps the weighted sum: the count is
+the same, only the named stage values differ from a ``+`` of the parts.
 """
 
 from __future__ import annotations
@@ -36,20 +47,31 @@ from ..buildfolder import data_input
 from ..encoder import feature_bits_of
 from ..netlist import Netlist, table_to_rows
 
-__all__ = ["NameHint", "SumNode", "emit_reference_verilog", "port_widths"]
+__all__ = ["HeapStage", "NameHint", "SumNode", "emit_reference_verilog", "port_widths"]
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 _ESCAPABLE = re.compile(r"^[!-~]+$")  # printable ASCII, no white space: a Verilog escaped identifier
 
 
 @dataclass(frozen=True)
+class HeapStage:
+    """One stage of a compressed partial sum: ``chains`` as ``(col, takes, direct, ci, carry)`` (see
+    :class:`lut2rtl.rtl.heap.Chain`); ``name``: the chains' outputs, in order, as one named vector."""
+
+    name: str | None
+    chains: tuple[tuple[int, tuple[int, ...], tuple[bool, ...], bool, bool], ...] = ()
+
+
+@dataclass(frozen=True)
 class SumNode:
     """A partial sum of one class's popcount: ``bits`` (indices into the
-    class's group) plus earlier ``nodes`` (indices into the class's node list)."""
+    class's group) plus earlier ``nodes`` (indices into the class's node list);
+    with ``heap``, compressed by those stages instead of added (module docstring)."""
 
     name: str | None  # None: no name to pair (the emitter names it)
     bits: tuple[int, ...] = ()
     nodes: tuple[int, ...] = ()
+    heap: tuple[HeapStage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,7 +86,7 @@ class NameHint:
 
 
 # names the emitter uses itself
-_RESERVED = re.compile(r"^((s|T|cnt|best_cnt|best_idx|better|d|v)\d+|sum\d+_\d+|o|popcount|i|clk|rst|"
+_RESERVED = re.compile(r"^((s|T|cnt|best_cnt|best_idx|better|d|v)\d+|sum\d+_\d+|hp\d+_.*|o|popcount|i|clk|rst|"
                        r"in_valid|in_bits|in_features|out_valid|out_class|out_counts|out_bits)$")
 
 
@@ -94,6 +116,94 @@ def _check_sums(nodes: tuple[SumNode, ...], group: int) -> list[int]:
     if any(c != 1 for c in seen_bits) or any(c != 1 for c in used[:-1]) or (nodes and used[-1]):
         raise ValueError("the sum nodes do not use every bit and every partial sum exactly once")
     return leaves
+
+
+def _heap(prefix: str, cols: list[list[str]], stages: tuple[HeapStage, ...], width: int) -> list[str]:
+    """Lines computing wire ``prefix`` (``width`` bits) from a heap of bit expressions by ``stages``
+    (module docstring); raises ValueError for a chain a heap cannot have, or a heap that does not end
+    as a number."""
+    w: list[str] = []
+    for s, st in enumerate(stages):
+        rest = [list(col) for col in cols]
+        made: list[list[str]] = []
+        order: list[str] = []
+        assigns: list[str] = []
+
+        def column(cs: list[list[str]], i: int) -> list[str]:
+            while len(cs) <= i:
+                cs.append([])
+            return cs[i]
+
+        for k, (col, takes, direct, ci, carry) in enumerate(st.chains):
+            n = len(takes)
+            if not n or len(direct) != n or any(not 0 <= t <= 3 for t in takes) or col < 0:
+                raise ValueError(f"heap stage {s}: chain {k} has a bad shape")
+            if not carry and _chain_max(takes, direct, ci) >= 1 << n:
+                raise ValueError(f"heap stage {s}: chain {k} drops a carry-out that can be 1")
+            width = n + carry  # bits of sum - 2**n * transfer kept (a dropped carry-out is always 0)
+            terms: list[str] = []
+            last: list[str] = []
+            for p in range(n):
+                if direct[p] and p and takes[p - 1] >= 2:
+                    raise ValueError(f"heap stage {s}: chain {k} reads a direct bit where a transfer comes in")
+                here = column(rest, col + p)
+                if len(here) < takes[p] + direct[p]:
+                    raise ValueError(f"heap stage {s}: chain {k} reads more bits than column {col + p} has")
+                last = [here.pop(0) for _ in range(takes[p])]
+                terms += [f"({x} << {p})" for x in last + ([here.pop(0)] if direct[p] else [])]
+            if ci:
+                if not column(rest, col):
+                    raise ValueError(f"heap stage {s}: chain {k} has no bit left for its carry-in")
+                terms.append(rest[col].pop(0))
+            total = " + ".join(terms) or "0"
+            maj = None
+            if takes[-1] >= 2:
+                a = last + ["1'b0"] * (3 - len(last))
+                maj = f"{a[0]} & {a[1]} | {a[0]} & {a[2]} | {a[1]} & {a[2]}"
+            if st.name is not None:
+                # straight into the stage's named vector (its bits must be no alias of another wire: the
+                # proof cuts there); (n + 1)-bit arithmetic is the sum modulo 2**(n + 1)
+                lo = len(order)
+                val = total if maj is None else f"{total} - (({maj}) << {n})"
+                assigns.append(f"    assign {{vec}}[{lo + width - 1}:{lo}] = {val};")
+                outs = [(col + p, f"{{vec}}[{lo + p}]") for p in range(width)]
+                if maj is not None:
+                    assigns.append(f"    assign {{vec}}[{lo + width}] = {maj};")
+                    outs.append((col + n, f"{{vec}}[{lo + width}]"))
+            else:
+                nm = f"{prefix}_{s}_{k}"
+                w.append(f"    wire [{n + 1}:0] {nm}_s = {total};")
+                if maj is not None:
+                    w.append(f"    wire {nm}_t = {maj};")
+                    w.append(f"    wire [{n}:0] {nm} = {nm}_s - ({nm}_t << {n});")
+                else:
+                    w.append(f"    wire [{n}:0] {nm} = {nm}_s;")
+                outs = [(col + p, f"{nm}[{p}]") for p in range(width)] + ([(col + n, f"{nm}_t")] if maj else [])
+            for i, b in outs:
+                column(made, i).append(b)
+            order += [b for _, b in outs]
+        if st.name is not None and order:
+            vec = _escaped(st.name)
+            w.append(f"    wire [{len(order) - 1}:0] {vec};")
+            w += [a.replace("{vec}", vec) for a in assigns]
+            made = [[b.replace("{vec}", vec) for b in col] for col in made]
+        cols = [(rest[i] if i < len(rest) else []) + (made[i] if i < len(made) else [])
+                for i in range(max(len(rest), len(made)))]
+    if any(len(col) > 1 for col in cols):
+        raise ValueError("the heap stages do not end in one bit per column")
+    bits = [col[0] if col else "1'b0" for col in cols] + ["1'b0"] * width
+    w.append(f"    wire [{width - 1}:0] {prefix} = {{{', '.join(reversed(bits[:width]))}}};")
+    return w
+
+
+def _chain_max(takes: tuple[int, ...], direct: tuple[bool, ...], ci: bool) -> int:
+    """The most a chain's ``sum - 2**L * transfer`` can be: the larger of all inputs set but the last
+    position's (there at most one of its bits, so no transfer) and all inputs set (transfer 1 if that
+    position reads two or more bits)."""
+    full = ci + sum((t + d) * 2 ** p for p, (t, d) in enumerate(zip(takes, direct)))
+    last = len(takes) - 1
+    spare = max(0, takes[last] - 1) * 2 ** last  # the bits of the last position beyond one
+    return max(full - spare, full - 2 ** len(takes) if takes[last] >= 2 else 0)
 
 
 def _valid_chain(latency: int) -> list[str]:
@@ -213,8 +323,18 @@ def emit_reference_verilog(net: Netlist, name: str = "reference", *, latency: in
                 leaves = _check_sums(nodes, group)
                 names = [f"sum{c}_{j}" if nd.name is None else _escaped(nd.name) for j, nd in enumerate(nodes)]
                 for j, nd in enumerate(nodes):
+                    width = leaves[j].bit_length()
+                    if nd.heap:
+                        cols: list[list[str]] = [[] for _ in range(width)]
+                        for q in nd.nodes:
+                            for b in range(leaves[q].bit_length()):
+                                cols[b].append(f"{names[q]}[{b}]")
+                        cols[0] += [f"o[{c * group + b}]" for b in nd.bits]
+                        w += _heap(f"hp{c}_{j}", cols, nd.heap, width)
+                        w.append(f"    wire [{width - 1}:0] {names[j]} = hp{c}_{j};")
+                        continue
                     parts = [f"o[{c * group + b}]" for b in nd.bits] + [names[q] for q in nd.nodes]
-                    w.append(f"    wire [{leaves[j].bit_length() - 1}:0] {names[j]} = {' + '.join(parts)};")
+                    w.append(f"    wire [{width - 1}:0] {names[j]} = {' + '.join(parts)};")
                 w.append(f"    wire [{cw - 1}:0] cnt{c} = {names[-1]};")
             else:
                 w.append(f"    wire [{cw - 1}:0] cnt{c} = popcount(o[{c * group + group - 1}:{c * group}]);")

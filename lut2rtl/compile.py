@@ -38,7 +38,7 @@ from .families import DEFAULT_FAMILY, Family, get_family
 from .fileio import check_output_dir
 from .netlist import Netlist, check_netlist
 from .passes import OPT_LEVELS, optimize
-from .rtl.groupsum import fuse_head
+from .rtl.groupsum import fuse_head, head_family
 from .rtl.network import LutNetwork, check_plan_options, check_ports, device_delay_scale, plan_network
 
 __all__ = ["ENCODERS", "INTERFACES", "CompileResult", "check_options", "compile_checkpoint", "compile_netlist",
@@ -163,6 +163,7 @@ def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipelin
     check_ports(net)  # before any costly work
 
     say(f"optimizing (level {opt})")
+    tgt = head_family(net, tgt)  # leaf counters only where they fuse with the fabric (a heap family)
     hw_net = fuse_head(net, tgt, out_bits)  # the GroupSum's leaf counters join the fabric
     opt_net = optimize(hw_net, opt, lut_size=tgt.lut_size)
     check_netlist(opt_net, where="optimized netlist")

@@ -25,12 +25,18 @@ Operations of a plan:
     ``keep`` attribute, otherwise Yosys merges the tree into one ``$macc`` and
     builds its own, larger compressor (measured 1.87 LUT4/bit on iCE40).
 ``add3``
-    ``x + y + z + c`` on families with a dual-output LUT beside their carry
-    chain (``Family.dual_lut``: Xilinx ``LUT6_2`` + ``CARRY4``), built from
-    those primitives by :func:`.ternary.ternary_adder`: one LUT per bit for
-    three numbers, where a two-number adder removes one. The tree then sums
-    three numbers per adder (a level with two left over adds them with
-    ``add``). Yosys maps ``+`` on Xilinx to two-number adders only.
+    ``x + y + z + c`` from a dual-output LUT beside the carry chain
+    (``Family.dual_lut``: Xilinx ``LUT6_2`` + ``CARRY4``), built from those
+    primitives by :func:`.ternary.ternary_adder`: one LUT per bit for three
+    numbers, where a two-number adder removes one (a plan of ``arity`` 3;
+    no family uses it now: Xilinx compresses a heap, below). Yosys maps ``+``
+    on Xilinx to two-number adders only.
+``heap``
+    The whole group (leaf counts and bits) as one bit heap, compressed in
+    stages of chains of those primitives (:mod:`.heap`; ``Family.popcount_heap``,
+    Xilinx): two bits per LUT. Each stage is one level and one step; its
+    chains' outputs are one named vector (``<sum>_h<stage>``, formal's cut
+    points), the last stage gives the number.
 
 Cost: on a LUT4 + carry fabric a leaf counter removes one bit for two LUTs
 and an adder bit one bit for one cell, plus a cell for a carry-in from logic
@@ -84,6 +90,7 @@ from .popcount import (
     family_popcount,
     fuse_head,
     group_size,
+    head_family,
     head_layout,
     op_levels,
     plan_popcount,
@@ -91,8 +98,8 @@ from .popcount import (
 from .ternary import dual_chain, ternary_adder
 
 __all__ = ["FUSED", "HEAD_REGISTERS", "POPCOUNT_WIRE", "GroupSumHW", "GroupSumPlan", "PopcountPlan", "build_groupsum",
-           "class_width", "count_width", "family_popcount", "fuse_head", "groupsum_levels", "head_layout",
-           "level_delays", "plan_groupsum", "plan_popcount"]
+           "class_width", "count_width", "family_popcount", "fuse_head", "groupsum_levels", "head_family",
+           "head_layout", "level_delays", "plan_groupsum", "plan_popcount"]
 
 LUT_SIZES = (4, 6)
 # every register of the head is named ``<value>_q<level>`` or ``<value>_n_q<level>`` (_Stager), and every value

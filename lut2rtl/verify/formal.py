@@ -267,9 +267,12 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, le
     classes = net.group_sum.classes
     group = net.n_outputs // classes
     # the tree shape the compiler used (a hint only; every family builds its tree with the default leaves,
-    # of two- or three-number adders, or one bit heap)
-    plan = plan_popcount(group, lut_size, leaf=Family.popcount_leaf, cin=Family.popcount_cin, arity=arity,
-                         heap=heap)
+    # of two- or three-number adders, or one bit heap, which has leaves only where they fuse with the
+    # fabric: rtl/popcount.py:head_family): the plan whose heap the design names
+    plans = [plan_popcount(group, lut_size, leaf=leaf, cin=Family.popcount_cin, arity=arity, heap=heap)
+             for leaf in ((Family.popcount_leaf, 1) if heap else (Family.popcount_leaf,))]
+    plan = next((p for p in plans if p.root >= group and f"{POPCOUNT_WIRE.format(c=0, node=p.root)}_h0" in by_suffix),
+                plans[0])
     samples = _output_samples(net)  # [samples, n_outputs] bool
     const = (samples.all(axis=0) | ~samples.any(axis=0)).tolist()
     # a leaf counter whose bits the optimizer may have merged with another signal (a constant, a copy of

@@ -178,3 +178,40 @@ def test_reference_drops_only_a_carry_out_that_is_always_zero() -> None:
     # the carry-out can be 1, and a hint that drops it is refused
     with pytest.raises(ValueError, match="drops a carry-out"):
         _reference_with(((0, (2,), (False,), True, False),))
+
+
+def _buffers(n: int, classes: int):  # type: ignore[no-untyped-def]
+    from lut2rtl.netlist import GroupSum, Layer, Netlist, rows_to_table
+
+    buf = rows_to_table(np.array([[False, True]]))[0]
+    return Netlist(n_inputs=n, layers=(Layer(k=1, inputs=np.arange(n)[:, None], tables=np.full(n, buf)),),
+                   group_sum=GroupSum(classes=classes))
+
+
+def test_leaf_counters_only_where_they_fuse() -> None:
+    from lut2rtl.netgen import random_netlist
+    from lut2rtl.rtl.popcount import head_family
+
+    gates = random_netlist(1, 16, [40, 30], 2, classes=3)  # group bits are 2-input gates: leaves fuse
+    assert head_family(gates, XILINX).popcount_leaf == 3
+    assert head_family(_buffers(30, 3), XILINX).popcount_leaf == 1  # input bits: the heap reads them itself
+    assert head_family(_buffers(30, 3), FAMILIES["ice40"]) is FAMILIES["ice40"]  # adder trees keep their leaves
+
+
+@pytest.mark.yosys
+@pytest.mark.parametrize("net", ["buffers", "gates"])
+def test_heap_design_proved_at_its_stages(tmp_path: Path, net: str) -> None:
+    # the proof finds the heap the compiler built (with or without leaves) and cuts at its stages
+    from lut2rtl.buildfolder import read_build_folder
+    from lut2rtl.compile import compile_netlist
+    from lut2rtl.netgen import random_netlist
+    from lut2rtl.verify.formal import prove_equivalence
+
+    src = _buffers(90, 3) if net == "buffers" else random_netlist(2, 16, [40, 90], 2, classes=3)
+    compile_netlist(src, tmp_path / "b", target="xilinx", pipeline=0, name="core")
+    design = read_build_folder(tmp_path / "b")
+    assert "gs_c0_n" in design.verilog.read_text() and "_h0" in design.verilog.read_text()
+    proof = prove_equivalence(src, design.verilog, "core", family=XILINX, out_bits=False,
+                              strategies=("cut",), keep_dir=tmp_path / "proof")
+    assert proof.proved and "cut" in proof.method
+    assert "gs_c0_n" in (ref := (tmp_path / "proof" / "reference_cut.v").read_text()) and "_h0" in ref

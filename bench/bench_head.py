@@ -103,7 +103,14 @@ def _behavioural_build(net: Any, work: Path, tag: str) -> Path:
     from amaranth.back import verilog
 
     folder, _ = _build(net, work, tag + "-shape", "generic", opt=0)  # the same ports, manifest and vectors
-    text = verilog.convert(_behavioural(net), name="core", emit_src=False)
+    # a class's sum() is a chain as long as its group (1,000 bits in the 50K-gate network): Amaranth checks
+    # and converts expressions recursively
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20 * (net.n_outputs // net.group_sum.classes) + 1000))
+    try:
+        text = verilog.convert(_behavioural(net), name="core", emit_src=False)
+    finally:
+        sys.setrecursionlimit(limit)
     out = work / tag
     folder.rename(out)
     (out / "core.v").write_text(text)

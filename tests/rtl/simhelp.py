@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -118,3 +119,23 @@ def split_counts(values: list[int], classes: int, width: int) -> np.ndarray:
     mask = (1 << width) - 1
     return np.array([[(v >> (c * width)) & mask for c in range(classes)] for v in values],
                     dtype=np.int64).reshape(len(values), classes)
+
+
+def prove_with_models(tmp_path: Path, m: Any, ports: list[Any], family: Any, cells: set[str]) -> bool:
+    """Yosys ``sat`` over every input of module ``m`` (with ``family``'s models of ``cells``): True when its
+    ``ok`` port is 1 for every input, False when Yosys finds an input where it is not."""
+    from amaranth.back import verilog
+
+    from lut2rtl.errors import ToolError
+    from lut2rtl.tools.yosys import run_yosys
+    from lut2rtl.verify.primitives import primitive_library
+
+    (tmp_path / "d.v").write_text(verilog.convert(m, ports=ports, name="top"))
+    (tmp_path / "p.v").write_text(primitive_library(family, cells))
+    try:
+        run_yosys("read_verilog -DNO_INCLUDES p.v; read_verilog d.v; hierarchy -top top; proc; flatten -wb; "
+                  "opt_clean; sat -verify -prove ok 1", cwd=tmp_path, log_file="sat.log")
+    except ToolError:
+        assert "model found: FAIL" in (tmp_path / "sat.log").read_text()
+        return False
+    return True

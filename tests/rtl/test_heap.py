@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from amaranth.back import verilog
 from amaranth.hdl import Const, Module, Signal
 
 from lut2rtl.families import FAMILIES
@@ -20,6 +19,8 @@ from lut2rtl.rtl import ternary
 from lut2rtl.rtl.heap import Chain, apply_stage, chain_value, plan_heap
 from lut2rtl.rtl.popcount import adder_luts, family_popcount, plan_popcount
 from lut2rtl.verify.reference import HeapStage, NameHint, SumNode, _chain_max, emit_reference_verilog
+
+from .simhelp import prove_with_models
 
 XILINX = FAMILIES["xilinx"]
 
@@ -118,10 +119,6 @@ def test_heap_is_cheaper_than_the_ternary_tree() -> None:
 
 def _prove_chain(tmp_path: Path, ch: Chain) -> bool:
     """Yosys ``sat`` over every input: the primitive chain (dual_chain) keeps the weighted sum."""
-    from lut2rtl.errors import ToolError
-    from lut2rtl.tools.yosys import run_yosys
-    from lut2rtl.verify.primitives import primitive_library
-
     m = Module()
     bits = [[Signal(name=f"a{p}_{i}") for i in range(k)] for p, k in enumerate(ch.takes)]
     direct = [Signal(name=f"d{p}") if d else None for p, d in enumerate(ch.direct)]
@@ -133,15 +130,7 @@ def _prove_chain(tmp_path: Path, ch: Chain) -> bool:
     ok = Signal(name="ok")
     m.d.comb += ok.eq(value == total + (ci if ch.ci else 0))
     ports = [b for a in bits for b in a] + [d for d in direct if d is not None] + [ci, ok]
-    (tmp_path / "d.v").write_text(verilog.convert(m, ports=ports, name="top"))
-    (tmp_path / "p.v").write_text(primitive_library(XILINX, {"LUT6_2", "CARRY4"}))
-    try:
-        run_yosys("read_verilog -DNO_INCLUDES p.v; read_verilog d.v; hierarchy -top top; proc; flatten -wb; "
-                  "opt_clean; sat -verify -prove ok 1", cwd=tmp_path, log_file="sat.log")
-    except ToolError:
-        assert "model found: FAIL" in (tmp_path / "sat.log").read_text()
-        return False
-    return True
+    return prove_with_models(tmp_path, m, ports, XILINX, {"LUT6_2", "CARRY4"})
 
 
 @pytest.mark.yosys

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from amaranth.back import verilog
 from amaranth.hdl import Module, Signal
 
 from lut2rtl.compile import compile_netlist
@@ -21,7 +20,7 @@ from lut2rtl.rtl import ternary
 from lut2rtl.rtl.groupsum import plan_groupsum
 from lut2rtl.rtl.popcount import adder_luts, family_popcount, plan_popcount
 
-from .simhelp import split_counts
+from .simhelp import prove_with_models, split_counts
 from .vsim import build_sim, run_sim
 
 XILINX = FAMILIES["xilinx"]
@@ -64,10 +63,6 @@ def test_ternary_tree_is_cheaper_and_shallower() -> None:
 
 
 def _prove_adder(tmp_path: Path, widths: tuple[int, int, int], cin: bool) -> bool:
-    from lut2rtl.errors import ToolError
-    from lut2rtl.tools.yosys import run_yosys
-    from lut2rtl.verify.primitives import primitive_library
-
     m = Module()
     xs = [Signal(w, name=n) for w, n in zip(widths, "xyz")]
     c = Signal(name="cin")
@@ -75,15 +70,7 @@ def _prove_adder(tmp_path: Path, widths: tuple[int, int, int], cin: bool) -> boo
     assert len(total) == max(widths) + 2
     s, ok = Signal(len(total), name="s"), Signal(name="ok")
     m.d.comb += [s.eq(total), ok.eq(s == xs[0] + xs[1] + xs[2] + (c if cin else 0))]
-    (tmp_path / "d.v").write_text(verilog.convert(m, ports=[*xs, c, s, ok], name="top"))
-    (tmp_path / "p.v").write_text(primitive_library(XILINX, {"LUT6_2", "CARRY4"}))
-    try:
-        run_yosys("read_verilog -DNO_INCLUDES p.v; read_verilog d.v; hierarchy -top top; proc; flatten -wb; "
-                  "opt_clean; sat -verify -prove ok 1", cwd=tmp_path, log_file="sat.log")
-    except ToolError:
-        assert "model found: FAIL" in (tmp_path / "sat.log").read_text()
-        return False
-    return True
+    return prove_with_models(tmp_path, m, [*xs, c, s, ok], XILINX, {"LUT6_2", "CARRY4"})
 
 
 @pytest.mark.yosys

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -22,7 +23,7 @@ from ..errors import ToolError, ToolNotFound
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ToolResult", "find_tool", "note_first_yowasp_run", "run_tool", "yowasp_first_run"]
+__all__ = ["ToolResult", "find_tool", "kill_group", "note_first_yowasp_run", "run_tool", "yowasp_first_run"]
 
 
 @dataclass(frozen=True)
@@ -100,20 +101,36 @@ def run_tool(
         full_env.update(env)
     log.info("running: %s", " ".join(cmd))
     try:
-        p = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
-                           stdin=subprocess.DEVNULL)
+        # its own process group: a tool's helpers (Yosys's ABC, a compiler under make) end with it
+        p = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             stdin=subprocess.DEVNULL, start_new_session=True)
     except FileNotFoundError:
         raise ToolNotFound(f"{cmd[0]} cannot be started (not found)", command=cmd) from None
-    except subprocess.TimeoutExpired as e:
-        err = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(p)
+        _, err = p.communicate()
         raise ToolError(f"{what or Path(cmd[0]).name} timed out after {timeout:g} s", command=cmd,
-                        stderr=err) from None
-    result = ToolResult(cmd, p.returncode, p.stdout, p.stderr)
+                        stderr=err or "") from None
+    except BaseException:  # Ctrl-C, or any error while waiting: leave nothing running
+        kill_group(p)
+        p.wait()
+        raise
+    result = ToolResult(cmd, p.returncode, out, err)
     if check and p.returncode != 0:
-        tail = _last_error_line(p.stderr) or _last_error_line(p.stdout)
+        tail = _last_error_line(err) or _last_error_line(out)
         raise ToolError(f"{what or Path(cmd[0]).name} failed (exit {p.returncode}): {tail}", command=cmd,
-                        stderr=p.stderr)
+                        stderr=err)
     return result
+
+
+def kill_group(p: subprocess.Popen[str]) -> None:
+    """Kill ``p`` and every process of its group (it leads one: ``start_new_session``)."""
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        p.kill()
 
 
 def _last_error_line(text: str) -> str:

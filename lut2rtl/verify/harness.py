@@ -44,6 +44,7 @@ import numpy as np
 from ..buildfolder import data_input
 from ..errors import ToolError
 from ..families import Family
+from ..tools._run import kill_group
 from ..tools.verilator import find_verilator, verilator_env
 from .compare import Observed
 from .vectors import Vectors, stream_plan
@@ -299,20 +300,24 @@ def run_logged(cmd: list[str], *, cwd: Path, env: dict[str, str], log_file: Path
     """Run ``cmd`` with its output in ``log_file``, reporting progress every 10 s."""
     t0 = time.perf_counter()
     with open(log_file, "w") as out:
+        # its own process group: the compilers under make end with it (tools/_run.py)
         proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
-        while True:
-            try:
-                rc = proc.wait(timeout=10)
-                break
-            except subprocess.TimeoutExpired:
-                elapsed = time.perf_counter() - t0
-                if timeout is not None and elapsed > timeout:
-                    proc.kill()
-                    proc.wait()
-                    raise ToolError(f"{what} timed out after {timeout:.0f} s", command=cmd) from None
-                if progress is not None:
-                    progress(f"{what}: {elapsed:.0f} s")
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            while True:
+                try:
+                    rc = proc.wait(timeout=10)
+                    break
+                except subprocess.TimeoutExpired:
+                    elapsed = time.perf_counter() - t0
+                    if timeout is not None and elapsed > timeout:
+                        raise ToolError(f"{what} timed out after {timeout:.0f} s", command=cmd) from None
+                    if progress is not None:
+                        progress(f"{what}: {elapsed:.0f} s")
+        except BaseException:  # the timeout, Ctrl-C: leave nothing running
+            kill_group(proc)
+            proc.wait()
+            raise
     if rc != 0:
         from .simulate import log_tail
 

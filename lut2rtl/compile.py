@@ -163,7 +163,8 @@ def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipelin
     check_ports(net)  # before any costly work
 
     say(f"optimizing (level {opt})")
-    tgt = head_family(net, tgt)  # leaf counters only where they fuse with the fabric (a heap family)
+    # leaf counters only where they fuse with the fabric (a heap family); carry chains that fit the clock
+    tgt = head_family(net, tgt, clock_mhz, device_delay_scale(tgt, device))
     hw_net = fuse_head(net, tgt, out_bits)  # the GroupSum's leaf counters join the fabric
     opt_net = optimize(hw_net, opt, lut_size=tgt.lut_size)
     check_netlist(opt_net, where="optimized netlist")

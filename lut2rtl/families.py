@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .errors import CompileError
 
-__all__ = ["DEFAULT_FAMILY", "DEVICES", "DEVICE_FAMILY", "FAMILIES", "Device", "Family", "TernaryChain",
+__all__ = ["DEFAULT_FAMILY", "DEVICES", "DEVICE_FAMILY", "FAMILIES", "CarryCell", "Device", "Family", "TernaryChain",
            "get_family"]
 
 
@@ -46,6 +46,25 @@ class TernaryChain:
     generate: str
     propagate: str
     sum_out: str
+    carry_out: str
+
+
+@dataclass(frozen=True)
+class CarryCell:
+    """A carry cell of LUT halves whose generate is a 2-input part of the same LUT (ECP5 ``CCU2C``), the
+    cell the chained two-number adders are built from (:mod:`lut2rtl.rtl.carrychain`): its name and ports.
+
+    Half ``h`` reads ``inputs[h]`` (``A, B, C, D``) and the carry ``c`` into it (the cell's ``carry_in``
+    for half 0). With ``inject[h] = "NO"``: ``F = init[h][{D, C, B, A}]``, ``G = init[h][{B, A}]`` (the
+    LUT's first four bits), ``outputs[h] = F ^ c`` and the carry out of the half ``F ? c : G``; the last
+    half's carry out is ``carry_out``, which only the next cell of the chain reads."""
+
+    cell: str
+    inputs: tuple[tuple[str, ...], ...]
+    outputs: tuple[str, ...]
+    init: tuple[str, ...]
+    inject: tuple[str, ...]
+    carry_in: str
     carry_out: str
 
 
@@ -99,6 +118,10 @@ class Family:
     # the popcount after the leaf counters as one bit heap, compressed by chains of those dual-output LUTs
     # (rtl/heap.py: two bits per LUT where a tree of ternary adders over narrow numbers removes about one)
     popcount_heap: bool = False
+    # two-number adders built as chains of these carry cells (rtl/carrychain.py, ECP5 ``CCU2C``), several
+    # adders of one level in one chain of at most ``chain_halves`` halves; None: ``+``, mapped by Yosys
+    chain_adder: CarryCell | None = None
+    chain_halves: int = 0
     # delay model for --clock-mhz (ns): a LUT level with its routing, one carry-chain bit, and a
     # register stage's own cost (clock-to-out, setup, clock skew); calibrated against nextpnr
     t_level_ns: float = 1.0
@@ -153,6 +176,9 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("ecp5", 4, "LUT4", "INIT", ("A", "B", "C", "D"), "Z", carry="CCU2C", comparator="sub",
            sim_model="ecp5/cells_sim.v",
            sim_flags=("-DNO_INCLUDES", "-I{share}"), synth_command="synth_ecp5", nextpnr="ecp5",
+           chain_adder=CarryCell("CCU2C", (("A0", "B0", "C0", "D0"), ("A1", "B1", "C1", "D1")), ("S0", "S1"),
+                                 ("INIT0", "INIT1"), ("INJECT1_0", "INJECT1_1"), "CIN", "COUT"),
+           chain_halves=16,
            constraints_flag="--lpf", bitstream_flag="--textcfg", bitstream_suffix=".config",
            # fitted to nextpnr on ecp5-25k (digits, harness top, pipelines 0/4/14)
            t_level_ns=1.14, t_carry_ns=0.17, t_stage_ns=1.35,

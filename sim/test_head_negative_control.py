@@ -36,12 +36,24 @@ def break_one_ternary_lut(verilog: str) -> str:
     return verilog[:m.start(1)] + f"{value:016x}" + verilog[m.end(1):]
 
 
+def break_one_carry_cell(verilog: str) -> str:
+    """Flip one bit of a chained adder's CCU2C: the propagate of its first half for A = 1 (``INIT0`` bit 9,
+    set in an adding half: ``a ^ b`` at ``A = 1, B = 0``, ``D = 1``)."""
+    for m in re.finditer(r"CCU2C #\(\s*\.INIT0\(16'h([0-9a-fA-F]+)\)", verilog):
+        value = int(m.group(1), 16)
+        if value >> 9 & 1:
+            return verilog[:m.start(1)] + f"{value ^ 1 << 9:04x}" + verilog[m.end(1):]
+    raise AssertionError("no adding CCU2C half in the Verilog")
+
+
 @pytest.mark.verilator
 @pytest.mark.yosys
-@pytest.mark.parametrize(("target", "breaker"), [("ice40", break_one_adder), ("xilinx", break_one_ternary_lut)])
+@pytest.mark.parametrize(("target", "breaker"), [("ice40", break_one_adder), ("xilinx", break_one_ternary_lut),
+                                                 ("ecp5", break_one_carry_cell)])
 def test_wrong_compressor_is_caught(tmp_path: Path, sim_cache: Path, target: str, breaker) -> None:  # type: ignore[no-untyped-def]
-    # ice40: an adder of the tree made a subtractor; xilinx: one bit of a heap chain's LUT6_2 flipped
-    net = random_netlist(21, 24, [48, 40], 2, classes=4) if target == "ice40" else \
+    # ice40: an adder of the tree made a subtractor; xilinx: one bit of a heap chain's LUT6_2 flipped;
+    # ecp5: one bit of a chained adder's CCU2C flipped
+    net = random_netlist(21, 24, [48, 40], 2, classes=4) if target != "xilinx" else \
         random_netlist(22, 24, [60, 60], 2, classes=3)
     good = compile_netlist(net, tmp_path / "b", target=target, pipeline=0, name="core").out_dir
     text = (good / "core.v").read_text()

@@ -73,6 +73,7 @@ cuts the proof there).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Container
 from dataclasses import dataclass
 from itertools import count
@@ -80,6 +81,7 @@ from itertools import count
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value
 
 from ..families import Family
+from .carrychain import Shape, build_chain, chain_halves, group_chains
 from .heap import Chain, apply_stage
 from .popcount import (
     FUSED,
@@ -159,6 +161,8 @@ class _Step:
     # as (index into reads, bit), and the stage's chains (rtl/heap.py)
     layout: tuple[tuple[tuple[int, int], ...], ...] = ()
     chains: tuple[Chain, ...] = ()
+    # "add" on a family with chained adders (rtl/carrychain.py): (chain id, the chain's halves)
+    link: tuple[int, int] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -295,6 +299,8 @@ def plan_groupsum(n_outputs: int, classes: int, family: Family, register_after: 
         last[r[0]] = max(last.get(r[0], 0), r[1])
     ffs = sum(widths[n] * sum(1 for b in boundaries if ready[n] <= b < lv)
               for n, lv in last.items() if n not in consts)
+    if family.chain_adder is not None:
+        luts += _link_chains(steps, widths, family)
     inverted, copies = _left_operands(steps, outputs, family, boundaries, ready)
     # a copy: one register per bit, fed by an inverter
     ffs += sum(widths[n] for n in copies)
@@ -338,6 +344,42 @@ def _heap_steps(steps: list[_Step], value: Callable[[str, int, int], str], pc: P
     return final
 
 
+def _link_chains(steps: list[_Step], widths: dict[str, int], family: Family) -> int:
+    """Put the adders of ``steps`` into chains of the family's carry cells (rtl/carrychain.py): each run of
+    consecutive adders of one level (one class, one tree level: no adder of a run reads another) is cut
+    into chains of at most ``family.chain_halves`` halves. Sets each adder's ``link``; returns the change
+    of the LUT estimate (a chain's cells, two halves each, against one LUT per adder bit)."""
+    runs: list[list[int]] = []
+    for i, st in enumerate(steps):
+        if st.kind != "add":
+            continue
+        if runs and runs[-1][-1] == i - 1 and steps[i - 1].reads[0][1] == st.reads[0][1]:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    assert family.chain_adder is not None
+    per = len(family.chain_adder.outputs)
+    delta = n_chains = 0
+    for run in runs:
+        shapes = [_add_shape(steps[i], widths) for i in run]
+        for group in group_chains(shapes, family.chain_halves):
+            halves = chain_halves([shapes[j] for j in group])
+            for j in group:
+                i = run[j]
+                steps[i] = dataclasses.replace(steps[i], link=(n_chains, halves))
+                delta -= steps[i].width - 1
+            delta += -(-halves // per) * per
+            n_chains += 1
+    return delta
+
+
+def _add_shape(st: _Step, widths: dict[str, int]) -> Shape:
+    """An "add" step's shape in a chain: (operand bits, a carry-in, a carry-out); its reads are the two
+    numbers and an optional group bit, the carry-in."""
+    p = max(widths[st.reads[0][0]], widths[st.reads[1][0]])
+    return p, len(st.reads) == 3, st.width > p
+
+
 def _left_operands(steps: list[_Step], outputs: tuple[_Read, ...], family: Family, boundaries: frozenset[int],
                    ready: dict[str, int]) -> tuple[frozenset[str], frozenset[str]]:
     """Where the comparators' inverted operand comes from a register without an inverter in between.
@@ -374,7 +416,8 @@ def level_delays(plan: GroupSumPlan) -> list[float]:
     out = [0.0] * plan.levels
     for st in plan.steps:
         if st.kind in ("add", "add3"):
-            chains = [(st.reads[0][1], st.width)]
+            # a chained adder: the carry runs through its whole chain (nextpnr's timing follows it)
+            chains = [(st.reads[0][1], st.link[1] if st.link else st.width)]
         elif st.kind in ("heap", "heapnum"):
             chains = [(st.reads[0][1], max((ch.length for ch in st.chains), default=0))]
         elif st.kind == "pair":  # comparator chain, then the muxes
@@ -456,6 +499,12 @@ def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = 
         m.d.comb += flat.eq(bits)
         bits = flat
     st = _Stager(m, plan, domain)
+    # chained adders (rtl/carrychain.py): the members of each chain, built at the last one
+    members: dict[int, int] = {}
+    for step in plan.steps:
+        if step.link:
+            members[step.link[0]] = members.get(step.link[0], 0) + 1
+    pending: dict[int, list[tuple[_Step, list[Value]]]] = {}
     for name, i in plan.inputs.items():
         st.vals[name] = bits[i]
     for name, c in plan.consts.items():
@@ -482,6 +531,20 @@ def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = 
             continue
         args = [st.at(r) for r in step.reads]
         total: Value
+        if step.link:
+            assert plan.family.chain_adder is not None
+            group = pending.setdefault(step.link[0], [])
+            group.append((step, args))
+            if len(group) < members[step.link[0]]:
+                continue
+            first = group[0][0].out[0]
+            sums = build_chain(m, f"{first}_k", [(a[0], a[1], a[2] if len(a) == 3 else None, s.width)
+                                                 for s, a in group], plan.family.chain_adder)
+            for (s, _), total in zip(group, sums, strict=True):
+                sig = Signal(s.width, name=s.out[0], attrs=_KEEP)
+                m.d.comb += sig.eq(total)
+                st.vals[s.out[0]] = sig
+            continue
         if step.kind in ("heap", "heapnum"):
             total = _heap_stage(m, step, args, plan.family)
         elif step.kind == "leaf":  # a counter in the fabric, named for formal's cut points

@@ -141,13 +141,20 @@ def family_popcount(g: int, family: Family) -> PopcountPlan:
                          arity=3 if family.dual_lut else 2, heap=family.popcount_heap)
 
 
-def head_family(net: Netlist, family: Family) -> Family:
+def head_family(net: Netlist, family: Family, clock_mhz: float | None = None, delay_scale: float = 1.0) -> Family:
     """``family`` as the head of ``net`` is built. On a family that compresses a bit heap, leaf counters
     only where they can fuse with the fabric: a leaf LUT replaces the LUTs of its three bits where those
     read two or more inputs each; over network inputs or one-input LUTs (wires after optimization) it
     costs two LUTs per three bits, which the heap would have removed for 1.5 (two bits per LUT). Measured
     on Xilinx: digits' whole core 1,477 LUTs with leaves, 1,555 without; a head over 10 x 100 input bits
-    1,174 with, 674 without."""
+    1,174 with, 674 without.
+
+    With chained adders (``family.chain_adder``) and a clock to meet, a chain is at most as long as the
+    delay model lets one level fit in a clock period beside a register stage (at least 4 halves)."""
+    if family.chain_adder is not None and clock_mhz:
+        budget = 1000.0 / clock_mhz / delay_scale - family.t_stage_ns - family.t_level_ns
+        cap = max(4, int(budget / family.t_carry_ns)) if family.t_carry_ns > 0 else family.chain_halves
+        family = dataclasses.replace(family, chain_halves=min(family.chain_halves, cap))
     if not family.popcount_heap or net.group_sum is None or family.popcount_leaf <= 1 or not net.n_outputs:
         return family
     outs = np.asarray(net.outputs, dtype=np.int64)

@@ -79,6 +79,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import ToolError
 from ..families import Family
 from ..netlist import Netlist
@@ -166,9 +168,11 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: Fa
                 (False, False)]
             arity = 3 if family is not None and family.dual_lut else 2
             heap = family is not None and family.popcount_heap
+            chained = family is not None and family.chain_adder is not None
             for with_luts, leaves in attempts:
                 ok, why = _prove_cut(net, top, out_bits, size, work, time_left(t0, timeout),
-                                     family=family if with_luts else None, arity=arity, leaves=leaves, heap=heap)
+                                     family=family if with_luts else None, arity=arity, leaves=leaves, heap=heap,
+                                     chained=chained)
                 what = ("LUT and popcount cut points" if with_luts else "popcount cut points") + (
                     "" if leaves else ", leaf counters uncut")
                 if ok:
@@ -254,13 +258,20 @@ def _suffixes(wires: list[str]) -> dict[str, str | None]:
 
 
 def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, leaves: bool = True,
-               heap: bool = False) -> NameHint:
+               heap: bool = False, chained: bool = False) -> NameHint:
     """Names of the design's popcount partial sums, for the reference to use.
 
     The root of each tree is left unnamed: in the design it is the same net
     as the count and the ``out_counts`` port, and cutting a wire with aliases
     on ports does not cut where it should (the proof then fails, it does not
-    pass); the outputs themselves are compared anyway."""
+    pass); the outputs themselves are compared anyway.
+
+    ``chained``: the adders are carry-cell chains (rtl/carrychain.py). Where an
+    operand bit is a constant, Yosys folds the cells at that position, and a sum
+    bit becomes the very net from which the bit below it is computed (``1 + c``:
+    the bit is ``~c``, the carry-out ``c``); a cut at the sum would then also cut
+    inside its own driver. Such an adder stays uncut (a bit constant on every
+    sample of the network is taken for a constant: at worst a cut is lost)."""
     by_suffix = _suffixes(wires)
     if net.group_sum is None:
         return NameHint()
@@ -290,6 +301,16 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, le
                     leaf_bits[sg] = leaf_bits.get(sg, 0) + 1
     sums = []
     for c in range(classes):
+        # per plan number: whether a bit of it is the same on every sample (chained adders, see above)
+        steady = [False] * len(plan.maxes)
+        if chained:
+            vals: list[np.ndarray] = [samples[:, c * group + b].astype(np.int64) for b in range(group)]
+            vals += [np.zeros(len(samples), dtype=np.int64)] * (len(plan.maxes) - group)
+            for op in plan.ops:
+                vals[op.out] = sum((vals[a] for a in op.args), np.zeros(len(samples), dtype=np.int64))
+            for i, v in enumerate(vals):
+                w = plan.maxes[i].bit_length()
+                steady[i] = any(len(np.unique((v >> j) & 1)) < 2 for j in range(w))
         ids: dict[int, int] = {}  # plan number id -> node index
         nodes: list[SumNode] = []
         fixed = [bool(const[c * group + b]) for b in range(group)] + [False] * (len(plan.maxes) - group)
@@ -307,7 +328,8 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, le
             merged = op.kind == "count" and (any(fixed[a] for a in op.args) or any(
                 leaf_bits[sg] > 1 or sg in seen or not sg.strip(b"\x00") or not sg.strip(b"\x01")
                 for sg in leaf_sigs[c, op.out]))
-            if op.out == plan.root or fixed[op.out] or merged or (op.kind == "count" and not leaves):
+            folded = op.kind == "add" and any(steady[a] for a in op.args)
+            if op.out == plan.root or fixed[op.out] or merged or folded or (op.kind == "count" and not leaves):
                 name = None
             bits = tuple(a for a in op.args if a < plan.n_inputs)
             subs = tuple(ids[a] for a in op.args if a >= plan.n_inputs)
@@ -362,13 +384,14 @@ def _miter_sat(top: str, show: str = "") -> list[str]:
 
 def _prove_cut(net: Netlist, top: str, out_bits: bool, lut_size: int, work: Path,
                timeout: float | None, family: Family | None = None, arity: int = 2,
-               leaves: bool = True, heap: bool = False) -> tuple[bool, str]:
+               leaves: bool = True, heap: bool = False, chained: bool = False) -> tuple[bool, str]:
     """(True, "") when SAT proves the cut miter; else (False, why). With
     ``family``, the design's LUTs paired with source LUTs are cut too."""
     wires = _read(work / "wires.txt").split()
     signals = lut_cut_names(net, top, family, work, timeout=timeout) if family is not None else {}
     try:
-        hint = dataclasses.replace(_name_hint(net, lut_size, wires, arity, leaves, heap), signals=signals)
+        hint = dataclasses.replace(_name_hint(net, lut_size, wires, arity, leaves, heap, chained),
+                                   signals=signals)
         text = emit_reference_verilog(net, REF_TOP, out_bits=out_bits, hint=hint)
     except ValueError as e:  # a hint that does not fit: cut nothing
         log.info("formal: no name hint (%s)", e)

@@ -122,6 +122,9 @@ class Family:
     # adders of one level in one chain of at most ``chain_halves`` halves; None: ``+``, mapped by Yosys
     chain_adder: CarryCell | None = None
     chain_halves: int = 0
+    # LUTs inside one carry primitive that Yosys's ``stat`` does not count among the LUTs (ECP5: a CCU2C is
+    # two LUT4s; an iCE40 SB_CARRY shares its logic cell with a counted SB_LUT4; a CARRY4 has no LUT)
+    carry_luts: int = 0
     # delay model for --clock-mhz (ns): a LUT level with its routing, one carry-chain bit, and a
     # register stage's own cost (clock-to-out, setup, clock skew); calibrated against nextpnr
     t_level_ns: float = 1.0
@@ -178,7 +181,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            sim_flags=("-DNO_INCLUDES", "-I{share}"), synth_command="synth_ecp5", nextpnr="ecp5",
            chain_adder=CarryCell("CCU2C", (("A0", "B0", "C0", "D0"), ("A1", "B1", "C1", "D1")), ("S0", "S1"),
                                  ("INIT0", "INIT1"), ("INJECT1_0", "INJECT1_1"), "CIN", "COUT"),
-           chain_halves=16,
+           chain_halves=16, carry_luts=2,
            constraints_flag="--lpf", bitstream_flag="--textcfg", bitstream_suffix=".config",
            # fitted to nextpnr on ecp5-25k (digits, harness top, pipelines 0/4/14)
            t_level_ns=1.14, t_carry_ns=0.17, t_stage_ns=1.35,

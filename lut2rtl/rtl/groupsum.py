@@ -24,6 +24,10 @@ Operations of a plan:
     faster than a LUT plus its routing. Intermediate sums carry the Yosys
     ``keep`` attribute, otherwise Yosys merges the tree into one ``$macc`` and
     builds its own, larger compressor (measured 1.87 LUT4/bit on iCE40).
+    On a family with ``chain_adder`` (ECP5 ``CCU2C``) the adders are cell
+    instances instead (:mod:`.carrychain`): the adders of one level share
+    chains (``_Step.link``), one half between two adders; Yosys would build
+    the sums under five bits from LUT4s and give every adder its own chain.
 ``add3``
     ``x + y + z + c`` from a dual-output LUT beside the carry chain
     (``Family.dual_lut``: Xilinx ``LUT6_2`` + ``CARRY4``), built from those

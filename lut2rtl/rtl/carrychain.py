@@ -26,29 +26,31 @@ halves that pass a carry on included.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
+import numpy as np
 from amaranth.hdl import C, Cat, Const, Instance, Module, Signal, Value
 
 from ..families import CarryCell
+from ..netlist import rows_to_table, table_to_init, truth_table_rows
 from .ternary import INTERNAL
 
 __all__ = ["ADD_INIT", "PASS_INIT", "build_chain", "cell_init", "chain_halves", "group_chains"]
 
 
-def cell_init(f: object, g: object) -> int:
+def cell_init(f: Callable[..., Any], g: Callable[..., Any]) -> int:
     """The ``INIT`` of one half: propagate ``f(a, b, c)`` (``A, B, C`` with ``D = 1``) and generate
-    ``g(a, b)`` (the first four bits: ``C = D = 0``)."""
-    v = 0
-    for idx in range(16):
-        a, b, c, d = idx & 1, idx >> 1 & 1, idx >> 2 & 1, idx >> 3 & 1
-        bit = f(a, b, c) if d else (g(a, b) if not c else 0)  # type: ignore[operator]
-        v |= int(bit) << idx
-    return v
+    ``g(a, b)`` (the first four bits: ``C = D = 0``), as a 4-input truth table over ``A..D`` through
+    the netlist's encoding (:func:`lut2rtl.netlist.table_to_init`, like every fabric LUT)."""
+    rows = truth_table_rows(4)
+    a, b, c, d = (rows[:, m] for m in range(4))
+    out = np.where(d, f(a, b, c), np.where(c, False, g(a, b))).astype(bool)
+    return int(table_to_init(rows_to_table(out), 4))
 
 
 ADD_INIT = cell_init(lambda a, b, c: a ^ b, lambda a, b: a)  # one operand bit of each: 0x660A
-PASS_INIT = cell_init(lambda a, b, c: 0, lambda a, b: a)  # carry in -> output, A -> carry out: 0x000A
+PASS_INIT = cell_init(lambda a, b, c: False, lambda a, b: a)  # carry in -> output, A -> carry out: 0x000A
 
 # one adder of a chain: (operand bits p, has a carry-in, has a carry-out)
 Shape = tuple[int, bool, bool]

@@ -157,7 +157,9 @@ def _popcount_rows(quick: bool, work: Path) -> list[dict[str, Any]]:
     return rows
 
 
-ONLY: set[str] = set()  # `python -m bench.bench_head --only digits,hx8k`: a partial run (model or device names)
+# `python -m bench.bench_head --only digits,hx8k`: a partial run (model or device names; `core`: no popcount
+# rows; `p0` or `clock`: that setting only)
+ONLY: set[str] = set()
 
 
 def _models(quick: bool) -> list[tuple[str, Any]]:
@@ -185,6 +187,8 @@ def _core_rows(quick: bool, work: Path) -> list[dict[str, Any]]:
             fam, dev = DEVICE_FAMILY[device], DEVICES[device]
             extras = ["", "-nowidelut"] if fam.name == "ecp5" else [""]
             for setting in ("p0", f"{CLOCK[device]:g} MHz"):
+                if ONLY & {"p0", "clock"} and ("p0" if setting == "p0" else "clock") not in ONLY:
+                    continue
                 t0 = time.perf_counter()
                 clock = None if setting == "p0" else CLOCK[device]
                 # the device picks the delay model's calibration (an up5k is ~2.6x slower than an hx8k)
@@ -223,7 +227,7 @@ def _core_rows(quick: bool, work: Path) -> list[dict[str, Any]]:
 def run(quick: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench_head_") as tmp:
         work = Path(tmp)
-        rows = _popcount_rows(quick, work) + _core_rows(quick, work)
+        rows = ([] if "core" in ONLY else _popcount_rows(quick, work)) + _core_rows(quick, work)
     return {
         "columns": COLUMNS,
         "rows": rows,

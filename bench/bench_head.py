@@ -209,7 +209,7 @@ def _core_rows(quick: bool, work: Path) -> list[dict[str, Any]]:
                                 base = row["lut_eq"]
                             elif base:
                                 row["ratio"] = round(base / row["lut_eq"], 3)  # ours / this alternative
-                            fits = row["lut_eq"] <= dev.luts * 0.9
+                            fits = row["lut_eq"] <= dev.luts * 0.9 and row.get("ffs", 0) <= dev.ffs
                             if dev.nextpnr_args and not extra and fits:
                                 rep = synthesize(folder, device, top="harness", freq_mhz=clock,
                                                  out_dir=work / f"s-{len(rows)}-{design}").report

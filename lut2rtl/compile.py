@@ -25,6 +25,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +35,7 @@ from .corefile import core_file_name, core_file_text
 from .encoder import FeatureFormat, encoder_netlist, lower_encoder
 from .errors import CompileError, OptionError
 from .evaluate import evaluate
-from .families import DEFAULT_FAMILY, Family, get_family
+from .families import DEFAULT_FAMILY, DEVICES, Family, get_family
 from .fileio import check_output_dir
 from .netlist import Netlist, check_netlist
 from .passes import OPT_LEVELS, optimize
@@ -192,6 +193,9 @@ def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipelin
     manifest = _manifest(net, opt_net, core, name=name, opt=opt, fabric=fabric, sha=sha,
                          n_vectors=int(vectors["in_bits"].shape[0]))
     manifest = replace(manifest, options={**manifest.options, "device": device})
+    if device is not None:
+        manifest = replace(manifest, estimate={**manifest.estimate, "device_fill": device_fill(manifest.estimate,
+                                                                                              device)})
     if features is not None:
         assert src.encoder is not None
         enc = {"kind": "hw", "features": src.encoder.features, "feature_bits": features.bits,
@@ -213,6 +217,14 @@ def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipelin
     say(f"writing {out_dir}")
     write_build_folder(out_dir, manifest, files, force=force)
     return CompileResult(out_dir=Path(out_dir), manifest=manifest, files=sorted([*files, f"{name}.json"]))
+
+
+def device_fill(estimate: dict[str, Any], device: str) -> dict[str, Any]:
+    """How much of ``device`` the compile estimate fills: LUTs (a logic cell on iCE40, a LUT4 on ECP5, the
+    LUT4s inside its carry cells included) and flip-flops, in percent of the part's."""
+    dev = DEVICES[device]
+    return {"device": device, "luts_pct": round(100.0 * estimate["luts"] / dev.luts, 1),
+            "ffs_pct": round(100.0 * estimate["ffs"] / dev.ffs, 1), "device_luts": dev.luts, "device_ffs": dev.ffs}
 
 
 def check_options(target: str | Family, pipeline: int, opt: int, fabric: str, name: str | None,

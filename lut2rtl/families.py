@@ -139,6 +139,7 @@ class Family:
     bitstream_suffix: str = ""  # file suffix of that output
     packer: tuple[str, str] = ("", "")  # (bitstream file, packer tool) of a placed design
     logic_cell: str = ""  # nextpnr's name of one logic cell (utilization)
+    ff_cell: str = ""  # nextpnr's name of a flip-flop where it is a resource of its own (ECP5), else ""
     vivado: bool = False  # a Vivado script is written by ``lut2rtl synth``
     devices: tuple[Device, ...] = ()
 
@@ -185,7 +186,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            constraints_flag="--lpf", bitstream_flag="--textcfg", bitstream_suffix=".config",
            # fitted to nextpnr on ecp5-25k (digits, harness top, pipelines 0/4/14)
            t_level_ns=1.14, t_carry_ns=0.17, t_stage_ns=1.35,
-           packer=("board.bit", "yowasp-ecppack"), logic_cell="TRELLIS_COMB",
+           packer=("board.bit", "yowasp-ecppack"), logic_cell="TRELLIS_COMB", ff_cell="TRELLIS_FF",
            devices=(Device("ecp5-25k", ("--25k", "--package", "CABGA256"), "CABGA256", 197, 24288, 24288,
                            "LFE5U-25F-6BG256C", default_freq_mhz=150.0),
                     Device("ecp5-85k", ("--85k", "--package", "CABGA381"), "CABGA381", 205, 83640, 83640,

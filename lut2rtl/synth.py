@@ -210,7 +210,7 @@ def synthesize(
             script += "\ndesign -reset\n" + synth_script(fam, axis["top"], [core_v.name],
                                                          stat_out="wrapper_stat.json")
         (work / "synth.ys").write_text(script + "\n")
-        run_yosys("script synth.ys", cwd=work, log_file="yosys.log", timeout=timeout)
+        run_yosys("script synth.ys", cwd=work, log_file="yosys.log", timeout=timeout, progress=progress)
         total = parse_yosys_stat(work / "stat.json")
         core = parse_yosys_stat(work / "core_stat.json") if top_kind != "core" else total
         wrapped = parse_yosys_stat(work / "wrapper_stat.json") if axis is not None else None
@@ -286,7 +286,7 @@ def _place_and_route(work: Path, dev: Device, fam: Family, board: Board | None, 
             bit = f"seed{seed}{fam.bitstream_suffix}"
         run_nextpnr(fam, _package_args(dev, board), "synth.json", cwd=work, report=rep,
                     log_file=f"nextpnr_seed{seed}.log", timeout=timeout, freq_mhz=freq, seed=seed,
-                    constraints=constraints, bitstream=bit)
+                    constraints=constraints, bitstream=bit, progress=say)
         pr = parse_nextpnr_report(work / rep)
         runs.append({"seed": seed, "fmax_mhz": _round(pr.fmax_mhz()), "report": rep, "parsed": pr.as_dict(),
                      "bitstream": bit})
@@ -300,6 +300,8 @@ def _place_and_route(work: Path, dev: Device, fam: Family, board: Board | None, 
         "critical_path_ns": parsed["critical_path_ns"], "utilization": util,
         "logic_cell": lc, "logic_cells_used": util.get(lc, {}).get("used"),
         "logic_cells_available": util.get(lc, {}).get("available"),
+        "ff_cell": fam.ff_cell or None, "ffs_used": util.get(fam.ff_cell, {}).get("used") if fam.ff_cell else None,
+        "ffs_available": util.get(fam.ff_cell, {}).get("available") if fam.ff_cell else None,
         "met_target": best["fmax_mhz"] is not None and best["fmax_mhz"] >= freq,
     }
     if board is not None and best["bitstream"]:
@@ -331,6 +333,8 @@ def _fill_timing(report: dict[str, Any]) -> None:
     if pnr.get("logic_cells_available"):
         report["utilization_pct"] = round(100.0 * pnr["logic_cells_used"] / pnr["logic_cells_available"], 2)
         report["utilization_of"] = f"{pnr['logic_cell']} used / available (nextpnr)"
+    if pnr.get("ffs_available"):  # where flip-flops are a resource of their own, they may fill first
+        report["ff_utilization_pct"] = round(100.0 * pnr["ffs_used"] / pnr["ffs_available"], 2)
     if fmax is None:
         # no clocked path (a pipeline-0 core alone): the longest pin-to-pin path
         async_paths = [v for k, v in pnr["critical_path_ns"].items() if k.startswith("<async>")
@@ -404,7 +408,9 @@ def render_markdown(report: Mapping[str, Any]) -> str:
                                 + " (wrapper and core, no harness)")] if report.get("wrapper_luts") is not None
           else []),
         ("carry cells", _fmt(report["carry"])),
-        ("utilization", f"{_fmt(report['utilization_pct'], ' %')} ({report['utilization_of']})"),
+        ("utilization", f"{_fmt(report['utilization_pct'], ' %')} ({report['utilization_of']})"
+                        + (f"; flip-flops {_fmt(report['ff_utilization_pct'], ' %')} ({report['pnr']['ff_cell']})"
+                           if report.get("ff_utilization_pct") is not None else "")),
         ("Fmax", _fmt(report["fmax_mhz"], " MHz")),
         ("latency", f"{report['latency_cycles']} cycles, {_fmt(report['latency_ns'], ' ns')}"
                     + (f" ({report['latency_note']})" if report["latency_note"] else "")),

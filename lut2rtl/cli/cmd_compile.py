@@ -12,6 +12,10 @@ from ..encoder import MAX_FEATURE_BITS
 from ..families import DEFAULT_FAMILY, DEVICE_FAMILY, DEVICES, FAMILIES
 from ..rtl.network import FABRICS
 
+# above this share of a part's LUTs or flip-flops, compile warns that nextpnr's Fmax falls below the delay
+# model's (measured: a 10K-gate network at 93 % of an ecp5-25k's flip-flops, 172.6 MHz at --clock-mhz 250)
+NEARLY_FULL_PCT = 80.0
+
 
 @click.command("compile")
 @click.argument("checkpoint", type=click.Path(dir_okay=False, path_type=str))
@@ -101,6 +105,16 @@ def command(checkpoint: str, out_dir: str | None, target: str | None, pipeline: 
         click.echo(f"encoder in hardware: {e['features']} features x {e['feature_bits']} bits "
                    f"({'signed' if e['signed'] else 'unsigned'}), {e['thresholds_per_feature']} thresholds each; "
                    f"{est['encoder_luts']} LUTs alone (included above)")
+    fill = est.get("device_fill")
+    if fill:
+        click.echo(f"device {fill['device']}: the estimate fills {fill['luts_pct']:g} % of its {fill['device_luts']} "
+                   f"LUTs and {fill['ffs_pct']:g} % of its {fill['device_ffs']} flip-flops")
+        if max(fill["luts_pct"], fill["ffs_pct"]) > 100:
+            click.echo(f"warning: the design does not fit the {fill['device']} (estimate); `lut2rtl synth` will fail "
+                       "to place it", err=True)
+        elif max(fill["luts_pct"], fill["ffs_pct"]) >= NEARLY_FULL_PCT:
+            click.echo("warning: a nearly full part routes slower than the delay model assumes (fitted on small "
+                       "designs); expect a lower Fmax from `lut2rtl synth` (docs/hardware.md)", err=True)
     lv = est["levels"]
     cuts = est["register_cuts"]
     tm = est["timing"]

@@ -9,21 +9,42 @@ the tail of stderr.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import os
 import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from ..errors import ToolError, ToolNotFound
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ToolResult", "find_tool", "kill_group", "note_first_yowasp_run", "run_tool", "yowasp_first_run"]
+HEARTBEAT_S = 10.0  # a tool run longer than this reports while it runs (when given a progress callback)
+# the progress callback of tool runs that are not given one, for work whose tool calls lie deep in helpers
+_PROGRESS: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar("lut2rtl_tool_progress",
+                                                                                         default=None)
+
+
+@contextlib.contextmanager
+def tool_progress(callback: Callable[[str], None] | None) -> Iterator[None]:
+    """Within the block, :func:`run_tool` calls without a ``progress`` of their own report to ``callback``."""
+    token = _PROGRESS.set(callback)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
+
+__all__ = ["ToolResult", "find_tool", "kill_group", "note_first_yowasp_run", "run_tool", "tool_progress",
+           "yowasp_first_run"]
 
 
 @dataclass(frozen=True)
@@ -93,9 +114,20 @@ def run_tool(
     timeout: float | None = None,
     check: bool = True,
     what: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    every: float = HEARTBEAT_S,
+    phase: Callable[[Sequence[str]], str] | None = None,
 ) -> ToolResult:
-    """Run a command; on a non-zero exit (with ``check``) raise :class:`ToolError`."""
+    """Run a command; on a non-zero exit (with ``check``) raise :class:`ToolError`.
+
+    With ``progress``, a run that lasts longer than ``every`` seconds reports every ``every`` seconds:
+    ``"<what>: running, 40 s: <phase>"``, the phase being ``phase(lines)`` of the output lines so far
+    (stderr, then stdout), by default the last non-empty one. Without ``progress``, the callback of an
+    enclosing :func:`tool_progress` block, if any."""
+    if progress is None:
+        progress = _PROGRESS.get()
     cmd = [str(c) for c in command]
+    name = what or Path(cmd[0]).name
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
@@ -106,23 +138,62 @@ def run_tool(
                              stdin=subprocess.DEVNULL, start_new_session=True)
     except FileNotFoundError:
         raise ToolNotFound(f"{cmd[0]} cannot be started (not found)", command=cmd) from None
+    assert p.stdout is not None and p.stderr is not None
+    # both pipes drained by threads (a full pipe would stall the tool), so the wait below can wake up to report
+    lines: dict[str, list[str]] = {"out": [], "err": []}
+    readers = [threading.Thread(target=_drain, args=(stream, lines[key]), daemon=True)
+               for key, stream in (("out", p.stdout), ("err", p.stderr))]
+    for r in readers:
+        r.start()
+    t0 = time.monotonic()
     try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_group(p)
-        _, err = p.communicate()
-        raise ToolError(f"{what or Path(cmd[0]).name} timed out after {timeout:g} s", command=cmd,
-                        stderr=err or "") from None
+        while True:
+            left = None if timeout is None else timeout - (time.monotonic() - t0)
+            if left is not None and left <= 0:
+                kill_group(p)
+                p.wait()
+                for r in readers:
+                    r.join(timeout=5.0)  # a helper outside the process group may hold a pipe open
+                raise ToolError(f"{name} timed out after {timeout:g} s", command=cmd,
+                                stderr="".join(lines["err"]))
+            wait = every if progress is not None else left
+            if wait is not None and left is not None:
+                wait = min(wait, left)
+            try:
+                p.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                if progress is not None and time.monotonic() - t0 >= every:
+                    seen = lines["err"] + lines["out"]
+                    now = (phase or _last_line)(seen)
+                    progress(f"{name}: running, {time.monotonic() - t0:.0f} s" + (f": {now}" if now else ""))
     except BaseException:  # Ctrl-C, or any error while waiting: leave nothing running
-        kill_group(p)
-        p.wait()
+        if p.poll() is None:
+            kill_group(p)
+            p.wait()
         raise
+    for r in readers:
+        r.join()
+    out, err = "".join(lines["out"]), "".join(lines["err"])
     result = ToolResult(cmd, p.returncode, out, err)
     if check and p.returncode != 0:
         tail = _last_error_line(err) or _last_error_line(out)
-        raise ToolError(f"{what or Path(cmd[0]).name} failed (exit {p.returncode}): {tail}", command=cmd,
+        raise ToolError(f"{name} failed (exit {p.returncode}): {tail}", command=cmd,
                         stderr=err)
     return result
+
+
+def _drain(stream: IO[str], into: list[str]) -> None:
+    for line in stream:
+        into.append(line)
+    stream.close()
+
+
+def _last_line(lines: Sequence[str]) -> str:
+    for line in reversed(lines[-50:]):
+        if line.strip():
+            return line.strip()[:120]
+    return ""
 
 
 def kill_group(p: subprocess.Popen[str]) -> None:

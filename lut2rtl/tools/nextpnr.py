@@ -8,7 +8,7 @@ logged and tested without running the tool.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,7 @@ from ._run import ToolResult, find_tool, note_first_yowasp_run, run_tool
 if TYPE_CHECKING:
     from ..families import Family
 
-__all__ = ["find_nextpnr", "nextpnr_command", "run_nextpnr"]
+__all__ = ["find_nextpnr", "nextpnr_command", "nextpnr_phase", "run_nextpnr"]
 
 
 def find_nextpnr(family: Family) -> str:
@@ -61,6 +61,16 @@ def nextpnr_command(
     return cmd
 
 
+def nextpnr_phase(lines: Sequence[str]) -> str:
+    """What a running nextpnr is doing: its last ``Info:`` line (e.g. the router's iteration and the
+    arcs left), empty if none yet."""
+    for line in reversed(lines[-200:]):
+        text = line.strip()
+        if text.startswith("Info:") and text[5:].strip():
+            return " ".join(text[5:].split())[:120]
+    return ""
+
+
 def run_nextpnr(
     family: Family,
     device_args: Sequence[str],
@@ -70,15 +80,18 @@ def run_nextpnr(
     report: str | os.PathLike[str],
     log_file: str | os.PathLike[str] | None = None,
     timeout: float | None = None,
+    progress: Callable[[str], None] | None = None,
     **options: object,
 ) -> ToolResult:
     """Place and route a Yosys JSON netlist; the log (stderr) is saved to
-    ``log_file`` when given. Options: see :func:`nextpnr_command`."""
+    ``log_file`` when given. With ``progress``, a long run reports its last ``Info:`` line every few
+    seconds. Options: see :func:`nextpnr_command`."""
     cmd = nextpnr_command(find_nextpnr(family), family, device_args, json_in, report=report,
                           **options)  # type: ignore[arg-type]
     note_first_yowasp_run(cmd, f"yowasp_nextpnr_{family.nextpnr}", f"nextpnr-{family.nextpnr}.wasm",
                           f"nextpnr-{family.nextpnr}")
-    result = run_tool(cmd, cwd=cwd, timeout=timeout, what=f"nextpnr-{family.nextpnr}")
+    result = run_tool(cmd, cwd=cwd, timeout=timeout, what=f"nextpnr-{family.nextpnr}", progress=progress,
+                      phase=nextpnr_phase)
     if log_file is not None:
         Path(cwd, log_file).write_text(result.stderr + result.stdout)
     return result

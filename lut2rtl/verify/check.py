@@ -14,6 +14,7 @@ import numpy as np
 
 from ..buildfolder import BuildFolder, read_build_folder
 from ..errors import BuildFolderError, ToolError, VerificationError
+from ..tools._run import tool_progress
 from .compare import format_mismatches
 from .formal import FormalResult, prove_equivalence
 from .pipelined import prove_pipelined
@@ -85,12 +86,13 @@ def formal_check(design: BuildFolder, *, timeout: float | None = 600.0,
     timing, ``out_valid`` by BMC, function with registers as wires).
     """
     man = design.manifest
-    if man.latency == 0:
-        return (prove_equivalence(design.netlist, design.verilog, man.top, family=man.family,
-                                  out_bits=man.out_bits, timeout=timeout), "this design (combinational)")
-    ports = {n: w for n, (_, w) in man.ports.items()}
-    proof = prove_pipelined(design.netlist, design.verilog, man.top, family=man.family, ports=ports,
-                            latency=man.latency, out_bits=man.out_bits, timeout=timeout, progress=progress)
+    with tool_progress(progress):  # each Yosys run of the proof reports while it runs
+        if man.latency == 0:
+            return (prove_equivalence(design.netlist, design.verilog, man.top, family=man.family,
+                                      out_bits=man.out_bits, timeout=timeout), "this design (combinational)")
+        ports = {n: w for n, (_, w) in man.ports.items()}
+        proof = prove_pipelined(design.netlist, design.verilog, man.top, family=man.family, ports=ports,
+                                latency=man.latency, out_bits=man.out_bits, timeout=timeout, progress=progress)
     return proof, f"this registered design against netlist.pt delayed by {man.latency} cycles"
 
 

@@ -227,3 +227,34 @@ def test_timing_from_saved_nextpnr_reports(cycles: int) -> None:
                     "core_luts": 1, "ffs": 1, "core_ffs": 0, "carry": 0, "includes": ["core"], "family": "ice40"})
         md = render_markdown(rep)
         assert f"| latency | {cycles} cycles, " in md
+
+
+def test_flip_flop_fill_where_flip_flops_are_their_own_resource() -> None:
+    """ECP5's TRELLIS_FF fills apart from its logic cells: the report gives both (a design can run out of
+    flip-flops first); iCE40's flip-flops sit in the logic cells, so it gives one figure."""
+    from lut2rtl.families import get_family
+    from lut2rtl.synth import _fill_timing, render_markdown
+
+    data = Path(__file__).parents[1] / "tools" / "data"
+    for name, family in (("nextpnr_ecp5_harness.json", "ecp5"), ("nextpnr_ice40_harness.json", "ice40")):
+        fam = get_family(family)
+        pr = parse_nextpnr_report(data / name)
+        ff = fam.ff_cell
+        rep: dict = {"latency_cycles": 4, "utilization_pct": 0.0, "utilization_of": "", "latency_ns": None,
+                     "latency_note": None, "fmax_mhz": None,
+                     "pnr": {"fmax_mhz": pr.fmax_mhz(), "critical_path_ns": pr.critical_path_ns,
+                             "logic_cell": fam.logic_cell, "logic_cells_used": pr.used(fam.logic_cell),
+                             "logic_cells_available": pr.available(fam.logic_cell), "ff_cell": ff or None,
+                             "ffs_used": pr.used(ff) if ff else None, "ffs_available": pr.available(ff) if ff else None,
+                             "target_mhz": 100.0, "met_target": True,
+                             "seeds": [{"seed": 1, "fmax_mhz": pr.fmax_mhz()}]}}
+        _fill_timing(rep)
+        rep.update({"build": {"name": "x", "target": family, "opt": 3, "pipeline": 4}, "device": "d", "part": "p",
+                    "package": "k", "top": "harness", "top_module": "h", "board": None, "luts": 1, "core_luts": 1,
+                    "ffs": 1, "core_ffs": 0, "carry": 0, "includes": ["core"], "family": family})
+        md = render_markdown(rep)
+        if family == "ecp5":
+            assert rep["ff_utilization_pct"] == pytest.approx(100 * 1021 / 24288, abs=0.01)
+            assert "; flip-flops 4.20 % (TRELLIS_FF)" in md
+        else:
+            assert "ff_utilization_pct" not in rep and "flip-flops" not in md

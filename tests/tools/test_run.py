@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from lut2rtl.errors import ToolError
-from lut2rtl.tools._run import run_tool
+from lut2rtl.tools._run import run_tool, tool_progress
+from lut2rtl.tools.nextpnr import nextpnr_phase
+from lut2rtl.tools.yosys import yosys_phase
 from lut2rtl.verify.harness import run_logged
 
 # a tool that starts a helper (as Yosys starts ABC, make a compiler), writes the helper's pid, and waits
@@ -71,3 +73,64 @@ def test_killing_only_the_tool_leaves_its_helper_running(tmp_path: Path) -> None
         assert _alive(pid)
     finally:
         os.kill(pid, 9)
+
+
+# a tool that says what it is doing on stderr now and then, as nextpnr does
+_PHASES = [sys.executable, "-c",
+           "import sys, time\n"
+           "for p in ('placing', 'routing'):\n"
+           "    print('Info: ' + p, file=sys.stderr, flush=True); time.sleep(0.8)\n"
+           "print('done')"]
+
+
+def test_a_long_run_reports_its_phase_while_it_runs() -> None:
+    said: list[str] = []
+    res = run_tool(_PHASES, progress=said.append, every=0.3, what="tool")
+    assert res.stdout == "done\n" and res.stderr == "Info: placing\nInfo: routing\n"
+    assert said and all(s.startswith("tool: running, ") for s in said)
+    assert any(s.endswith("Info: placing") for s in said) and said[-1].endswith("Info: routing")
+
+
+def test_a_short_run_or_none_asked_reports_nothing() -> None:
+    # negative controls: a run shorter than the period, and a long one nobody listens to
+    said: list[str] = []
+    assert run_tool([sys.executable, "-c", "print('x')"], progress=said.append, every=5.0).stdout == "x\n"
+    assert said == []
+    assert run_tool(_PHASES, every=0.3).stdout == "done\n"
+
+
+def test_tool_progress_reaches_calls_deep_inside() -> None:
+    said: list[str] = []
+    with tool_progress(said.append):
+        run_tool(_PHASES, every=0.3, phase=lambda lines: f"{len(lines)} lines")
+    assert said and said[-1].endswith(" lines")
+    n = len(said)
+    run_tool(_PHASES, every=0.3)  # outside the block: nobody listens
+    assert len(said) == n
+
+
+def test_large_output_on_both_pipes_is_kept_whole() -> None:
+    big = [sys.executable, "-c",
+           "import sys\nfor i in range(20000):\n    print(i, 'x' * 50); print(i, 'y' * 50, file=sys.stderr)"]
+    res = run_tool(big, progress=lambda _m: None, every=0.05)
+    assert len(res.stdout.splitlines()) == 20000 and len(res.stderr.splitlines()) == 20000
+    assert res.stdout.splitlines()[-1] == "19999 " + "x" * 50
+
+
+def test_a_failing_tool_still_names_its_error_line() -> None:
+    fail = [sys.executable, "-c", "import sys; print('Error: no such cell', file=sys.stderr); sys.exit(3)"]
+    with pytest.raises(ToolError, match=r"tool failed \(exit 3\): Error: no such cell"):
+        run_tool(fail, progress=lambda _m: None, what="tool")
+
+
+def test_phase_readers() -> None:
+    lines = ["Info: Placed 120 cells\n", "Warning: x\n", "Info:      iter  arcs\n", "Info:\n", "\n"]
+    assert nextpnr_phase(lines) == "iter arcs"
+    assert nextpnr_phase(["Warning: only this\n"]) == ""
+
+
+def test_yosys_phase_reads_the_log(tmp_path: Path) -> None:
+    log = tmp_path / "yosys.log"
+    assert yosys_phase(log) == ""  # no log yet
+    log.write_text("1. Executing Verilog-2005 frontend: design.v\n\n2.3.1. Executing ABC9 pass.\nABC: + &if\n")
+    assert yosys_phase(log) == "ABC9 pass"

@@ -13,7 +13,8 @@ from ..families import DEFAULT_FAMILY, DEVICE_FAMILY, DEVICES, FAMILIES
 from ..rtl.network import FABRICS
 
 # above this share of a part's LUTs or flip-flops, compile warns that nextpnr's Fmax falls below the delay
-# model's (measured: a 10K-gate network at 93 % of an ecp5-25k's flip-flops, 172.6 MHz at --clock-mhz 250)
+# model's (measured: a 10K-gate network estimated at 93 % of an ecp5-25k's flip-flops, 95 % when placed with the
+# harness, reached 172.6 MHz at --clock-mhz 250; docs/hardware.md)
 NEARLY_FULL_PCT = 80.0
 
 

@@ -41,6 +41,7 @@ from .netlist import Netlist, check_netlist
 from .passes import OPT_LEVELS, optimize
 from .rtl.groupsum import fuse_head, head_family
 from .rtl.network import LutNetwork, check_plan_options, check_ports, device_delay_scale, plan_network
+from .tools._run import tool_progress
 
 __all__ = ["ENCODERS", "INTERFACES", "CompileResult", "check_options", "compile_checkpoint", "compile_netlist",
            "default_name", "default_out_dir", "make_feature_vectors", "make_vectors", "write_npz"]
@@ -167,7 +168,8 @@ def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipelin
     # leaf counters only where they fuse with the fabric (a heap family); carry chains that fit the clock
     tgt = head_family(net, tgt, clock_mhz, device_delay_scale(tgt, device))
     hw_net = fuse_head(net, tgt, out_bits)  # the GroupSum's leaf counters join the fabric
-    opt_net = optimize(hw_net, opt, lut_size=tgt.lut_size)
+    with tool_progress(progress):  # the ABC cover's Yosys runs report while they run
+        opt_net = optimize(hw_net, opt, lut_size=tgt.lut_size)
     check_netlist(opt_net, where="optimized netlist")
     if opt_net.n_outputs != hw_net.n_outputs or opt_net.n_inputs != net.n_inputs:
         raise CompileError("internal error: optimization changed the number of inputs or outputs")

@@ -12,9 +12,9 @@ from ..encoder import MAX_FEATURE_BITS
 from ..families import DEFAULT_FAMILY, DEVICE_FAMILY, DEVICES, FAMILIES
 from ..rtl.network import FABRICS
 
-# above this share of a part's LUTs or flip-flops, compile warns that nextpnr's Fmax falls below the delay
-# model's (measured: a 10K-gate network estimated at 93 % of an ecp5-25k's flip-flops, 95 % when placed with the
-# harness, reached 172.6 MHz at --clock-mhz 250; docs/hardware.md)
+# above this share of a part's LUTs or flip-flops, compile warns that the part is nearly full (harder to place
+# and route). Measured (docs/hardware.md): a 10K-gate network at 95 % of an ecp5-25k's flip-flops reached
+# 172.6 MHz at --clock-mhz 250, on the ecp5-85k (28 %) 181.6 MHz; both below the delay model's 271.7
 NEARLY_FULL_PCT = 80.0
 
 
@@ -114,8 +114,8 @@ def command(checkpoint: str, out_dir: str | None, target: str | None, pipeline: 
             click.echo(f"warning: the design does not fit the {fill['device']} (estimate); `lut2rtl synth` will fail "
                        "to place it", err=True)
         elif max(fill["luts_pct"], fill["ffs_pct"]) >= NEARLY_FULL_PCT:
-            click.echo("warning: a nearly full part routes slower than the delay model assumes (fitted on small "
-                       "designs); expect a lower Fmax from `lut2rtl synth` (docs/hardware.md)", err=True)
+            click.echo("warning: the part is nearly full, which makes placing and routing harder; the delay "
+                       "model does not see it (docs/hardware.md)", err=True)
     lv = est["levels"]
     cuts = est["register_cuts"]
     tm = est["timing"]

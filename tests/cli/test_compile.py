@@ -131,6 +131,6 @@ def test_compile_reports_how_full_the_device_is(tmp_path: Path, ckpt: Path, monk
     assert "device_fill" not in est and "the estimate fills" not in stdout and "warning" not in stderr
     # a nearly full part, and one too small
     monkeypatch.setattr(cmd, "NEARLY_FULL_PCT", 0.0)
-    assert "warning: a nearly full part routes slower" in run("c", "--device", "up5k")[1]
+    assert "warning: the part is nearly full" in run("c", "--device", "up5k")[1]
     monkeypatch.setitem(comp.DEVICES, "up5k", dataclasses.replace(comp.DEVICES["up5k"], ffs=10))
     assert "warning: the design does not fit the up5k (estimate)" in run("d", "--device", "up5k")[1]

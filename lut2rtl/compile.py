@@ -221,12 +221,21 @@ def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipelin
     return CompileResult(out_dir=Path(out_dir), manifest=manifest, files=sorted([*files, f"{name}.json"]))
 
 
+# from this share of a part's LUTs or flip-flops on, the part counts as nearly full (harder to place and route).
+# Measured (docs/hardware.md): a 10K-gate network at 95 % of an ecp5-25k's flip-flops reached 172.6 MHz at
+# --clock-mhz 250, on the ecp5-85k (28 %) 181.6 MHz; both below the delay model's 271.7
+NEARLY_FULL_PCT = 80.0
+
+
 def device_fill(estimate: dict[str, Any], device: str) -> dict[str, Any]:
     """How much of ``device`` the compile estimate fills: LUTs (a logic cell on iCE40, a LUT4 on ECP5, the
-    LUT4s inside its carry cells included) and flip-flops, in percent of the part's."""
+    LUT4s inside its carry cells included) and flip-flops, in percent of the part's; ``status`` is
+    ``fits``, ``nearly_full`` (from :data:`NEARLY_FULL_PCT`) or ``too_big``."""
     dev = DEVICES[device]
-    return {"device": device, "luts_pct": round(100.0 * estimate["luts"] / dev.luts, 1),
-            "ffs_pct": round(100.0 * estimate["ffs"] / dev.ffs, 1), "device_luts": dev.luts, "device_ffs": dev.ffs}
+    luts, ffs = 100.0 * estimate["luts"] / dev.luts, 100.0 * estimate["ffs"] / dev.ffs
+    status = "too_big" if max(luts, ffs) > 100 else "nearly_full" if max(luts, ffs) >= NEARLY_FULL_PCT else "fits"
+    return {"device": device, "luts_pct": round(luts, 1), "ffs_pct": round(ffs, 1), "device_luts": dev.luts,
+            "device_ffs": dev.ffs, "status": status}
 
 
 def check_options(target: str | Family, pipeline: int, opt: int, fabric: str, name: str | None,

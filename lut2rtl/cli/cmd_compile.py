@@ -12,11 +12,6 @@ from ..encoder import MAX_FEATURE_BITS
 from ..families import DEFAULT_FAMILY, DEVICE_FAMILY, DEVICES, FAMILIES
 from ..rtl.network import FABRICS
 
-# above this share of a part's LUTs or flip-flops, compile warns that the part is nearly full (harder to place
-# and route). Measured (docs/hardware.md): a 10K-gate network at 95 % of an ecp5-25k's flip-flops reached
-# 172.6 MHz at --clock-mhz 250, on the ecp5-85k (28 %) 181.6 MHz; both below the delay model's 271.7
-NEARLY_FULL_PCT = 80.0
-
 
 @click.command("compile")
 @click.argument("checkpoint", type=click.Path(dir_okay=False, path_type=str))
@@ -110,10 +105,10 @@ def command(checkpoint: str, out_dir: str | None, target: str | None, pipeline: 
     if fill:
         click.echo(f"device {fill['device']}: the estimate fills {fill['luts_pct']:g} % of its {fill['device_luts']} "
                    f"LUTs and {fill['ffs_pct']:g} % of its {fill['device_ffs']} flip-flops")
-        if max(fill["luts_pct"], fill["ffs_pct"]) > 100:
+        if fill["status"] == "too_big":
             click.echo(f"warning: the design does not fit the {fill['device']} (estimate); `lut2rtl synth` will fail "
                        "to place it", err=True)
-        elif max(fill["luts_pct"], fill["ffs_pct"]) >= NEARLY_FULL_PCT:
+        elif fill["status"] == "nearly_full":
             click.echo("warning: the part is nearly full, which makes placing and routing harder; the delay "
                        "model does not see it (docs/hardware.md)", err=True)
     lv = est["levels"]

@@ -111,7 +111,6 @@ def test_compile_device(tmp_path: Path, ckpt: Path) -> None:
 def test_compile_reports_how_full_the_device_is(tmp_path: Path, ckpt: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import dataclasses
 
-    import lut2rtl.cli.cmd_compile as cmd
     import lut2rtl.compile as comp
 
     def run(tag: str, *extra: str) -> tuple[str, str, dict]:
@@ -123,14 +122,14 @@ def test_compile_reports_how_full_the_device_is(tmp_path: Path, ckpt: Path, monk
     stdout, stderr, est = run("a", "--device", "up5k")
     fill = est["device_fill"]
     assert fill["luts_pct"] == round(100 * est["luts"] / 5280, 1)
-    assert fill["ffs_pct"] == round(100 * est["ffs"] / 5280, 1)
+    assert fill["ffs_pct"] == round(100 * est["ffs"] / 5280, 1) and fill["status"] == "fits"
     assert f"device up5k: the estimate fills {fill['luts_pct']:g} % of its 5280 LUTs" in stdout
     assert "warning" not in stderr
     # negative control: without --device nothing is said
     stdout, stderr, est = run("b")
     assert "device_fill" not in est and "the estimate fills" not in stdout and "warning" not in stderr
     # a nearly full part, and one too small
-    monkeypatch.setattr(cmd, "NEARLY_FULL_PCT", 0.0)
+    monkeypatch.setattr(comp, "NEARLY_FULL_PCT", 0.0)
     assert "warning: the part is nearly full" in run("c", "--device", "up5k")[1]
     monkeypatch.setitem(comp.DEVICES, "up5k", dataclasses.replace(comp.DEVICES["up5k"], ffs=10))
     assert "warning: the design does not fit the up5k (estimate)" in run("d", "--device", "up5k")[1]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -12,16 +16,42 @@ from .. import __version__
 from ..errors import Lut2RtlError, OptionError
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``), raised where the program is, so that the tools it runs are ended with it
+    (they run in process groups of their own, which the signal does not reach)."""
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated` (main thread only; the old handler comes back)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(_signum: int, _frame: Any) -> None:
+        raise Terminated()
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
 class _Lut2RtlGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with sigterm_as_interrupt():
+                return super().invoke(ctx)
         except Lut2RtlError as e:
             message = " ".join(str(e).split()) or type(e).__name__
             if isinstance(e, OptionError):  # the library names an option; here it is a flag
                 message = f"--{e.option.replace('_', '-')} {' '.join(e.detail.split())}"
             click.echo(f"error: {message}", err=True)
             ctx.exit(1)
+        except Terminated:
+            click.echo("error: terminated", err=True)
+            ctx.exit(143)
         except KeyboardInterrupt:
             click.echo("error: interrupted", err=True)
             ctx.exit(130)

@@ -134,3 +134,33 @@ def test_yosys_phase_reads_the_log(tmp_path: Path) -> None:
     assert yosys_phase(log) == ""  # no log yet
     log.write_text("1. Executing Verilog-2005 frontend: design.v\n\n2.3.1. Executing ABC9 pass.\nABC: + &if\n")
     assert yosys_phase(log) == "ABC9 pass"
+
+
+def _under_sigterm(tmp_path: Path, guarded: bool) -> tuple[subprocess.Popen, int]:
+    """A Python process running a tool with a helper (as `lut2rtl synth` runs Yosys), with or without
+    the CLI's SIGTERM handling; returns the process and the helper's pid once both run."""
+    pidfile = tmp_path / f"pid{int(guarded)}"
+    code = ("import sys\nfrom lut2rtl.cli.main import sigterm_as_interrupt\nfrom lut2rtl.tools._run import run_tool\n"
+            f"spawn = {_SPAWN!r}\n"
+            + ("with sigterm_as_interrupt():\n    " if guarded else "")
+            + f"run_tool([*spawn, {str(pidfile)!r}])\n")
+    p = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
+    return p, _helper(pidfile)
+
+
+def test_sigterm_ends_the_tool_with_the_cli(tmp_path: Path) -> None:
+    p, helper = _under_sigterm(tmp_path, guarded=True)
+    p.terminate()
+    _, err = p.communicate(timeout=20)
+    assert b"Terminated" in err and _gone(helper)
+
+
+def test_sigterm_without_the_handler_orphans_the_tool(tmp_path: Path) -> None:
+    # negative control: Python's default SIGTERM ends the process at once; the tool's own group lives on
+    p, helper = _under_sigterm(tmp_path, guarded=False)
+    p.terminate()
+    p.communicate(timeout=20)
+    try:
+        assert _alive(helper)
+    finally:
+        os.kill(helper, 9)

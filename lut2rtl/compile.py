@@ -225,6 +225,10 @@ def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipelin
 # Measured (docs/hardware.md): a 10K-gate network at 95 % of an ecp5-25k's flip-flops reached 172.6 MHz at
 # --clock-mhz 250, on the ecp5-85k (28 %) 181.6 MHz; both below the delay model's 271.7
 NEARLY_FULL_PCT = 80.0
+# a design more than this many times larger (LUT estimate) than the one the family's delay model was fitted on
+# (Family.delay_fit_luts) gets estimate.timing.beyond_fit: its routes are longer than the model assumes (a
+# 12,500-LUT ECP5 design reached 172.6 MHz where the model said 271.7; docs/hardware.md, Timing)
+BEYOND_FIT = 3.0
 
 
 def device_fill(estimate: dict[str, Any], device: str) -> dict[str, Any]:
@@ -368,6 +372,8 @@ def _manifest(net: Netlist, opt_net: Netlist, core: LutNetwork, *, name: str, op
                    "latency_ns": round(p.latency * (1000.0 / p.clock_mhz if p.clock_mhz else p.period_ns)
                                        if p.latency else p.period_ns, 3)},
     }
+    fit = p.target.delay_fit_luts
+    estimate["timing"].update(model_fitted_luts=fit, beyond_fit=bool(fit and estimate["luts"] > BEYOND_FIT * fit))
     return Manifest(
         name=name, family=p.target, pipeline=p.latency, opt=opt, n_inputs=int(net.n_inputs),
         n_outputs=int(net.n_outputs), classes=gs.classes if gs else None, count_width=gs.count_width if gs else None,

@@ -130,6 +130,9 @@ class Family:
     t_level_ns: float = 1.0
     t_carry_ns: float = 0.1
     t_stage_ns: float = 1.0
+    # the LUT estimate of the design the delay model was fitted on (0: not fitted); routes grow with the
+    # design, so far above it the model is optimistic (compile warns: lut2rtl.compile.BEYOND_FIT)
+    delay_fit_luts: int = 0
     sim_model: str | None = None  # the primitives' model, under Yosys's share folder
     sim_flags: tuple[str, ...] = ()  # Verilator flags the model needs ({share}: its folder)
     synth_command: str | None = None  # Yosys synthesis command (flattens the design)
@@ -170,7 +173,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            synth_command="synth_ice40", nextpnr="ice40", constraints_flag="--pcf", bitstream_flag="--asc",
            bitstream_suffix=".asc", packer=("board.bin", "yowasp-icepack"), logic_cell="ICESTORM_LC",
            # fitted to nextpnr on hx8k (digits, harness top, 5 stage layouts: within 0.5 ns); up5k is slower
-           t_level_ns=1.5, t_carry_ns=0.05, t_stage_ns=2.9,
+           t_level_ns=1.5, t_carry_ns=0.05, t_stage_ns=2.9, delay_fit_luts=2100,
            # up5k: nextpnr Fmax of the same digits designs 2.6x lower than hx8k's (p0: 12.7 vs 33.2 MHz)
            devices=(Device("up5k", ("--up5k", "--package", "sg48"), "sg48", 39, 5280, 5280, "iCE40UP5K-SG48",
                            default_freq_mhz=48.0, delay_scale=2.6),
@@ -185,7 +188,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            chain_halves=16, carry_luts=2,
            constraints_flag="--lpf", bitstream_flag="--textcfg", bitstream_suffix=".config",
            # fitted to nextpnr on ecp5-25k (digits, harness top, pipelines 0/4/14)
-           t_level_ns=1.14, t_carry_ns=0.17, t_stage_ns=1.35,
+           t_level_ns=1.14, t_carry_ns=0.17, t_stage_ns=1.35, delay_fit_luts=2500,
            packer=("board.bit", "yowasp-ecppack"), logic_cell="TRELLIS_COMB", ff_cell="TRELLIS_FF",
            devices=(Device("ecp5-25k", ("--25k", "--package", "CABGA256"), "CABGA256", 197, 24288, 24288,
                            "LFE5U-25F-6BG256C", default_freq_mhz=150.0),

@@ -116,6 +116,10 @@ def command(checkpoint: str, out_dir: str | None, target: str | None, pipeline: 
     tm = est["timing"]
     click.echo(f"timing (delay model): stage {tm['model_period_ns']} ns ({tm['model_fmax_mhz']} MHz), latency "
                f"{tm['latency_ns']} ns" + (f" at {clock_mhz:g} MHz" if clock_mhz else ""))
+    if tm.get("beyond_fit"):
+        click.echo(f"warning: the delay model was fitted on a design of about {tm['model_fitted_luts']} LUTs and "
+                   f"this one has {est['luts']}: its routes are longer than the model assumes, so the timing above "
+                   "is optimistic (docs/hardware.md, Timing); `lut2rtl synth` gives nextpnr's figure", err=True)
     click.echo(f"latency {man['latency']} cycles; logic depth {lv['fabric']} fabric + {lv['groupsum']} "
                f"popcount/argmax levels; registers after fabric levels {cuts['fabric']}, "
                f"popcount levels {cuts['groupsum']}, {cuts['outputs']} on the outputs")

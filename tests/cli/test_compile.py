@@ -133,3 +133,33 @@ def test_compile_reports_how_full_the_device_is(tmp_path: Path, ckpt: Path, monk
     assert "warning: the part is nearly full" in run("c", "--device", "up5k")[1]
     monkeypatch.setitem(comp.DEVICES, "up5k", dataclasses.replace(comp.DEVICES["up5k"], ffs=10))
     assert "warning: the design does not fit the up5k (estimate)" in run("d", "--device", "up5k")[1]
+
+
+def test_compile_warns_when_the_design_is_far_larger_than_the_delay_models_fit(
+        tmp_path: Path, ckpt: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from lut2rtl.families import FAMILIES
+
+    def run(tag: str) -> tuple[str, dict]:
+        out = tmp_path / tag
+        r = CliRunner().invoke(main, ["compile", str(ckpt), "--target", "ice40", "--clock-mhz", "100", "-o",
+                                      str(out)])
+        assert r.exit_code == 0, r.output
+        return r.stderr, json.loads((out / "small_net.json").read_text())["estimate"]
+
+    # the small test network is far below iCE40's fit (digits, about 2,100 LUTs): no warning
+    stderr, est = run("a")
+    assert est["timing"]["model_fitted_luts"] == FAMILIES["ice40"].delay_fit_luts > 0
+    assert est["timing"]["beyond_fit"] is False and "delay model was fitted" not in stderr
+    # a fit 4x smaller than its estimate: more than BEYOND_FIT (3) times it
+    small = max(1, est["luts"] // 4)
+    monkeypatch.setitem(FAMILIES, "ice40", dataclasses.replace(FAMILIES["ice40"], delay_fit_luts=small))
+    stderr, est = run("b")
+    assert est["timing"]["beyond_fit"] is True and est["timing"]["model_fitted_luts"] == small
+    assert f"warning: the delay model was fitted on a design of about {small} LUTs and this one has " \
+           f"{est['luts']}" in stderr
+    # a family whose model was not fitted (0) never warns
+    monkeypatch.setitem(FAMILIES, "ice40", dataclasses.replace(FAMILIES["ice40"], delay_fit_luts=0))
+    stderr, est = run("c")
+    assert est["timing"]["beyond_fit"] is False and "delay model was fitted" not in stderr

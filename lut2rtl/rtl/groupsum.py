@@ -78,7 +78,7 @@ cuts the proof there).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 from itertools import count
 
@@ -209,6 +209,18 @@ class GroupSumPlan:
     @property
     def stages(self) -> int:
         return len(self.boundaries)
+
+    def input_registers(self, positions: Container[int]) -> int:
+        """Flip-flops ``ffs`` counts for the head's input bits at ``positions`` (raw group bits and leaf counter
+        bits, each registered at every boundary between level 0 and its last reader); :func:`build_groupsum`
+        builds none for a constant bit."""
+        last: dict[str, int] = {}
+        for r in (*(r for st in self.steps for r in st.reads), *self.outputs):
+            last[r[0]] = max(last.get(r[0], 0), r[1])
+        bits = {n: int(i in positions) for n, i in self.inputs.items()}
+        bits.update((st.out[0], sum(1 for i in st.bits if i in positions)) for st in self.steps if st.kind == "leaf")
+        return sum(k * sum(1 for b in self.boundaries if self.ready[n] <= b < last.get(n, 0))
+                   for n, k in bits.items() if k)
 
 
 def plan_groupsum(n_outputs: int, classes: int, family: Family, register_after: Container[int] = ()
@@ -457,6 +469,9 @@ class _Stager:
         self.plan = plan
         self.domain = domain
         self.vals: dict[str, Value] = {}
+        # values some of whose bits are constants (leaf counters over constant fabric outputs): bit -> value;
+        # their registers hold the other bits only
+        self.known: dict[str, dict[int, int]] = {}
         self._cache: dict[str, Value] = {}
 
     def at(self, read: _Read, *, invert: bool = False) -> Value:
@@ -468,6 +483,14 @@ class _Stager:
         if isinstance(v, Const):  # constants need no register
             return ~v if invert else v
         bounds = [b for b in range(self.plan.ready[name], level) if b in self.plan.boundaries]
+        known = self.known.get(name)
+        if known and bounds:  # a leaf counter (never inverted or copied: those are comparator operands)
+            var = [i for i in range(len(v)) if i not in known]
+            r: Value | None = Cat(*(v[i] for i in var)) if var else None
+            for b in bounds:
+                r = None if r is None else self._register(f"{name}_q{b}", r)
+            out = Cat(*(Const(known[i], 1) if i in known else r[var.index(i)] for i in range(len(v))))  # type: ignore[index]
+            return ~out if invert else out
         neg = name in self.plan.inverted and bool(bounds)  # v is the complement after the first register
         for i, b in enumerate(bounds):
             if invert and name in self.plan.copies and i == len(bounds) - 1:
@@ -484,11 +507,17 @@ class _Stager:
         return r
 
 
-def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = "sync") -> GroupSumHW:
+def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = "sync",
+                   const_bits: Mapping[int, int] | None = None) -> GroupSumHW:
     """Elaborate a :func:`plan_groupsum` plan into ``m``.
 
     ``bits`` is the head's input vector (``plan.width`` bits: per class the
     fused leaf counters and the bits they do not read, see :func:`head_layout`).
+    ``const_bits`` names the bits of ``bits`` that are constants (index -> 0 or 1; the fabric knows
+    them): they are read as constants, so they are never registered (a leaf counter's register holds its
+    other bits). (A register of a 1, initial value
+    0, is a real flip-flop; Yosys merges all of them into one whose fanout reaches every class, and on
+    a 100-class ECP5 design its routes across the chip were the critical path.)
     Registers are in ``domain``, without reset (initial value 0). The design is plain Amaranth
     logic (carry chains come from Yosys's mapping of ``+`` and ``>``), except
     the ternary adders of a family with ``dual_lut`` (primitive instances,
@@ -509,8 +538,9 @@ def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = 
         if step.link:
             members[step.link[0]] = members.get(step.link[0], 0) + 1
     pending: dict[int, list[tuple[_Step, list[Value]]]] = {}
+    const_bits = const_bits or {}
     for name, i in plan.inputs.items():
-        st.vals[name] = bits[i]
+        st.vals[name] = Const(const_bits[i], 1) if i in const_bits else bits[i]
     for name, c in plan.consts.items():
         st.vals[name] = Const(c, plan.widths[name])
     for step in plan.steps:
@@ -552,7 +582,10 @@ def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = 
         if step.kind in ("heap", "heapnum"):
             total = _heap_stage(m, step, args, plan.family)
         elif step.kind == "leaf":  # a counter in the fabric, named for formal's cut points
-            total = Cat(*(bits[i] for i in step.bits))
+            known = {j: const_bits[i] for j, i in enumerate(step.bits) if i in const_bits}
+            if known:
+                st.known[step.out[0]] = known
+            total = Cat(*(Const(known[j], 1) if j in known else bits[i] for j, i in enumerate(step.bits)))
         elif step.kind == "add3":  # the family's ternary adder, as primitives
             total = ternary_adder(m, step.out[0], args, plan.family)
         elif step.kind == "add":

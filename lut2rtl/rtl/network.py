@@ -23,7 +23,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..errors import CompileError, OptionError
 from ..families import DEFAULT_FAMILY, Family, get_family
-from ..netlist import CONST1, Netlist
+from ..netlist import CONST0, CONST1, Netlist
 from . import groupsum as _gs
 from .fabric import CHUNK, Segment, build_segment, cell_inits, chunks, segments, write_fabric_verilog
 from .mapping import MappedFabric, map_netlist
@@ -211,12 +211,24 @@ class LutNetwork(wiring.Component):
         super().__init__(wiring.Signature(members))
 
     @property
+    def head_const_bits(self) -> dict[int, int]:
+        """The GroupSum head's input bits that the fabric makes constant (position -> 0 or 1): the head reads
+        them as constants and registers none of them (:func:`lut2rtl.rtl.groupsum.build_groupsum`)."""
+        p = self.plan
+        if p.groupsum is None:
+            return {}
+        refs = np.asarray(p.fabric.outputs)[:p.groupsum.width].tolist()
+        return {i: int(r == CONST1) for i, r in enumerate(refs) if r in (CONST0, CONST1)}
+
+    @property
     def ff_estimate(self) -> int:
-        """Flip-flops: fabric and GroupSum stages, raw bits beside the GroupSum, output registers, valid."""
+        """Flip-flops: fabric and GroupSum stages (none for constant head inputs), raw bits beside the
+        GroupSum, output registers, valid."""
         p = self.plan
         outs = sum(Shape.cast(mb.shape).width for n, mb in self.signature.members.items()
                    if mb.flow == Out and n != "out_valid")
-        gs_ffs = 0 if p.groupsum is None else p.groupsum.ffs + self.has_out_bits * self.n_outputs * p.groupsum.stages
+        gs_ffs = 0 if p.groupsum is None else (p.groupsum.ffs - p.groupsum.input_registers(self.head_const_bits)
+                                               + self.has_out_bits * self.n_outputs * p.groupsum.stages)
         return p.stages.fabric_ffs + gs_ffs + p.stages.output_registers * outs + p.latency
 
     @property
@@ -271,7 +283,7 @@ class LutNetwork(wiring.Component):
             gsm = Module()
             head = Signal(p.groupsum.width, name="head_in")  # one wire: slicing a long Cat is quadratic
             m.d.comb += head.eq(fabric_out[:p.groupsum.width])
-            gs = _gs.build_groupsum(gsm, head, p.groupsum)
+            gs = _gs.build_groupsum(gsm, head, p.groupsum, const_bits=self.head_const_bits)
             m.submodules.groupsum = gsm
             outs["out_counts"] = Cat(*gs.counts)
             outs["out_class"] = gs.cls

@@ -160,3 +160,36 @@ def test_clock_driven_network_bit_exact(clock_mhz: float) -> None:
     assert set(got["cycle"]) == {dut.latency}
     assert np.array_equal(unpack_words(got["out_bits"], net.n_outputs), ref.out_bits)
     assert np.array_equal(np.array(got["out_class"]), ref.pred)
+
+
+def _register_bits(dut: LutNetwork) -> int:
+    """Flip-flops in the design's Verilog (every ``reg`` is a register: initial value, clocked)."""
+    import re
+
+    text = LutNetwork(dut.plan.net, dut.plan.target, plan=dut.plan, clock_ports=True).to_verilog("top")
+    return sum(int(w) + 1 if w else 1 for w, _ in re.findall(r"^\s*reg (?:\[(\d+):0\] )?(\S+) = ", text, re.M))
+
+
+@pytest.mark.parametrize("fabric", ["amaranth", "verilog"])
+def test_constant_head_inputs_are_not_registered(fabric: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a last layer with constant 0 and constant 1 gates: the head reads those group bits as constants and
+    # registers none of them (a register of a 1 is a real flip-flop, merged by Yosys into one that every
+    # class reads); the estimate counts exactly the registers built, and the outputs stay bit-exact
+    from lut2rtl.netlist import Layer
+
+    net = random_netlist(4, 12, [16, 30], 2, classes=3)
+    tables = net.layers[1].tables.copy()
+    tables[::4], tables[1::7] = 15, 0
+    net = net.replace(layers=(net.layers[0], Layer(k=2, inputs=net.layers[1].inputs, tables=tables)),
+                      outputs=net.outputs)
+    dut = _check(net, 10, out_bits=False) if fabric == "amaranth" else \
+        LutNetwork(net, "generic", 10, fabric="verilog")
+    consts = dut.head_const_bits
+    assert set(consts.values()) == {0, 1}
+    built = _register_bits(dut)
+    assert built == dut.ff_estimate
+    # negative control: a head not told about the constants registers them, and the estimate says so
+    monkeypatch.setattr(LutNetwork, "head_const_bits", property(lambda self: {}))
+    dut0 = _check(net, 10, out_bits=False) if fabric == "amaranth" else \
+        LutNetwork(net, "generic", 10, fabric="verilog")
+    assert _register_bits(dut0) == dut0.ff_estimate == built + dut.plan.groupsum.input_registers(consts) > built

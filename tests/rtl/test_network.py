@@ -177,19 +177,22 @@ def test_constant_head_inputs_are_not_registered(fabric: str, monkeypatch: pytes
     # class reads); the estimate counts exactly the registers built, and the outputs stay bit-exact
     from lut2rtl.netlist import Layer
 
+    def verilog_fabric() -> LutNetwork:
+        dut = LutNetwork(net, "generic", 10, fabric="verilog")
+        dut._MustUse__silence = True  # only its plan is used (_register_bits elaborates a copy)
+        return dut
+
     net = random_netlist(4, 12, [16, 30], 2, classes=3)
     tables = net.layers[1].tables.copy()
     tables[::4], tables[1::7] = 15, 0
     net = net.replace(layers=(net.layers[0], Layer(k=2, inputs=net.layers[1].inputs, tables=tables)),
                       outputs=net.outputs)
-    dut = _check(net, 10, out_bits=False) if fabric == "amaranth" else \
-        LutNetwork(net, "generic", 10, fabric="verilog")
+    dut = _check(net, 10, out_bits=False) if fabric == "amaranth" else verilog_fabric()
     consts = dut.head_const_bits
     assert set(consts.values()) == {0, 1}
     built = _register_bits(dut)
     assert built == dut.ff_estimate
     # negative control: a head not told about the constants registers them, and the estimate says so
     monkeypatch.setattr(LutNetwork, "head_const_bits", property(lambda self: {}))
-    dut0 = _check(net, 10, out_bits=False) if fabric == "amaranth" else \
-        LutNetwork(net, "generic", 10, fabric="verilog")
+    dut0 = _check(net, 10, out_bits=False) if fabric == "amaranth" else verilog_fabric()
     assert _register_bits(dut0) == dut0.ff_estimate == built + dut.plan.groupsum.input_registers(consts) > built

@@ -485,6 +485,7 @@ class _Stager:
         bounds = [b for b in range(self.plan.ready[name], level) if b in self.plan.boundaries]
         known = self.known.get(name)
         if known and bounds:  # a leaf counter (never inverted or copied: those are comparator operands)
+            assert name not in self.plan.inverted and name not in self.plan.copies, name
             var = [i for i in range(len(v)) if i not in known]
             r: Value | None = Cat(*(v[i] for i in var)) if var else None
             for b in bounds:
@@ -515,9 +516,9 @@ def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = 
     fused leaf counters and the bits they do not read, see :func:`head_layout`).
     ``const_bits`` names the bits of ``bits`` that are constants (index -> 0 or 1; the fabric knows
     them): they are read as constants, so they are never registered (a leaf counter's register holds its
-    other bits). (A register of a 1, initial value
-    0, is a real flip-flop; Yosys merges all of them into one whose fanout reaches every class, and on
-    a 100-class ECP5 design its routes across the chip were the critical path.)
+    other bits). A register of a 1, initial value 0, is a real flip-flop; Yosys merges all of them into
+    one whose fanout reaches every class, and on a 100-class ECP5 design its routes across the chip were
+    the critical path.
     Registers are in ``domain``, without reset (initial value 0). The design is plain Amaranth
     logic (carry chains come from Yosys's mapping of ``+`` and ``>``), except
     the ternary adders of a family with ``dual_lut`` (primitive instances,

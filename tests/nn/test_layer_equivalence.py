@@ -124,3 +124,36 @@ def test_noise_free_warp_is_the_deterministic_sigmoid():
     assert torch.equal(new(x), y)  # no noise: the same output twice
     hard = fast.WarpLayer(idx, init="random", hard=True, noise=False).double().train()
     assert torch.equal(hard(x), (hard.z(hard.gather(x)) < 0).double().t())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+@pytest.mark.parametrize("method,k", CASES)
+def test_cuda_layers_compute_what_the_cpu_layers_compute(method, k):
+    """On a GPU the same layer gives the CPU's outputs (float64, 1e-9): eval mode for every method, and
+    train mode with the gradients for the noise-free ones (Gumbel's and WARP's noise draw from a device's own RNG)."""
+    opts: dict[str, object] = {"noise": False, "hard": False} if method == "warp" else {}
+    idx = np.random.default_rng(0).integers(0, N_PREV, size=(N, k))
+    torch.manual_seed(0)
+    cpu = fast.make_layer(method, idx, init="random", **opts).double()
+    gpu = fast.make_layer(method, idx, init="random", **opts).double()
+    with torch.no_grad():
+        gpu.weight.copy_(cpu.weight)
+    gpu.cuda()
+    modes = [False] if method == "gumbel" else [False, True]
+    for train_mode in modes:
+        cpu.train(train_mode)
+        gpu.train(train_mode)
+        x = torch.rand(B, N_PREV, dtype=torch.float64, generator=torch.Generator().manual_seed(7))
+        r = torch.randn(B, N, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
+        got = []
+        for layer, dev in ((cpu, "cpu"), (gpu, "cuda")):
+            layer.zero_grad(set_to_none=True)
+            xi = x.to(dev, copy=True).requires_grad_(train_mode)
+            y = layer(xi)
+            if train_mode:
+                (y * r.to(dev)).sum().backward()
+                got.append((y.detach().cpu(), layer.weight.grad.cpu(), xi.grad.cpu()))
+            else:
+                got.append((y.detach().cpu(),))
+        for a, b in zip(*got):
+            assert torch.allclose(a, b, rtol=0, atol=1e-9), (train_mode, (a - b).abs().max())

@@ -85,6 +85,7 @@ from ..errors import ToolError
 from ..families import Family
 from ..netlist import Netlist
 from ..rtl.groupsum import HEAD_REGISTERS, POPCOUNT_WIRE, plan_popcount
+from ..rtl.heap import Chain, apply_stage
 from ..rtl.popcount import PopcountOp
 from ..rtl.ternary import INTERNAL as TERNARY_INTERNAL
 from ..tools.yosys import run_yosys
@@ -299,6 +300,7 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, le
                 leaf_sigs[c, op.out] = sigs
                 for sg in sigs:
                     leaf_bits[sg] = leaf_bits.get(sg, 0) + 1
+    leaf_args = {op.out: op.args for op in plan.ops if op.kind == "count"}  # a heap reads leaves of group bits
     sums = []
     for c in range(classes):
         # per plan number: whether a bit of it is the same on every sample (chained adders, see above)
@@ -334,22 +336,74 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, le
             bits = tuple(a for a in op.args if a < plan.n_inputs)
             subs = tuple(ids[a] for a in op.args if a >= plan.n_inputs)
             ids[op.out] = len(nodes)
-            nodes.append(SumNode(name, bits, subs, _heap_hint(op, POPCOUNT_WIRE.format(c=c, node=op.out), by_suffix)))
+            heap_vals = None
+            if op.kind == "heap":
+                heap_vals = [(samples[:, c * group + a].astype(np.int64) if a < group else
+                              samples[:, [c * group + b for b in leaf_args[a]]].sum(axis=1),
+                              plan.maxes[a].bit_length()) for a in op.args]
+            nodes.append(SumNode(name, bits, subs, _heap_hint(op, POPCOUNT_WIRE.format(c=c, node=op.out), by_suffix,
+                                                              heap_vals)))
         sums.append(tuple(nodes))
     return NameHint(sums=tuple(sums))
 
 
-def _heap_hint(op: PopcountOp, name: str, by_suffix: dict[str, str | None]) -> tuple[HeapStage, ...]:
+def _heap_hint(op: PopcountOp, name: str, by_suffix: dict[str, str | None],
+               values: list[tuple[np.ndarray, int]] | None = None) -> tuple[HeapStage, ...]:
     """A ``heap`` operation's stages for the reference, each named as the design names it (the last one,
-    the sum, is the node itself); nothing (a plain sum) unless the design has every stage's name."""
+    the sum, is the node itself); nothing (a plain sum) unless the design has every stage's name.
+
+    ``values``: the heap's numbers on sample inputs, with their widths. A stage with a bit that is the
+    same on every sample stays unnamed (uncut): such a bit is computed from constant group bits, which
+    Yosys folds into the design's next stage, so a cut at it would not reach its readers (the proof
+    would fail, not pass: examples/digits_gumbel.pt on Xilinx, 34 constant head bits)."""
     if op.kind != "heap" or op.heap is None:
         return ()
     stages = op.heap.stages
     names = [by_suffix.get(f"{name}_h{i}") for i in range(len(stages) - 1)]
     if any(n is None for n in names):
         return ()
+    if values is not None:
+        cols: list[list[np.ndarray]] = []
+        for v, width in values:  # the heap's columns, as the design builds them (rtl/popcount.py: plan_popcount)
+            for j in range(width):
+                while len(cols) <= j:
+                    cols.append([])
+                cols[j].append((v >> j) & 1)
+        for i, st in enumerate(stages[:-1]):
+            outs: list[np.ndarray] = []
+
+            def make(ch: Chain, pos: list[tuple[list[np.ndarray], np.ndarray | None]], ci: np.ndarray | None,
+                     outs: list[np.ndarray] = outs) -> list[np.ndarray]:
+                got = _chain_values(ch, pos, ci)
+                outs.extend(got)
+                return got
+
+            cols = apply_stage(cols, st, make)
+            if any(len(np.unique(b)) < 2 for b in outs):
+                names[i] = None
     return tuple(HeapStage(n, tuple((ch.col, ch.takes, ch.direct, ch.ci, ch.carry) for ch in st))
                  for n, st in zip([*names, None], stages, strict=True))
+
+
+def _chain_values(ch: Chain, positions: list[tuple[list[np.ndarray], np.ndarray | None]],
+                  ci: np.ndarray | None) -> list[np.ndarray]:
+    """:func:`lut2rtl.rtl.heap.chain_value` on arrays of samples."""
+    zero = np.zeros_like(positions[0][0][0] if positions[0][0] else positions[0][1])
+    carry = zero if ci is None else ci
+    tr = zero
+    outs: list[np.ndarray] = []
+    for p, (a, d) in enumerate(positions):
+        t = tr if ch.transfer_in(p) else (zero if d is None else d)
+        sa = sum(a, zero)
+        s = (sa + t) & 1
+        tr = (sa >= 2).astype(zero.dtype)
+        outs.append(s ^ carry)
+        carry = np.where(s == 1, carry, t)
+    if ch.carry:
+        outs.append(carry)
+    if ch.takes[-1] >= 2:
+        outs.append(tr)
+    return outs
 
 
 def _output_samples(net: Netlist, samples: int = 512):  # type: ignore[no-untyped-def]

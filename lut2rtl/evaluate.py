@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import ShapeError
-from .netlist import Netlist, rows_to_table, table_to_rows, truth_table_rows
+from .netlist import FUSED_HEAD, Netlist, rows_to_table, table_to_rows, truth_table_rows
 
 if TYPE_CHECKING:
     from .datasets import Dataset
@@ -251,7 +251,7 @@ def evaluate(net: Netlist, bits: np.ndarray) -> EvalResult:
     n_samples = b.shape[0]
     out_words = evaluate_packed(net, pack_bits(b))
     out_bits = unpack_bits(out_words, n_samples)
-    if net.group_sum is None:
+    if net.group_sum is None or FUSED_HEAD in net.metadata:  # a fused head's inputs are no class groups
         return EvalResult(out_bits=out_bits, counts=None, pred=None)
     counts = packed_class_counts(out_words, net.group_sum.classes, n_samples)
     return EvalResult(out_bits=out_bits, counts=counts, pred=predict(counts))

@@ -62,6 +62,7 @@ from .errors import NetlistError, ShapeError
 __all__ = [
     "CONST0",
     "CONST1",
+    "FUSED_HEAD",
     "MAX_K",
     "GATE_NAMES",
     "GroupSum",
@@ -79,6 +80,9 @@ __all__ = [
 ]
 
 MAX_K = 6
+# metadata key of a network whose outputs are the inputs of its compiled GroupSum head (lut2rtl.rtl.popcount:
+# fuse_head; value: the original output count): its outputs are not the class groups, and need not split evenly
+FUSED_HEAD = "lut2rtl_fused_head"
 # References to constant signals, where a signal id is expected (the passes'
 # working form, mapped fabrics): never a valid signal id.
 CONST0 = -2
@@ -416,7 +420,7 @@ def check_netlist(net: Netlist, *, where: str = "netlist") -> None:
     if gs is not None:
         if not isinstance(gs.classes, (int, np.integer)) or gs.classes < 1:
             raise NetlistError(f"{where}: group_sum.classes must be a positive integer, got {gs.classes!r}")
-        if net.n_outputs % gs.classes:
+        if net.n_outputs % gs.classes and FUSED_HEAD not in net.metadata:
             raise NetlistError(
                 f"{where}: group_sum: {gs.classes} classes do not divide the {net.n_outputs} outputs"
             )

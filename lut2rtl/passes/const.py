@@ -23,12 +23,12 @@ from ._flat import (
     with_nodes,
 )
 
-__all__ = ["fold_constants"]
+__all__ = ["constant_outputs", "fold_constants"]
 
 
-def fold_constants(net: Netlist) -> Netlist:
-    """Fold constant LUTs into their consumers; see the module docstring."""
-    flat = from_netlist(net)
+def _propagate(flat):  # type: ignore[no-untyped-def]
+    """Constant propagation over ``flat`` (see the module docstring): the folded fan-ins, tables and
+    fan-in counts, and every signal's value (0, 1, or -1 where it is not constant)."""
     n_in = flat.n_inputs
     fanin, tt, k = flat.fanin.copy(), flat.tt.copy(), flat.k.copy()
     value = np.full(n_in + flat.n, -1, dtype=np.int8)  # -1: not constant
@@ -50,12 +50,32 @@ def fold_constants(net: Netlist) -> Netlist:
         ids = n_in + np.arange(sl.start, sl.stop)
         value[ids[t == ZERO]] = 0
         value[ids[t == ONES]] = 1
-    node_value = value[n_in:]
-    outs = flat.outputs.copy()
-    sig = outs >= n_in
+    return fanin, tt, k, value
+
+
+def _output_values(flat, value):  # type: ignore[no-untyped-def]
+    """Per output: its constant value, or -1."""
+    outs = flat.outputs
+    sig = outs >= flat.n_inputs
     ov = np.full(outs.shape, -1, dtype=np.int8)
-    ov[sig] = node_value[outs[sig] - n_in]
+    ov[sig] = value[flat.n_inputs:][outs[sig] - flat.n_inputs]
+    return ov
+
+
+def fold_constants(net: Netlist) -> Netlist:
+    """Fold constant LUTs into their consumers; see the module docstring."""
+    flat = from_netlist(net)
+    fanin, tt, k, value = _propagate(flat)
+    ov = _output_values(flat, value)
+    outs = flat.outputs.copy()
     outs[ov == 0] = CONST0
     outs[ov == 1] = CONST1
-    alive = flat.alive & (node_value < 0)
+    alive = flat.alive & (value[flat.n_inputs:] < 0)
     return to_netlist(with_nodes(flat, fanin=fanin, tt=tt, k=k, outputs=outs, alive=alive), net)
+
+
+def constant_outputs(net: Netlist) -> dict[int, int]:
+    """The outputs that constant propagation proves constant: output position -> 0 or 1."""
+    flat = from_netlist(net)
+    ov = _output_values(flat, _propagate(flat)[3])
+    return {int(i): int(ov[i]) for i in np.flatnonzero(ov >= 0)}

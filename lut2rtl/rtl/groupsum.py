@@ -78,7 +78,7 @@ cuts the proof there).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import count
 
@@ -89,23 +89,27 @@ from .carrychain import Shape, build_chain, chain_halves, group_chains
 from .heap import Chain, apply_stage
 from .popcount import (
     FUSED,
+    HEAD_GROUPS,
     POPCOUNT_WIRE,
     PopcountOp,
     PopcountPlan,
     adder_luts,
+    class_popcounts,
     family_popcount,
     fuse_head,
     group_size,
     head_family,
+    head_groups,
     head_layout,
     op_levels,
     plan_popcount,
 )
 from .ternary import dual_chain, ternary_adder
 
-__all__ = ["FUSED", "HEAD_REGISTERS", "POPCOUNT_WIRE", "GroupSumHW", "GroupSumPlan", "PopcountPlan", "build_groupsum",
-           "class_width", "count_width", "family_popcount", "fuse_head", "groupsum_levels", "head_family",
-           "head_layout", "level_delays", "plan_groupsum", "plan_popcount"]
+__all__ = ["FUSED", "HEAD_GROUPS", "HEAD_REGISTERS", "POPCOUNT_WIRE", "GroupSumHW", "GroupSumPlan", "PopcountPlan",
+           "build_groupsum", "class_popcounts", "class_width", "count_width", "family_popcount", "fuse_head",
+           "groupsum_levels", "head_family", "head_groups", "head_layout", "level_delays", "plan_groupsum",
+           "plan_popcount"]
 
 LUT_SIZES = (4, 6)
 # every register of the head is named ``<value>_q<level>`` or ``<value>_n_q<level>`` (_Stager), and every value
@@ -132,11 +136,12 @@ def _argmax_levels(classes: int) -> int:
     return 2 * max(0, (classes - 1).bit_length())
 
 
-def groupsum_levels(n_outputs: int, classes: int, family: Family) -> int:
+def groupsum_levels(n_outputs: int, classes: int, family: Family,
+                    groups: Sequence[Sequence[int]] | None = None) -> int:
     """Logic depth of popcount + argmax in LUT levels after the fused leaf
     counters (for pipeline planning). A carry chain of an adder or comparator
     counts as one level (see the module docstring)."""
-    return plan_groupsum(n_outputs, classes, family).levels
+    return plan_groupsum(n_outputs, classes, family, groups=groups).levels
 
 
 def _check_lut_size(lut_size: int) -> None:
@@ -223,21 +228,27 @@ class GroupSumPlan:
                    for n, k in bits.items() if k)
 
 
-def plan_groupsum(n_outputs: int, classes: int, family: Family, register_after: Container[int] = ()
-                  ) -> GroupSumPlan:
+def plan_groupsum(n_outputs: int, classes: int, family: Family, register_after: Container[int] = (), *,
+                  groups: Sequence[Sequence[int]] | None = None) -> GroupSumPlan:
     """Plan popcount and argmax of ``n_outputs`` bits in ``classes`` groups
     for ``family``, with a register stage after each level in
-    ``register_after`` (1-based, ``1 <= i <= groupsum_levels(...)``).
-    Raises ``ValueError`` for bad arguments."""
+    ``register_after`` (1-based, ``1 <= i <= groupsum_levels(...)``); with
+    ``groups`` (:func:`~lut2rtl.rtl.popcount.head_groups`), each class's tree
+    counts only as many bits as its group names. Raises ``ValueError`` for bad
+    arguments."""
     _check_lut_size(family.lut_size)
     g = group_size(n_outputs, classes)
-    pc = family_popcount(g, family)
-    leaves, raw = head_layout(pc)
+    pcs = class_popcounts(n_outputs, classes, family, groups)
     # the leaf counters are fabric LUTs (fuse_head): their results are ready at level 0
-    lv = [0] * len(pc.maxes)
-    for op in pc.ops:
-        lv[op.out] = 0 if op.kind == "count" else max(lv[a] for a in op.args) + op_levels(op.kind, op.heap)
-    depth = lv[pc.root] if pc.root >= 0 else 0
+    levels: dict[int, list[int]] = {}  # per plan (by id): each number's level
+    for pc in pcs:
+        if id(pc) in levels:
+            continue
+        lv = [0] * len(pc.maxes)
+        for op in pc.ops:
+            lv[op.out] = 0 if op.kind == "count" else max(lv[a] for a in op.args) + op_levels(op.kind, op.heap)
+        levels[id(pc)] = lv
+    depth = max((levels[id(pc)][pc.root] for pc in pcs if pc.root >= 0), default=0)
     total = depth + _argmax_levels(classes)
     boundaries = _boundaries(register_after, total)
     cw, clw = count_width(g), class_width(classes)
@@ -252,8 +263,10 @@ def plan_groupsum(n_outputs: int, classes: int, family: Family, register_after: 
         ready[name], widths[name] = level, width
         return name
 
-    for c in range(classes):
-        names = [f"gs_c{c}_b{i}" for i in range(g)] + [""] * (len(pc.maxes) - g)
+    for c, pc in enumerate(pcs):
+        lv = levels[id(pc)]
+        leaves, raw = head_layout(pc)
+        names = [f"gs_c{c}_b{i}" for i in range(pc.n_inputs)] + [""] * (len(pc.maxes) - pc.n_inputs)
         for op in leaves:
             w = pc.maxes[op.out].bit_length()
             names[op.out] = value(POPCOUNT_WIRE.format(c=c, node=op.out), w, 0)

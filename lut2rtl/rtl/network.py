@@ -119,19 +119,21 @@ def plan_network(net: Netlist, target: str | Family = DEFAULT_FAMILY, pipeline: 
     if gs is not None:
         net = _gs.fuse_head(net, tgt, out_bits)
         n_src = int(net.metadata[_gs.FUSED])
-        g_levels = _gs.groupsum_levels(n_src, int(gs.classes), tgt)
-        if net.n_outputs != _gs.plan_groupsum(n_src, int(gs.classes), tgt).width + out_bits * n_src:
+        groups = net.metadata.get(_gs.HEAD_GROUPS)
+        g_levels = _gs.groupsum_levels(n_src, int(gs.classes), tgt, groups)
+        if net.n_outputs != _gs.plan_groupsum(n_src, int(gs.classes), tgt, groups=groups).width + out_bits * n_src:
             raise CompileError("internal error: the fused network's outputs do not fit its GroupSum "
                                "(fused with other options?)")
     fab = map_netlist(net, tgt.lut_size)
     delays = [tgt.t_level_ns] * fab.depth
     if gs is not None:
-        delays += _gs.level_delays(_gs.plan_groupsum(n_src, int(gs.classes), tgt))
+        delays += _gs.level_delays(_gs.plan_groupsum(n_src, int(gs.classes), tgt, groups=groups))
     delays = [d * scale for d in delays]
     t_stage = tgt.t_stage_ns * scale
     cuts = None if clock_mhz is None else clock_cuts(delays, CLOCK_MARGIN * 1000.0 / clock_mhz - t_stage)
     stages = plan_stages(fab, pipeline, g_levels if gs is not None else 0, cuts)
-    gs_plan = None if gs is None else _gs.plan_groupsum(n_src, int(gs.classes), tgt, stages.groupsum_cuts)
+    gs_plan = None if gs is None else _gs.plan_groupsum(n_src, int(gs.classes), tgt, stages.groupsum_cuts,
+                                                        groups=groups)
     bounds = [0, *(c for c in (*stages.fabric_cuts, *(fab.depth + c for c in stages.groupsum_cuts))), len(delays)]
     period = t_stage + max((sum(delays[a:b]) for a, b in zip(bounds[:-1], bounds[1:])), default=0.0)
     mode = fabric

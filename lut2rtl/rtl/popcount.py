@@ -15,16 +15,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..families import Family
-from ..netlist import Layer, Netlist, rows_to_table
+from ..netlist import FUSED_HEAD, Layer, Netlist, rows_to_table
+from ..passes.const import constant_outputs
 from .heap import HeapPlan, plan_heap
 
-__all__ = ["FUSED", "POPCOUNT_WIRE", "PopcountOp", "PopcountPlan", "adder_luts", "family_popcount", "fuse_head",
-           "group_size", "head_family", "head_layout", "plan_popcount"]
+__all__ = ["FUSED", "HEAD_GROUPS", "POPCOUNT_WIRE", "PopcountOp", "PopcountPlan", "adder_luts", "class_popcounts",
+           "family_popcount", "fuse_head", "group_size", "head_family", "head_groups", "head_layout", "plan_popcount"]
 
 # name of partial sum ``node`` (a number id of the PopcountPlan) of class ``c``
 POPCOUNT_WIRE = "gs_c{c}_n{node}"
 # netlist metadata key of a network whose outputs are the fused head's inputs (value: the original outputs)
-FUSED = "lut2rtl_fused_head"
+FUSED = FUSED_HEAD
+# netlist metadata key of a fused network whose head counts fewer than all of each class's bits (value:
+# head_groups)
+HEAD_GROUPS = "lut2rtl_head_groups"
 
 
 @dataclass(frozen=True)
@@ -184,36 +188,68 @@ def head_layout(pc: PopcountPlan) -> tuple[list[PopcountOp], list[int]]:
     return leaves, [i for i in range(pc.n_inputs) if i not in counted]
 
 
+def head_groups(net: Netlist) -> tuple[tuple[int, ...], ...] | None:
+    """Which of each class's group bits the head counts, in order, where constant propagation
+    (:func:`lut2rtl.passes.const.constant_outputs`) proves some of them 0; ``None`` (every bit) where it
+    proves none. A bit that is always 0 adds nothing, so the class's tree is planned for fewer bits (a
+    random network's outputs are 20 % constant 0; a trained one's up to a few %). A bit that is always 1
+    stays: the head reads it as a constant (``const_bits`` of :func:`lut2rtl.rtl.groupsum.build_groupsum`)."""
+    if net.group_sum is None:
+        return None
+    zeros = {i for i, v in constant_outputs(net).items() if v == 0}
+    if not zeros:
+        return None
+    classes = int(net.group_sum.classes)
+    g = group_size(net.n_outputs, classes)
+    return tuple(tuple(i for i in range(g) if c * g + i not in zeros) for c in range(classes))
+
+
+def class_popcounts(n_outputs: int, classes: int, family: Family,
+                    groups: Sequence[Sequence[int]] | None = None) -> list[PopcountPlan]:
+    """Each class's popcount plan: over its whole group, or over the bits ``groups`` names."""
+    g = group_size(n_outputs, classes)
+    if groups is not None and len(groups) != classes:
+        raise ValueError(f"{len(groups)} head groups for {classes} classes")
+    sizes = [g] * classes if groups is None else [len(x) for x in groups]
+    plans = {n: family_popcount(n, family) for n in sorted(set(sizes))}
+    return [plans[n] for n in sizes]
+
+
 def fuse_head(net: Netlist, family: Family, out_bits: bool = False) -> Netlist:
     """``net`` with the GroupSum's leaf counters as LUTs of its own, so that the
     optimizer packs them together with the last fabric layer; its outputs are the
-    head's inputs (:func:`head_layout` per class), then, with ``out_bits``, the
-    original outputs. The GroupSum and the rest of the metadata are kept; the
-    metadata key :data:`FUSED` records the original output count."""
+    head's inputs (:func:`head_layout` per class, over the bits :func:`head_groups`
+    names), then, with ``out_bits``, the original outputs. The GroupSum and the rest
+    of the metadata are kept; the metadata key :data:`FUSED` records the original
+    output count, :data:`HEAD_GROUPS` the head groups where they are not whole."""
     if net.group_sum is None or FUSED in net.metadata:
         return net
     classes = int(net.group_sum.classes)
     g = group_size(net.n_outputs, classes)
-    leaves, raw = head_layout(family_popcount(g, family))
+    groups = head_groups(net)
     by_k: dict[int, tuple[list[list[int]], list[int]]] = {}
     order: list[tuple[int, int]] = []  # (k, index in its layer) of every head input, in layout order
-    for c in range(classes):
+    for c, pc in enumerate(class_popcounts(net.n_outputs, classes, family, groups)):
+        pos = range(g) if groups is None else groups[c]
+        leaves, raw = head_layout(pc)
         for op in leaves:
             k = len(op.args)
             ins, tabs = by_k.setdefault(k, ([], []))
             counts = np.array([bin(r).count("1") for r in range(1 << k)])  # symmetric: row order is moot
             for j in range(int(k).bit_length()):
-                ins.append([int(net.outputs[c * g + a]) for a in op.args])
+                ins.append([int(net.outputs[c * g + pos[a]]) for a in op.args])
                 tabs.append(int(rows_to_table(((counts >> j) & 1).astype(bool)[None, :])[0]))
                 order.append((k, len(ins) - 1))
-        order += [(0, int(net.outputs[c * g + i])) for i in raw]
+        order += [(0, int(net.outputs[c * g + pos[i]])) for i in raw]
     layers, first = list(net.layers), {}
     for k, (ins, tabs) in sorted(by_k.items()):
         first[k] = net.n_signals + sum(len(by_k[q][0]) for q in sorted(by_k) if q < k)
         layers.append(Layer(k=k, inputs=np.array(ins, dtype=np.int64), tables=np.array(tabs, dtype=np.uint64)))
     outs = [first[k] + i if k else i for k, i in order] + (net.outputs.tolist() if out_bits else [])
-    return net.replace(layers=tuple(layers), outputs=np.array(outs, dtype=np.int64),
-                       metadata={**net.metadata, FUSED: net.n_outputs})
+    meta = {**net.metadata, FUSED: net.n_outputs}
+    if groups is not None:
+        meta[HEAD_GROUPS] = [list(x) for x in groups]
+    return net.replace(layers=tuple(layers), outputs=np.array(outs, dtype=np.int64), metadata=meta)
 
 
 def group_size(n_outputs: int, classes: int) -> int:

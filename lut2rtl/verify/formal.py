@@ -84,7 +84,7 @@ import numpy as np
 from ..errors import ToolError
 from ..families import Family
 from ..netlist import Netlist
-from ..rtl.groupsum import HEAD_REGISTERS, POPCOUNT_WIRE, plan_popcount
+from ..rtl.groupsum import HEAD_REGISTERS, POPCOUNT_WIRE, class_popcounts, head_groups
 from ..rtl.heap import Chain, apply_stage
 from ..rtl.popcount import PopcountOp
 from ..rtl.ternary import INTERNAL as TERNARY_INTERNAL
@@ -173,7 +173,7 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: Fa
             for with_luts, leaves in attempts:
                 ok, why = _prove_cut(net, top, out_bits, size, work, time_left(t0, timeout),
                                      family=family if with_luts else None, arity=arity, leaves=leaves, heap=heap,
-                                     chained=chained)
+                                     chained=chained, head=family)
                 what = ("LUT and popcount cut points" if with_luts else "popcount cut points") + (
                     "" if leaves else ", leaf counters uncut")
                 if ok:
@@ -259,7 +259,7 @@ def _suffixes(wires: list[str]) -> dict[str, str | None]:
 
 
 def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, leaves: bool = True,
-               heap: bool = False, chained: bool = False) -> NameHint:
+               heap: bool = False, chained: bool = False, family: Family | None = None) -> NameHint:
     """Names of the design's popcount partial sums, for the reference to use.
 
     The root of each tree is left unnamed: in the design it is the same net
@@ -272,7 +272,11 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, le
     bit becomes the very net from which the bit below it is computed (``1 + c``:
     the bit is ``~c``, the carry-out ``c``); a cut at the sum would then also cut
     inside its own driver. Such an adder stays uncut (a bit constant on every
-    sample of the network is taken for a constant: at worst a cut is lost)."""
+    sample of the network is taken for a constant: at worst a cut is lost).
+
+    Each class's tree counts the bits :func:`~lut2rtl.rtl.popcount.head_groups` names, in its order (the
+    compiler leaves out the bits constant propagation proves 0): the reference adds the bits left out
+    to the tree's root, so its count is still the popcount of the whole group."""
     by_suffix = _suffixes(wires)
     if net.group_sum is None:
         return NameHint()
@@ -281,10 +285,17 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, le
     # the tree shape the compiler used (a hint only; every family builds its tree with the default leaves,
     # of two- or three-number adders, or one bit heap, which has leaves only where they fuse with the
     # fabric: rtl/popcount.py:head_family): the plan whose heap the design names
-    plans = [plan_popcount(group, lut_size, leaf=leaf, cin=Family.popcount_cin, arity=arity, heap=heap)
-             for leaf in ((Family.popcount_leaf, 1) if heap else (Family.popcount_leaf,))]
-    plan = next((p for p in plans if p.root >= group and f"{POPCOUNT_WIRE.format(c=0, node=p.root)}_h0" in by_suffix),
-                plans[0])
+    base = family if family is not None else Family("generic", lut_size)
+    groups = head_groups(net)  # the bits each class's tree counts (those not proved constant 0)
+    variants = []  # per leaf size: each class's plan and the group bits its inputs are
+    for leaf in ((Family.popcount_leaf, 1) if heap else (Family.popcount_leaf,)):
+        fam = dataclasses.replace(base, lut_size=lut_size, popcount_leaf=leaf)
+        if family is None:
+            fam = dataclasses.replace(fam, popcount_heap=heap)
+        variants.append((class_popcounts(net.n_outputs, classes, fam, groups),
+                         [tuple(range(group))] * classes if groups is None else list(groups)))
+    plans, positions = next(((p, q) for p, q in variants if p[0].root >= p[0].n_inputs
+                             and f"{POPCOUNT_WIRE.format(c=0, node=p[0].root)}_h0" in by_suffix), variants[0])
     samples = _output_samples(net)  # [samples, n_outputs] bool
     const = (samples.all(axis=0) | ~samples.any(axis=0)).tolist()
     # a leaf counter whose bits the optimizer may have merged with another signal (a constant, a copy of
@@ -293,21 +304,24 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, le
     leaf_bits: dict[bytes, int] = {}
     leaf_sigs: dict[tuple[int, int], list[bytes]] = {}
     for c in range(classes):
+        plan, pos = plans[c], positions[c]
         for op in plan.ops:
             if op.kind == "count":
-                cnt = samples[:, [c * group + a for a in op.args]].sum(axis=1)
+                cnt = samples[:, [c * group + pos[a] for a in op.args]].sum(axis=1)
                 sigs = [((cnt >> j) & 1).astype(bool).tobytes() for j in range(plan.maxes[op.out].bit_length())]
                 leaf_sigs[c, op.out] = sigs
                 for sg in sigs:
                     leaf_bits[sg] = leaf_bits.get(sg, 0) + 1
-    leaf_args = {op.out: op.args for op in plan.ops if op.kind == "count"}  # a heap reads leaves of group bits
     sums = []
     for c in range(classes):
+        plan, pos = plans[c], positions[c]
+        n = plan.n_inputs
+        leaf_args = {op.out: op.args for op in plan.ops if op.kind == "count"}  # a heap reads leaves of group bits
         # per plan number: whether a bit of it is the same on every sample (chained adders, see above)
         steady = [False] * len(plan.maxes)
         if chained:
-            vals: list[np.ndarray] = [samples[:, c * group + b].astype(np.int64) for b in range(group)]
-            vals += [np.zeros(len(samples), dtype=np.int64)] * (len(plan.maxes) - group)
+            vals: list[np.ndarray] = [samples[:, c * group + pos[b]].astype(np.int64) for b in range(n)]
+            vals += [np.zeros(len(samples), dtype=np.int64)] * (len(plan.maxes) - n)
             for op in plan.ops:
                 vals[op.out] = sum((vals[a] for a in op.args), np.zeros(len(samples), dtype=np.int64))
             for i, v in enumerate(vals):
@@ -315,7 +329,7 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, le
                 steady[i] = any(len(np.unique((v >> j) & 1)) < 2 for j in range(w))
         ids: dict[int, int] = {}  # plan number id -> node index
         nodes: list[SumNode] = []
-        fixed = [bool(const[c * group + b]) for b in range(group)] + [False] * (len(plan.maxes) - group)
+        fixed = [bool(const[c * group + pos[b]]) for b in range(n)] + [False] * (len(plan.maxes) - n)
         for op in plan.ops:
             # a partial sum of constant bits is a constant that the design's
             # Verilog has already folded into its readers: a cut there would not
@@ -333,16 +347,19 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, le
             folded = op.kind == "add" and any(steady[a] for a in op.args)
             if op.out == plan.root or fixed[op.out] or merged or folded or (op.kind == "count" and not leaves):
                 name = None
-            bits = tuple(a for a in op.args if a < plan.n_inputs)
-            subs = tuple(ids[a] for a in op.args if a >= plan.n_inputs)
+            bits = tuple(pos[a] for a in op.args if a < n)
+            subs = tuple(ids[a] for a in op.args if a >= n)
             ids[op.out] = len(nodes)
             heap_vals = None
             if op.kind == "heap":
-                heap_vals = [(samples[:, c * group + a].astype(np.int64) if a < group else
-                              samples[:, [c * group + b for b in leaf_args[a]]].sum(axis=1),
+                heap_vals = [(samples[:, c * group + pos[a]].astype(np.int64) if a < n else
+                              samples[:, [c * group + pos[b] for b in leaf_args[a]]].sum(axis=1),
                               plan.maxes[a].bit_length()) for a in op.args]
             nodes.append(SumNode(name, bits, subs, _heap_hint(op, POPCOUNT_WIRE.format(c=c, node=op.out), by_suffix,
                                                               heap_vals)))
+        dropped = tuple(sorted(set(range(group)) - set(pos)))
+        if nodes and dropped:  # the bits the tree does not count, added to its root
+            nodes.append(SumNode(None, dropped, (len(nodes) - 1,)))
         sums.append(tuple(nodes))
     return NameHint(sums=tuple(sums))
 
@@ -438,13 +455,15 @@ def _miter_sat(top: str, show: str = "") -> list[str]:
 
 def _prove_cut(net: Netlist, top: str, out_bits: bool, lut_size: int, work: Path,
                timeout: float | None, family: Family | None = None, arity: int = 2,
-               leaves: bool = True, heap: bool = False, chained: bool = False) -> tuple[bool, str]:
+               leaves: bool = True, heap: bool = False, chained: bool = False,
+               head: Family | None = None) -> tuple[bool, str]:
     """(True, "") when SAT proves the cut miter; else (False, why). With
-    ``family``, the design's LUTs paired with source LUTs are cut too."""
+    ``family``, the design's LUTs paired with source LUTs are cut too; ``head``
+    is the family the design's head was planned for."""
     wires = _read(work / "wires.txt").split()
     signals = lut_cut_names(net, top, family, work, timeout=timeout) if family is not None else {}
     try:
-        hint = dataclasses.replace(_name_hint(net, lut_size, wires, arity, leaves, heap, chained),
+        hint = dataclasses.replace(_name_hint(net, lut_size, wires, arity, leaves, heap, chained, head),
                                    signals=signals)
         text = emit_reference_verilog(net, REF_TOP, out_bits=out_bits, hint=hint)
     except ValueError as e:  # a hint that does not fit: cut nothing

@@ -348,28 +348,44 @@ def test_comparators_read_registers_directly(family: str, control: bool, tmp_pat
     assert (found > 0) if control else (found == 0), found
 
 
-@pytest.mark.parametrize(("target", "out_bits"), [("ice40", False), ("xilinx", True)])
-def test_fuse_head_outputs_are_the_head_inputs(target: str, out_bits: bool, rng: np.random.Generator) -> None:
+@pytest.mark.parametrize(("target", "out_bits", "zeros"), [("ice40", False, False), ("xilinx", True, False),
+                                                     ("ecp5", False, True), ("xilinx", True, True)])
+def test_fuse_head_outputs_are_the_head_inputs(target: str, out_bits: bool, zeros: bool,
+                                               rng: np.random.Generator) -> None:
     from lut2rtl.evaluate import evaluate
     from lut2rtl.netgen import random_netlist
-    from lut2rtl.rtl.groupsum import FUSED, fuse_head
+    from lut2rtl.netlist import Layer
+    from lut2rtl.passes.const import constant_outputs
+    from lut2rtl.rtl.groupsum import FUSED, HEAD_GROUPS, class_popcounts, fuse_head, head_groups
 
     net = random_netlist(3, 20, [40, 44], 2, classes=4)
+    last = net.layers[1]
+    tables = last.tables.copy()
+    if zeros:
+        tables[::5] = 0  # constant 0 gates: the head leaves them out
+    net = net.replace(layers=(net.layers[0], Layer(k=2, inputs=last.inputs, tables=tables)), outputs=net.outputs)
     fam = FAMILIES[target]
+    groups = head_groups(net)
+    zero = sorted(i for i, v in constant_outputs(net).items() if v == 0)
+    assert (groups is not None) == bool(zero) and (not zeros or len(zero) >= len(tables[::5]))
     fused = fuse_head(net, fam, out_bits)
     assert fused.metadata[FUSED] == net.n_outputs and fuse_head(fused, fam, out_bits) is fused
+    assert (HEAD_GROUPS in fused.metadata) == bool(zero)
     x = rng.integers(0, 2, (200, net.n_inputs)).astype(bool)
     src, got = evaluate(net, x).out_bits, evaluate(fused, x).out_bits
     g = net.n_outputs // 4
-    leaves, raw = head_layout(family_popcount(g, fam))
     want = []
-    for c in range(4):
+    for c, pc in enumerate(class_popcounts(net.n_outputs, 4, fam, groups)):
+        pos = range(g) if groups is None else groups[c]
+        # exactly the constant 0 bits are left out
+        assert sorted(set(range(g)) - set(pos)) == [i - c * g for i in zero if c * g <= i < (c + 1) * g]
+        leaves, raw = head_layout(pc)
         for op in leaves:
-            cnt = src[:, [c * g + a for a in op.args]].sum(axis=1)
+            cnt = src[:, [c * g + pos[a] for a in op.args]].sum(axis=1)
             want += [(cnt >> j) & 1 for j in range(len(op.args).bit_length())]
-        want += [src[:, c * g + i] for i in raw]
+        want += [src[:, c * g + pos[i]] for i in raw]
     want_bits = np.stack(want, axis=1).astype(bool)
-    width = plan_groupsum(net.n_outputs, 4, fam).width
+    width = plan_groupsum(net.n_outputs, 4, fam, groups=groups).width
     assert np.array_equal(got[:, :width], want_bits)
     assert got.shape[1] == width + out_bits * net.n_outputs
     if out_bits:

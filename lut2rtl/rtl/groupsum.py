@@ -2,9 +2,11 @@
 
 The popcount of each class's group of ``g`` output bits is built from a
 *plan*: a small pure-Python description of a tree of operations over
-"numbers" (unsigned values with a known maximum), computed from ``g`` and the
-family (:func:`family_popcount`), shared by planning, building and the
-formal proof's cut points.
+"numbers" (unsigned values with a known maximum), computed from the number of
+bits it counts and the family (:func:`family_popcount`), shared by planning,
+building and the formal proof's cut points. A class counts its whole group,
+or the bits :func:`head_groups` keeps (those constant propagation does not
+prove 0), so classes may have plans of different sizes.
 
 Operations of a plan:
 

@@ -18,6 +18,9 @@ from ..verify.check import raise_on_failure, verify_build
               help="Random vectors to add to vectors.npz (expected outputs from the reference evaluator).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random vectors and idle cycles.")
 @click.option("--formal", is_flag=True, help="Also prove equivalence with netlist.pt for all inputs (Yosys SAT).")
+@click.option("--formal-timeout", type=click.FloatRange(min=0), default=600, show_default=True, metavar="SECONDS",
+              help="Give up the proof after this long (0: no limit). A 100,000-gate network takes about "
+                   "10 minutes on one core.")
 @click.option("--no-sim", is_flag=True, help="Skip the Verilator simulation (use with --formal).")
 @click.option("--engine", type=click.Choice(["cxx", "cocotb"]), default="cxx", show_default=True,
               help="Simulator: a C++ harness on a Verilator model without public signals (fast builds), or "
@@ -30,7 +33,7 @@ from ..verify.check import raise_on_failure, verify_build
               help="Print what your own testbench needs to simulate this design (sources, Verilator flags, "
                    "environment) and exit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
-def command(build_dir: str, extra: int, seed: int, formal: bool, no_sim: bool, engine: str,
+def command(build_dir: str, extra: int, seed: int, formal: bool, formal_timeout: float, no_sim: bool, engine: str,
             piece_luts: int | None, print_sim_setup: bool, as_json: bool) -> None:
     """Check that the design in BUILD_DIR computes exactly what its netlist computes.
 
@@ -49,6 +52,7 @@ def command(build_dir: str, extra: int, seed: int, formal: bool, no_sim: bool, e
       lut2rtl verify build/digits
       lut2rtl verify build/digits --vectors 10000 --seed 1
       lut2rtl verify build/digits --formal --json
+      lut2rtl verify build/big --formal --no-sim --formal-timeout 3600
       lut2rtl verify build/digits --engine cocotb
       lut2rtl verify build/big --piece-luts 20000
       lut2rtl verify build/digits --print-sim-setup
@@ -62,12 +66,15 @@ def command(build_dir: str, extra: int, seed: int, formal: bool, no_sim: bool, e
         # progress goes to stderr, except with --json (the output is for a program then)
         progress = None if as_json else (lambda msg: click.echo(f"verify: {msg}", err=True))
         report = verify_build(build_dir, extra_vectors=extra, seed=seed, formal=formal, simulate=not no_sim,
-                              engine=engine, progress=progress, piece_luts=piece_luts)
+                              engine=engine, progress=progress, piece_luts=piece_luts,
+                              formal_timeout=formal_timeout or None)
     except Lut2RtlError as e:
         if as_json:  # every outcome is one JSON object on stdout (the error line still goes to stderr)
             click.echo(json.dumps({"design": build_dir, "ok": False, "error": " ".join(str(e).split())},
                                   sort_keys=True))
         raise
+    if report.formal_error.startswith("the proof did not finish within"):
+        report.formal_error += "; give it longer with --formal-timeout SECONDS (0: no limit)"
     if as_json:
         click.echo(json.dumps(report.to_json(), sort_keys=True))
     else:

@@ -86,19 +86,26 @@ def formal_check(design: BuildFolder, *, timeout: float | None = 600.0,
     timing, ``out_valid`` by BMC, function with registers as wires).
     """
     man = design.manifest
-    with tool_progress(progress):  # each Yosys run of the proof reports while it runs
-        if man.latency == 0:
-            return (prove_equivalence(design.netlist, design.verilog, man.top, family=man.family,
-                                      out_bits=man.out_bits, timeout=timeout), "this design (combinational)")
-        ports = {n: w for n, (_, w) in man.ports.items()}
-        proof = prove_pipelined(design.netlist, design.verilog, man.top, family=man.family, ports=ports,
-                                latency=man.latency, out_bits=man.out_bits, timeout=timeout, progress=progress)
+    try:
+        with tool_progress(progress):  # each Yosys run of the proof reports while it runs
+            if man.latency == 0:
+                return (prove_equivalence(design.netlist, design.verilog, man.top, family=man.family,
+                                          out_bits=man.out_bits, timeout=timeout), "this design (combinational)")
+            ports = {n: w for n, (_, w) in man.ports.items()}
+            proof = prove_pipelined(design.netlist, design.verilog, man.top, family=man.family, ports=ports,
+                                    latency=man.latency, out_bits=man.out_bits, timeout=timeout, progress=progress)
+    except ToolError as e:
+        # a step's own limit is what was left of the whole proof's: name the whole limit instead
+        if timeout is not None and "timed out" in str(e):
+            raise ToolError(f"the proof did not finish within {timeout:g} s") from None
+        raise
     return proof, f"this registered design against netlist.pt delayed by {man.latency} cycles"
 
 
 def verify_build(path: str | os.PathLike[str], *, extra_vectors: int = 0, seed: int = 0, formal: bool = False,
                  simulate: bool = True, gap: float = 0.25, cache_dir: Path | None = None, engine: str = "cxx",
-                 progress: Callable[[str], None] | None = None, piece_luts: int | None = None) -> VerifyReport:
+                 progress: Callable[[str], None] | None = None, piece_luts: int | None = None,
+                 formal_timeout: float | None = 600.0) -> VerifyReport:
     """Check a compiled design folder against its reference netlist.
 
     Simulation streams ``vectors.npz`` plus ``extra_vectors`` random vectors
@@ -108,7 +115,8 @@ def verify_build(path: str | os.PathLike[str], *, extra_vectors: int = 0, seed: 
     found a mismatch the proof is skipped (the report says so), and a proof
     that cannot finish is reported as such, never as a pass. ``engine``
     chooses the simulator (:mod:`.simulate`), ``piece_luts`` whether the
-    ``cxx`` one runs the fabric in pieces (:func:`.simulate.simulate`); ``progress`` gets a line at
+    ``cxx`` one runs the fabric in pieces (:func:`.simulate.simulate`); ``formal_timeout`` bounds the
+    proof in seconds (None: no limit); ``progress`` gets a line at
     least every 10 s of a long step (steps themselves are logged). Returns the report; the
     caller decides what a failure means (:func:`raise_on_failure`).
     """
@@ -148,7 +156,7 @@ def verify_build(path: str | os.PathLike[str], *, extra_vectors: int = 0, seed: 
     elif formal:
         log.info("formal proof")
         try:
-            report.formal, report.formal_subject = formal_check(design, progress=progress)
+            report.formal, report.formal_subject = formal_check(design, timeout=formal_timeout, progress=progress)
         except ToolError as e:
             report.formal_error = " ".join(str(e).split())
             report.lines.append(f"formal: could not finish: {report.formal_error}")

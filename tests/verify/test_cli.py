@@ -117,6 +117,23 @@ def test_flipped_bit_formal_json_reports_simulation(tmp_path: Path) -> None:
     assert re.fullmatch(r"error: .*vectors differ from the reference", out[-1])
 
 
+@pytest.mark.yosys
+def test_formal_timeout_option(tmp_path: Path) -> None:
+    # a proof cut short by --formal-timeout is a failure with a one-line error that names the option;
+    # control: the same folder proves with the default limit, and with 0 (no limit)
+    b = _fake_build(tmp_path / "b")
+    r = _run(str(b), "--formal", "--no-sim", "--formal-timeout", "0.001")
+    assert r.exit_code == 1, r.output
+    last = r.output.splitlines()[-1]
+    assert re.fullmatch(r"error: .*formal proof could not finish \(the proof did not finish within 0\.001 s; "
+                        r"give it longer with --formal-timeout SECONDS \(0: no limit\)\)", last), last
+    assert "Traceback" not in r.output
+    for extra in ([], ["--formal-timeout", "0"]):
+        r = _run(str(b), "--formal", "--no-sim", *extra)
+        assert r.exit_code == 0, r.output
+        assert "formal: proved equal to netlist.pt" in r.output
+
+
 def test_json_on_broken_folder(tmp_path: Path) -> None:
     r = _run(str(tmp_path / "nope"), "--json")
     assert r.exit_code == 1

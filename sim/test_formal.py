@@ -69,6 +69,36 @@ def test_pipelined_flipped_bit_fails_with_counterexample(tmp_path: Path, paralle
     assert bad.formal.detail.startswith("function (registers as wires):") and "in_bits" in bad.formal.detail
 
 
+@pytest.mark.parametrize("parallel", [False, True])
+def test_pipelined_function_proof_reports_progress(tmp_path: Path, parallel: bool,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # the function proof's Yosys runs report to the caller's progress listener also when they run in a
+    # thread of their own (large designs), where a 100,000-gate proof was silent for 10 minutes;
+    # control: the timing and valid steps in the caller's thread report in both settings
+    import threading
+
+    import lut2rtl.tools._run
+    import lut2rtl.verify.pipelined
+    from lut2rtl.buildfolder import read_build_folder
+    from lut2rtl.verify.check import formal_check
+
+    monkeypatch.setattr(lut2rtl.verify.pipelined, "PARALLEL_FROM", 0 if parallel else 10**9)
+    # every Yosys run of this small proof reports (run_yosys takes run_tool's default period)
+    monkeypatch.setattr(lut2rtl.tools._run.run_tool, "__kwdefaults__",
+                        {**lut2rtl.tools._run.run_tool.__kwdefaults__, "every": 0.05})
+    net = random_netlist(11, 20, [40, 30, 20], 2, classes=4)
+    out = compile_netlist(net, tmp_path / "p2", target="ice40", pipeline=2).out_dir
+    heard: list[tuple[str, str]] = []
+    proof, _ = formal_check(read_build_folder(out),
+                            progress=lambda m: heard.append((threading.current_thread().name, m)))
+    assert proof.proved
+    main = threading.current_thread().name
+    beats = [(t, m) for t, m in heard if m.startswith("yosys: running")]
+    assert any(t == main for t, _ in beats), heard
+    if parallel:
+        assert any(t != main for t, _ in beats), heard
+
+
 @pytest.mark.parametrize("fabric", ["verilog", "amaranth"])
 def test_valid_proof_negative_controls(tmp_path: Path, fabric: str) -> None:
     # the out_valid part proves the top's valid chain with the fabric and popcount modules as black

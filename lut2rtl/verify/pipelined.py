@@ -51,6 +51,7 @@ the contract and not proved.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
@@ -355,7 +356,9 @@ def prove_pipelined(net: Netlist, verilog: str | Path, top: str, *, family: Fami
         # in a Yosys process of its own; a failed check still waits for it (a tool run is not interrupted)
         parallel = net.n_luts >= PARALLEL_FROM
         with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = pool.submit(function) if parallel else None
+            # in the caller's context: the Yosys runs of the function proof report to the caller's
+            # tool_progress listener (a pool thread starts with an empty context, and was silent)
+            pending = pool.submit(contextvars.copy_context().run, function) if parallel else None
             say("formal: timing (register count on every path)"
                 + (", the function proof running beside it" if parallel else ""))
             timing = check_latency(_yosys_json(top, ports, family, work, left()), WRAP, latency,

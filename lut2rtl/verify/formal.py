@@ -219,7 +219,12 @@ def _flatten_design(top: str, family: Family | None, work: Path, timeout: float 
         (work / "dff_as_wire.v").write_text(_DFF_AS_WIRE)
         # only plain D flip-flops may become wires: an enable or a set/reset would change the function
         as_wires = ["techmap -map dff_as_wire.v", "select -assert-none t:$*ff* t:$*latch* t:$*sr*",
-                    "attrmap -remove init", "opt_clean"]
+                    "attrmap -remove init", "opt_clean",
+                    # a register whose output is a named partial sum (a leaf counter registered at the end of
+                    # the fabric) now shares its net with its input, which has the fabric's names (the LUT's
+                    # output): hidden too, or the cut at the sum's name misses the readers of the other
+                    # name, and the cut proof fails (measured: digits_best.pt, ice40 --pipeline 4)
+                    f"rename -hide w:*{_SUM_PREFIX}* %a w:*{_SUM_PREFIX}* %d", "opt_clean"]
     script = [
         *_primitive_reads(family, (work / "design.v").read_text(errors="replace"), work),
         "read_verilog design.v",

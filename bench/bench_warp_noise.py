@@ -2,10 +2,11 @@
 for WARP k = 2 in each output mode, and the full-size operations of the noisy output alone.
 
 Issue 18 asks for WARP k = 2 in its papers' mode (logistic noise, hard forward) at no more than 1.3x a
-DLGN step (the training bench's speed table, 1.44x). This splits the step in the same setting (2 x 1000,
-batch 128, one torch thread, Adam) so the table shows which part of WARP costs more than DLGN, and times
-each operation of the noisy output (:class:`lut2rtl.nn.layers._WarpOutput`) on a ``[1000, 128]`` tensor,
-alone (in cache) and as the step runs them (fresh tensors, out of cache).
+DLGN step (1.44x with fresh noise draws). This splits the step in the same setting (2 x 1000, batch 128,
+one torch thread, Adam) so the table shows which part of WARP costs more than DLGN, with the noise from
+the table (the default) and drawn fresh, and times each operation of the noisy output with fresh draws
+(:class:`lut2rtl.nn.layers._WarpOutput`) on a ``[1000, 128]`` tensor, alone (in cache) and as the step
+runs them (fresh tensors, out of cache), and the table's window.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ CONFIGS: list[tuple[str, str, dict[str, Any]]] = [
     ("warp, no noise, hard", "warp", {"noise": False, "hard": True}),
     ("warp, noise, soft", "warp", {"noise": True, "hard": False}),
     ("warp, noise, hard (papers' mode)", "warp", {"noise": True, "hard": True}),
+    ("warp, fresh noise, hard", "warp", {"noise": True, "hard": True, "noise_table": False}),
 ]
 
 
@@ -81,7 +83,7 @@ def _phases(quick: bool) -> list[dict[str, Any]]:
 def _ops(quick: bool) -> list[dict[str, Any]]:
     import torch
 
-    from lut2rtl.nn.layers import uniform16
+    from lut2rtl.nn.layers import logistic_noise, uniform16
 
     n, b = (300, 128) if quick else (1000, 128)
     s = torch.randn(n, b)
@@ -134,6 +136,10 @@ def _ops(quick: bool) -> list[dict[str, Any]]:
                      "in sequence us": round(1e6 * t[len(t) // 2], 1)})
     rows.append({"operation": "for comparison, the noise-free output's sigmoid alone",
                  "alone us": round(single[ops[4][0]], 1), "in sequence us": None})
+    logistic_noise((n, b), dtype=torch.float32, device="cpu")  # builds the table once
+    rows.append({"operation": "the table's window instead of draw, convert and logit (offset and sign, a view)",
+                 "alone us": round(alone(lambda: logistic_noise((n, b), dtype=torch.float32, device="cpu")), 1),
+                 "in sequence us": None})
     return rows
 
 
@@ -146,8 +152,11 @@ def run(quick: bool) -> dict[str, Any]:
     ops = _ops(quick)
     by = {r["step"]: r for r in phases}
     noisy, free = by["warp, noise, hard (papers' mode)"], by["warp, no noise, hard"]
+    fresh = by["warp, fresh noise, hard"]
     per_layer = (noisy["forward ms"] - free["forward ms"]) / 2 * 1e3  # two layers
     budget = (1.3 * by["dlgn"]["total ms"] - free["total ms"]) / 2 * 1e3
+    fresh_layer = (fresh["forward ms"] - free["forward ms"]) / 2 * 1e3
+    window = next(r["alone us"] for r in ops if r["operation"].startswith("the table's window"))
     seq = {r["operation"]: r["in sequence us"] for r in ops if r["in sequence us"] is not None}
     noise_ops = sum(seq.values())
     base_ops = sum(v for k, v in seq.items() if k.startswith(("sigmoid", "threshold")))
@@ -156,21 +165,22 @@ def run(quick: bool) -> dict[str, Any]:
         f"Same setting as the training bench's speed table (digits, 2 x {1000 if not quick else 300} LUTs of "
         "k = 2, batch 128, Adam, one torch thread); each phase is the median over the steps, the faster of two "
         f"interleaved repetitions ({time.perf_counter() - t0:.0f} s). The papers' mode is {noisy['x dlgn']:.2f}x "
-        f"a DLGN step in this run, WARP without noise {free['x dlgn']:.2f}x; the backward and the optimizer cost "
-        f"the same in every mode, the noise lengthens the forward by {per_layer:.0f} us per layer. For 1.3x the "
-        f"noise could cost {budget:.0f} us per layer. Second table: the noisy output's operations on one layer's "
-        "values, alone (repeated on the same tensors) and in sequence as the output runs them. They add up to "
+        f"a DLGN step in this run with the noise from the table (`--noise-source table`, the default), "
+        f"{fresh['x dlgn']:.2f}x with fresh draws, WARP without noise {free['x dlgn']:.2f}x; the backward and the "
+        f"optimizer cost the same in every mode. Fresh draws lengthen the forward by {fresh_layer:.0f} us per "
+        f"layer, the table by {per_layer:.0f}; for 1.3x the noise could cost {budget:.0f} us per layer. Second "
+        "table: the noisy output's operations with fresh draws on one layer's values, alone (repeated on the "
+        "same tensors) and in sequence as the output runs them. They add up to "
         f"{noise_ops:.0f} us, {noise_ops - base_ops:.0f} more than the noise-free hard output's sigmoid and "
-        f"threshold ({base_ops:.0f}); in the step the noise costs more than that (the step's other tensors are "
-        f"in the cache). Drawing the random bits alone is {draw:.0f} us. Each operation is one pass over the "
-        "values, and the noisy output already has one per step of its formula (draw, uniform, logit, add, "
-        "sigmoid, threshold). Tried and measured no faster in the step (2026-12-04, not kept): the uniforms from "
-        "numpy's SFC64 generator (half torch's time alone, slower in the step); the output as "
-        "U / (U + (1 - U) e^z) without logit and sigmoid (more passes); a fused kernel from torch.compile (CPU "
-        "inductor: a scalar loop for 16-bit input; with float input about 130 us per layer with its "
-        "conversion, and the step no faster); rounding instead of the threshold. What would reach 1.3x is one "
-        "compiled kernel for the draw, the logistic, the sigmoid and the threshold, which needs a C++ compiler "
-        "at run time; lut2rtl does not require one."
+        f"threshold ({base_ops:.0f}); drawing the random bits alone is {draw:.0f} us. The table "
+        "(lut2rtl/nn/layers.py:logistic_noise, a fixed table of 4M logistic values) replaces the draw, the "
+        f"conversion and the logit, three passes, by a window at a random offset and sign ({window:.0f} us: one "
+        "scalar draw and a view); the add, the sigmoid and the threshold remain. Its accuracy against fresh draws: "
+        "the section on WARP's noise table. Tried before and measured no faster in the step (2026-12-04, not "
+        "kept): the uniforms from numpy's SFC64 generator (half torch's time alone, slower in the step); the "
+        "output as U / (U + (1 - U) e^z) without logit and sigmoid (more passes); a fused kernel from "
+        "torch.compile (CPU inductor: a scalar loop for 16-bit input; with float input about 130 us per layer "
+        "with its conversion, and the step no faster); rounding instead of the threshold."
     )
     return {
         "columns": ["step", "forward ms", "backward ms", "optimizer ms", "total ms", "x dlgn"],

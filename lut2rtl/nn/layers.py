@@ -11,8 +11,9 @@ local indices into the previous layer) and parametrizes one LUT per neuron:
            that each row outputs 1; output is the expectation under independent inputs.
 ``warp``   ``2**k`` Walsh-Hadamard coefficients ``c``; ``z = sum_S c_S chi_S(1 - 2x)``;
            training output ``sigmoid((-z + L) / temperature)`` with logistic noise ``L``
-           (``logit`` of uniforms on a 16-bit grid, :func:`uniform16`; hard straight-through
-           by default), discrete output ``[z < 0]``.
+           (``logit`` of uniforms on a 16-bit grid, :func:`uniform16`, read from windows of a
+           fixed table by default, :func:`logistic_noise`; hard straight-through by default),
+           discrete output ``[z < 0]``.
 
 All truth-table facts (row order, gate ids) come from :mod:`lut2rtl.netlist`.
 In ``eval()`` mode a layer computes exactly its discretized truth tables on
@@ -42,7 +43,9 @@ __all__ = [
     "WarpLayer",
     "gate_coefficients",
     "hadamard",
+    "logistic_noise",
     "make_layer",
+    "noise_table",
     "table_to_walsh",
     "walsh_to_table",
 ]
@@ -164,35 +167,76 @@ def _contract_table(table: torch.Tensor, xs: Sequence[torch.Tensor]) -> torch.Te
     return (v * r2).sum(1)
 
 
-def uniform16(shape: Sequence[int], *, dtype: torch.dtype, device: torch.device | str) -> torch.Tensor:
-    """Uniform noise on the grid ``(i + 1/2) / 2**16``, ``i = 0 .. 2**16 - 1``, drawn from torch's RNG:
-    every full-range 64-bit draw gives four 16-bit samples (``torch.rand`` spends one 32-bit draw on
-    each float, which made the draw most of a noisy WARP step on the CPU). The grid never reaches 0
-    or 1, so its logit is finite (at most ``ln(2**17 - 1) ~ 11.8`` in magnitude), and the arithmetic
-    below is exact in float32."""
+def uniform16(shape: Sequence[int], *, dtype: torch.dtype, device: torch.device | str,
+              generator: torch.Generator | None = None) -> torch.Tensor:
+    """Uniform noise on the grid ``(i + 1/2) / 2**16``, ``i = 0 .. 2**16 - 1``, drawn from torch's RNG
+    (or ``generator``): every full-range 64-bit draw gives four 16-bit samples (``torch.rand`` spends one
+    32-bit draw on each float, which made the draw most of a noisy WARP step on the CPU). The grid never
+    reaches 0 or 1, so its logit is finite (at most ``ln(2**17 - 1) ~ 11.8`` in magnitude), and the
+    arithmetic below is exact in float32."""
     n = math.prod(shape)
-    words = torch.empty((n + 3) // 4, dtype=torch.int64, device=device).random_(-(1 << 63), None)
+    words = torch.empty((n + 3) // 4, dtype=torch.int64, device=device).random_(
+        -(1 << 63), None, generator=generator)
     r = words.view(torch.int16)[:n].view(*shape)  # four independent 16-bit lanes per word
     # (r + 32768.5) / 2**16 as one kernel that also converts the type
     return torch.add(torch.tensor(32768.5 / 65536, dtype=dtype, device=device), r, alpha=1.0 / 65536)
+
+
+NOISE_TABLE_SIZE = 1 << 22  # logistic values in the table (16 MiB in float32)
+NOISE_TABLE_SEED = 0x1E5D  # the table is a constant: the same values in every process and run
+_noise_tables: dict[tuple[str, torch.dtype], torch.Tensor] = {}
+
+
+def noise_table(dtype: torch.dtype, device: torch.device | str) -> torch.Tensor:
+    """The fixed table of :data:`NOISE_TABLE_SIZE` logistic values ``logit(U)``, ``U`` from
+    :func:`uniform16` on a generator seeded with :data:`NOISE_TABLE_SEED` (made once per device and
+    dtype; a pure function of them, so it holds no state that a run could change)."""
+    dev = torch.device(device)
+    key = (str(dev), dtype)
+    t = _noise_tables.get(key)
+    if t is None:
+        gen = torch.Generator().manual_seed(NOISE_TABLE_SEED)
+        u = uniform16((NOISE_TABLE_SIZE,), dtype=torch.float64, device="cpu", generator=gen)
+        t = _noise_tables[key] = u.logit_().to(device=dev, dtype=dtype)
+    return t
+
+
+def logistic_noise(shape: Sequence[int], *, dtype: torch.dtype, device: torch.device | str,
+                   table: bool = True) -> torch.Tensor:
+    """Logistic noise ``L = logit(U)``, ``U`` uniform on the 16-bit grid of :func:`uniform16`.
+
+    ``table=True`` (for up to ``NOISE_TABLE_SIZE // 4`` values): a window of :func:`noise_table` at a
+    random offset and with a random sign (logistic noise is symmetric), both from one draw of torch's
+    CPU RNG, as evolution strategies share a noise table (Salimans et al., 2017). Every value has the
+    distribution of a fresh draw and the values of one call are distinct draws of the table; between
+    calls the same values recur at other positions. It costs no pass over the values (a view; the
+    sign is applied by the caller's add), where a fresh draw costs three (random words, conversion,
+    logit). Returns ``(L, sign)`` with ``sign * L`` the noise.
+    ``table=False``, or more values: fresh draws from torch's RNG on ``device``, sign 1.
+    """
+    n = math.prod(shape)
+    if table and n <= NOISE_TABLE_SIZE // 4:
+        t = noise_table(dtype, device)
+        r = int(torch.randint(0, 2 * (NOISE_TABLE_SIZE - n + 1), (1,)))
+        return t[(r >> 1):(r >> 1) + n].view(*shape), (-1.0 if r & 1 else 1.0)
+    return uniform16(shape, dtype=dtype, device=device).logit_(), 1.0
 
 
 class _WarpOutput(torch.autograd.Function):
     """WARP's training output from ``s = -z / temperature`` (``[n, B]``; the sign and the temperature
     are folded into the per-neuron coefficients, so no full-size op applies them), noise, sigmoid and
     straight-through in one function (torch's autograd would keep about a dozen full-size temporaries):
-    ``y = sigmoid(L / temperature + s)``, i.e. ``sigmoid((L - z) / temperature)``, with logistic noise
-    ``L = logit(U)``, ``U`` from :func:`uniform16` (``L = 0`` without noise); the forward is
-    ``[y > 0.5]`` when ``hard`` else ``y``; the gradient is ``dy/ds = y (1 - y)`` in both cases.
+    ``y = sigmoid(sign L / temperature + s)``, i.e. ``sigmoid((sign L - z) / temperature)``, with
+    logistic noise ``sign L`` from :func:`logistic_noise` (``noise`` is ``(L, sign)``, or ``None`` for
+    ``y = sigmoid(s)``); the forward is ``[y > 0.5]`` when ``hard`` else ``y``; the gradient is
+    ``dy/ds = y (1 - y)`` in both cases.
     """
 
     @staticmethod
-    def forward(ctx: Any, s: torch.Tensor, temperature: float, noise: bool, hard: bool) -> torch.Tensor:
-        if noise:
-            t = uniform16(s.shape, dtype=s.dtype, device=s.device).logit_()
-            if temperature != 1.0:
-                t.div_(temperature)
-            y = t.add_(s).sigmoid_()
+    def forward(ctx: Any, s: torch.Tensor, temperature: float, noise: tuple[torch.Tensor, float] | None,
+                hard: bool) -> torch.Tensor:
+        if noise is not None:
+            y = torch.add(s, noise[0], alpha=noise[1] / temperature).sigmoid_()
         else:
             y = s.sigmoid()
         ctx.save_for_backward(y)  # without hard, y is the output itself: autograd guards it against in-place changes
@@ -357,6 +401,8 @@ class WarpLayer(LogicLayer):
     coefficients to that table once and contracts it like a truth table.
     ``noise``: logistic noise in the training forward (False: ``sigmoid(-z / temperature)``);
     ``hard``: forward the threshold ``[y > 0.5]`` with a straight-through gradient.
+    ``noise_table``: the noise comes from windows of a fixed table (:func:`logistic_noise`; False: fresh
+    draws every step, a slower step and the same accuracy, see ``bench/RESULTS.md``).
     The layer's defaults are the papers' mode; ``lut2rtl train`` defaults to ``noise=False, hard=False``,
     which measured better (see ``TrainConfig``).
     """
@@ -364,7 +410,8 @@ class WarpLayer(LogicLayer):
     method = "warp"
 
     def __init__(self, idx: np.ndarray, *, init: str = "residual", residual_logit: float = 2.0,
-                 temperature: float = 1.0, hard: bool = True, noise: bool = True) -> None:
+                 temperature: float = 1.0, hard: bool = True, noise: bool = True,
+                 noise_table: bool = True) -> None:
         super().__init__(idx)
         c = torch.randn(self.n, 1 << self.k) * (0.05 if init == "residual" else 1.0)
         if init == "residual":
@@ -376,6 +423,7 @@ class WarpLayer(LogicLayer):
         self.temperature = float(temperature)
         self.hard_forward = bool(hard)
         self.noise = bool(noise)
+        self.noise_table = bool(noise_table)
         self.register_buffer("H", torch.from_numpy(hadamard(self.k)).float())
         if self.k == 2:
             # z table = c @ H^T, its multilinear coefficients = (c @ H^T) @ K
@@ -390,7 +438,12 @@ class WarpLayer(LogicLayer):
 
     def soft(self, xs: list[torch.Tensor]) -> torch.Tensor:
         s = self.z(xs, -1.0 / self.temperature)
-        return _WarpOutput.apply(s, self.temperature, self.noise, self.hard_forward)
+        noise = self.logistic_noise(s) if self.noise else None
+        return _WarpOutput.apply(s, self.temperature, noise, self.hard_forward)
+
+    def logistic_noise(self, s: torch.Tensor) -> tuple[torch.Tensor, float]:
+        """The noise of one training forward for ``s`` (``(L, sign)``, :func:`logistic_noise`)."""
+        return logistic_noise(s.shape, dtype=s.dtype, device=s.device, table=self.noise_table)
 
     def table_rows(self) -> torch.Tensor:
         return (self.weight.detach() @ self.H.t()) < 0

@@ -113,7 +113,7 @@ _OPTION_NAMES = {
     "dlgn": ("init", "residual_logit"),
     "gumbel": ("init", "residual_logit", "temperature"),
     "light": ("init", "residual_logit"),
-    "warp": ("init", "residual_logit", "temperature", "hard", "noise"),
+    "warp": ("init", "residual_logit", "temperature", "hard", "noise", "noise_table"),
 }
 
 

@@ -120,6 +120,9 @@ class TrainConfig:
     # still trained at depth 12, where the noisy hard mode did not (bench/RESULTS.md, training section)
     noise: bool = False
     hard: bool = False
+    # --noise-source: windows of a fixed table of logistic values at random offsets ("table"), or fresh
+    # draws every step ("fresh": a slower step, the same accuracy; bench/RESULTS.md, training section)
+    noise_source: str = "table"
     # model selection without the test split: a fixed, per-class share of the training rows is held out
     # (not trained on) and scored at every evaluation as ``val_acc``
     val_fraction: float = 0.0
@@ -158,6 +161,8 @@ class TrainConfig:
             raise TrainingError(f"--encoding {self.encoding!r}: uniform or quantile")
         if self.init not in (None, "residual", "random"):
             raise TrainingError(f"--init {self.init!r}: residual or random")
+        if self.noise_source not in ("table", "fresh"):
+            raise TrainingError(f"--noise-source {self.noise_source!r}: table or fresh")
         if self.arch not in ("dense", "conv"):
             raise TrainingError(f"--arch {self.arch!r}: dense or conv")
         if self.arch == "conv":
@@ -359,7 +364,7 @@ def train(
         if config.width % data.classes:
             raise TrainingError(f"--width {config.width}: must be a multiple of the {data.classes} classes")
         layer_options = {"init": config.init, "temperature": config.temperature, "noise": config.noise,
-                         "hard": config.hard}
+                         "hard": config.hard, "noise_table": config.noise_source == "table"}
         try:
             if config.arch == "conv":
                 if data.image_shape is None:

@@ -85,6 +85,7 @@ def test_help_has_examples():
     ["--method", "light", "--k", "2"],
     ["--method", "warp", "--k", "2"],
     ["--method", "warp", "--k", "6", "--noise", "--forward", "hard"],
+    ["--method", "warp", "--k", "2", "--noise", "--forward", "hard", "--noise-source", "fresh"],
     ["--method", "warp", "--k", "4", "--depth", "3"],
 ])
 def test_eval_accuracy_equals_the_training_reports_discrete_accuracy(tmp_path, args):
@@ -104,6 +105,7 @@ def test_eval_accuracy_equals_the_training_reports_discrete_accuracy(tmp_path, a
     assert cfg["init"] in ("random", "residual") and cfg["lr"] > 0  # the resolved defaults are recorded
     if "--noise" in args:
         assert cfg["noise"] is True and cfg["hard"] is True
+        assert cfg["noise_source"] == ("fresh" if "fresh" in args else "table")
     if "--depth" in args:
         assert cfg["noise"] is False and cfg["hard"] is False  # warp's defaults
         assert cfg["init"] == "residual"  # auto init: residual above 2 layers

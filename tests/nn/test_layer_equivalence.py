@@ -19,7 +19,7 @@ N_PREV, N, B = 37, 23, 19
 def _pair(method: str, k: int, seed: int = 0, **opts: object) -> tuple[torch.nn.Module, torch.nn.Module]:
     idx = np.random.default_rng(seed).integers(0, N_PREV, size=(N, k))
     torch.manual_seed(seed)
-    old = ref.make_layer(method, idx, init="random", **opts)
+    old = ref.make_layer(method, idx, init="random", **{k: v for k, v in opts.items() if k != "noise_table"})
     torch.manual_seed(seed)
     new = fast.make_layer(method, idx, init="random", **opts)
     with torch.no_grad():
@@ -27,14 +27,18 @@ def _pair(method: str, k: int, seed: int = 0, **opts: object) -> tuple[torch.nn.
     return old.double(), new.double()
 
 
-def _run(layer: torch.nn.Module, x: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _run(layer: torch.nn.Module, x: torch.Tensor, seed: int,
+         table: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     layer.zero_grad(set_to_none=True)
     xi = x.clone().requires_grad_()
     torch.manual_seed(seed)  # the same noise draws for both implementations
     if isinstance(layer, ref.WarpLayer):
-        # the old WARP drew its uniforms [B, n] with rand_like(z), the new one draws them [n, B] on a 16-bit
-        # grid (fast.uniform16): hand the old formula the very uniforms the new layer draws for this seed
-        u = fast.uniform16((layer.n, x.shape[0]), dtype=x.dtype, device="cpu")
+        # the old WARP drew its uniforms [B, n] with rand_like(z), the new one reads its noise [n, B] from a
+        # table window or draws it on a 16-bit grid (fast.logistic_noise): hand the old formula the uniforms
+        # of the very noise the new layer uses for this seed (U = sigmoid(L); the old formula takes its logit)
+        noise, sign = fast.logistic_noise((layer.n, x.shape[0]), dtype=x.dtype, device="cpu", table=table)
+        u = torch.sigmoid(sign * noise)
+        torch.manual_seed(seed)
         real = torch.rand_like
         torch.rand_like = lambda t, **kw: u.t().clone() if t.shape == u.t().shape else real(t, **kw)  # type: ignore[assignment]
         try:
@@ -52,7 +56,8 @@ def _run(layer: torch.nn.Module, x: torch.Tensor, seed: int) -> tuple[torch.Tens
 
 def _opts(method: str) -> list[dict[str, object]]:
     if method == "warp":
-        return [{"hard": True}, {"hard": False}, {"hard": False, "temperature": 0.3}]
+        return [{"hard": True}, {"hard": False}, {"hard": False, "temperature": 0.3},
+                {"hard": True, "noise_table": False}, {"hard": False, "temperature": 0.3, "noise_table": False}]
     if method == "gumbel":
         return [{"temperature": 1.0}, {"temperature": 0.5}]
     return [{}]
@@ -66,7 +71,7 @@ def test_training_outputs_and_gradients_equal_the_old_formulas(method, k):
         new.train()
         for seed in range(3):
             x = torch.rand(B, N_PREV, dtype=torch.float64, generator=torch.Generator().manual_seed(10 + seed))
-            y0, gw0, gx0 = _run(old, x, seed)
+            y0, gw0, gx0 = _run(old, x, seed, table=bool(opts.get("noise_table", True)))
             y1, gw1, gx1 = _run(new, x, seed)
             assert y1.shape == y0.shape == (B, N)
             assert torch.allclose(y1, y0, rtol=0, atol=1e-6), (opts, (y1 - y0).abs().max())

@@ -210,3 +210,14 @@ def test_warp_noise_option_changes_training(digits):
     b = train(_small(method="warp", k=2, steps=10, seed=1, noise=False), digits)
     assert all(not layer.noise for layer in b.model.layers)
     assert any(not torch.equal(pa, pb) for pa, pb in zip(a.model.parameters(), b.model.parameters()))
+
+
+def test_warp_noise_source_reaches_the_layers(digits):
+    """--noise-source fresh gives layers that draw fresh noise, and another model than the table's."""
+    a = train(_small(method="warp", k=2, steps=10, seed=1, noise=True), digits)
+    b = train(_small(method="warp", k=2, steps=10, seed=1, noise=True, noise_source="fresh"), digits)
+    assert all(layer.noise_table for layer in a.model.layers)
+    assert all(not layer.noise_table for layer in b.model.layers)
+    assert any(not torch.equal(pa, pb) for pa, pb in zip(a.model.parameters(), b.model.parameters()))
+    with pytest.raises(TrainingError, match="--noise-source"):
+        _small(method="warp", noise_source="gaussian").check()

@@ -218,3 +218,36 @@ def test_registered_leaf_counters_are_cut_and_a_wrong_leaf_fails(tmp_path: Path)
     verilog.write_text(text[:lut.start(1)] + f"{int(lut.group(1), 16) ^ 0x0001:04X}" + text[lut.end(1):])
     bad = verify_build(out, formal=True, simulate=False)
     assert bad.formal is not None and not bad.formal.proved
+
+
+@pytest.mark.yosys
+@pytest.mark.parametrize("third", [14, 6])
+def test_a_leaf_whose_bits_are_complements_stays_uncut(tmp_path: Path, third: int) -> None:
+    # a leaf counter over a, b and NAND(a, b) (gate 14) always counts 1 or 2: its low bit is the inverse of
+    # its high bit, and the compiled design builds it as an inverter of that LUT; a cut at the leaf then
+    # leaves the inverter reading a free value and the first cut attempt fails (seen on a random
+    # 30,000-gate network: 10 minutes of SAT before the fallback). The hint leaves such a leaf uncut and
+    # cuts the others. Control: XOR of two other signals (gate 6) in third place, an ordinary leaf, is cut.
+    import numpy as np
+
+    from lut2rtl.families import FAMILIES
+    from lut2rtl.netlist import GroupSum, Layer, Netlist
+    from lut2rtl.verify.formal import prove_equivalence
+
+    rng = np.random.default_rng(3)
+    genuine = [1, 2, 4, 6, 7, 8, 9, 11, 13, 14]
+    l1 = Layer(2, rng.permutation(np.arange(24).repeat(2)).reshape(24, 2), rng.choice(genuine, size=24))
+    ins = rng.integers(24, 48, size=(18, 2))
+    tabs = rng.choice(genuine, size=18)
+    ins[0], ins[1], ins[2] = (24, 25), (26, 27), (24, 26) if third == 14 else (28, 29)
+    tabs[0], tabs[1], tabs[2] = 3, 3, third  # outputs 0 and 1 copy signals 24 and 26
+    net = Netlist(24, (l1, Layer(2, ins, tabs.astype(np.uint64))), group_sum=GroupSum(classes=2))
+    out = compile_netlist(net, tmp_path / "b", target="ice40", pipeline=0, fabric="verilog", name="core").out_dir
+    proof = prove_equivalence(net, out / "core.v", "core", family=FAMILIES["ice40"], out_bits=False,
+                              strategies=("cut",), keep_dir=tmp_path / "proof")
+    assert proof.proved and proof.method == "yosys expose -cut (popcount cut points) + miter + sat", proof.method
+    ref = (tmp_path / "proof" / "reference_cut.v").read_text()
+    first = next(line for line in ref.splitlines() if line.endswith("= o[0] + o[1] + o[2];"))
+    second = next(line for line in ref.splitlines() if line.endswith("= o[3] + o[4] + o[5];"))
+    assert "gs_c0_n" in second  # an ordinary leaf is cut
+    assert ("gs_c0_n" in first) is (third != 14), first

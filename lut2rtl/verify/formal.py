@@ -304,8 +304,11 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, le
     samples = _output_samples(net)  # [samples, n_outputs] bool
     const = (samples.all(axis=0) | ~samples.any(axis=0)).tolist()
     # a leaf counter whose bits the optimizer may have merged with another signal (a constant, a copy of
-    # another leaf or of a group bit) stays uncut: the merged net has two sum names, or none
+    # another leaf or of a group bit, or the complement of one: a bit that is always the inverse of its own
+    # leaf's other bit is built as an inverter of it, and a cut there leaves the inverter reading a free
+    # value) stays uncut: the merged net has two sum names, or none
     seen = {samples[:, i].tobytes() for i in range(samples.shape[1])}
+    seen |= {(~samples[:, i]).tobytes() for i in range(samples.shape[1])}
     leaf_bits: dict[bytes, int] = {}
     leaf_sigs: dict[tuple[int, int], list[bytes]] = {}
     for c in range(classes):
@@ -347,7 +350,8 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, le
             # the leaf counters are fabric LUTs of the fused head; their named wires are cut like the
             # adders' sums (the flattening hides their other names), unless a bit may have been merged
             merged = op.kind == "count" and (any(fixed[a] for a in op.args) or any(
-                leaf_bits[sg] > 1 or sg in seen or not sg.strip(b"\x00") or not sg.strip(b"\x01")
+                leaf_bits[sg] + leaf_bits.get(_complement(sg), 0) > 1 or sg in seen or not sg.strip(b"\x00")
+                or not sg.strip(b"\x01")
                 for sg in leaf_sigs[c, op.out]))
             folded = op.kind == "add" and any(steady[a] for a in op.args)
             if op.out == plan.root or fixed[op.out] or merged or folded or (op.kind == "count" and not leaves):
@@ -367,6 +371,11 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, le
             nodes.append(SumNode(None, dropped, (len(nodes) - 1,)))
         sums.append(tuple(nodes))
     return NameHint(sums=tuple(sums))
+
+
+def _complement(signature: bytes) -> bytes:
+    """The sample signature (bool bytes) of the inverse signal."""
+    return (~np.frombuffer(signature, dtype=bool)).tobytes()
 
 
 def _heap_hint(op: PopcountOp, name: str, by_suffix: dict[str, str | None],

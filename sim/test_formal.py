@@ -83,9 +83,10 @@ def test_pipelined_function_proof_reports_progress(tmp_path: Path, parallel: boo
     from lut2rtl.verify.check import formal_check
 
     monkeypatch.setattr(lut2rtl.verify.pipelined, "PARALLEL_FROM", 0 if parallel else 10**9)
-    # every Yosys run of this small proof reports (run_yosys takes run_tool's default period)
+    # every Yosys run of this small proof reports (run_yosys takes run_tool's default period; a run of
+    # native Yosys, LUT2RTL_YOSYS=pyosys, lasts about 0.05 s here, so the period is shorter than that)
     monkeypatch.setattr(lut2rtl.tools._run.run_tool, "__kwdefaults__",
-                        {**lut2rtl.tools._run.run_tool.__kwdefaults__, "every": 0.05})
+                        {**lut2rtl.tools._run.run_tool.__kwdefaults__, "every": 0.005})
     net = random_netlist(11, 20, [40, 30, 20], 2, classes=4)
     out = compile_netlist(net, tmp_path / "p2", target="ice40", pipeline=2).out_dir
     heard: list[tuple[str, str]] = []

@@ -471,7 +471,9 @@ def _miter_sat(top: str, show: str = "") -> list[str]:
             # the value that makes the two sides agree), so any such bit first
             # becomes a free value ($anyconst), which both ABC and SAT must allow
             # to be anything.
-            "techmap", "opt -fast", "setundef -anyconst", "abc -g AND", "opt -fast",
+            # after techmap only opt_clean: ``opt -fast`` there took 47 of 106 s on a 30,000-gate network,
+            # more than ABC, which folds the same constants (84.5 s in all with opt_clean)
+            "techmap", "opt_clean", "setundef -anyconst", "abc -g AND", "opt -fast",
             f"sat -verify -prove trigger 0 {show}".rstrip()]
 
 

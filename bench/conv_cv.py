@@ -43,6 +43,8 @@ RECIPES: dict[str, tuple[dict, tuple[str, float] | None]] = {
     "k4d2ch8": ({"tree_depth": 2, "channels": (8,)}, None),
     "6000": ({"steps": 6000}, None),
     "shift1x6000": ({"augment": 1, "steps": 6000}, None),
+    "ls0.05": ({"label_smoothing": 0.05}, None),
+    "ls0.1": ({"label_smoothing": 0.1}, None),
 }
 FOLDS = 5
 

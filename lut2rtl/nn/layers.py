@@ -202,7 +202,7 @@ def noise_table(dtype: torch.dtype, device: torch.device | str) -> torch.Tensor:
 
 
 def logistic_noise(shape: Sequence[int], *, dtype: torch.dtype, device: torch.device | str,
-                   table: bool = True) -> torch.Tensor:
+                   table: bool = True) -> tuple[torch.Tensor, float]:
     """Logistic noise ``L = logit(U)``, ``U`` uniform on the 16-bit grid of :func:`uniform16`.
 
     ``table=True`` (for up to ``NOISE_TABLE_SIZE // 4`` values): a window of :func:`noise_table` at a

@@ -38,12 +38,14 @@ def break_one_ternary_lut(verilog: str) -> str:
 
 def break_one_carry_cell(verilog: str) -> str:
     """Flip one bit of a chained adder's CCU2C: the propagate of its first half for A = 1 (``INIT0`` bit 9,
-    set in an adding half: ``a ^ b`` at ``A = 1, B = 0``, ``D = 1``)."""
-    for m in re.finditer(r"CCU2C #\(\s*\.INIT0\(16'h([0-9a-fA-F]+)\)", verilog):
+    set in an adding half: ``a ^ b`` at ``A = 1, B = 0``, ``D = 1``), in a half whose ``A0`` is a signal
+    (an operand narrower than the other reads a constant 0 there, and the flipped row is never read)."""
+    for m in re.finditer(r"CCU2C #\(\s*\.INIT0\(16'h([0-9a-fA-F]+)\)(.*?)\);", verilog, re.S):
         value = int(m.group(1), 16)
-        if value >> 9 & 1:
+        a0 = re.search(r"\.A0\(([^)]*)\)", m.group(2))
+        if value >> 9 & 1 and a0 is not None and not re.fullmatch(r"\s*1'h[01]\s*", a0.group(1)):
             return verilog[:m.start(1)] + f"{value ^ 1 << 9:04x}" + verilog[m.end(1):]
-    raise AssertionError("no adding CCU2C half in the Verilog")
+    raise AssertionError("no adding CCU2C half with a signal on A0 in the Verilog")
 
 
 @pytest.mark.verilator

@@ -47,7 +47,12 @@ Operations of a plan:
 Cost: on a LUT4 + carry fabric a leaf counter removes one bit for two LUTs
 and an adder bit one bit for one cell, plus a cell for a carry-in from logic
 and one for a carry-out into logic (nextpnr's feed-in/feed-out on iCE40);
-bench/bench_head.py measures the head against a behavioural ``sum()``.
+bench/bench_head.py measures the head against a behavioural ``sum()``. The
+tree of two-number adders is the cheapest under this cost
+(:func:`lut2rtl.rtl.popcount.tree_cost`) of the balanced tree and trees that
+repeatedly add the two earliest-ready (or narrowest) numbers, for leaf counts
+near ``(g + 1) / 4``, and never deeper than the balanced tree
+(:func:`plan_popcount`).
 
 Argmax is a binary tournament over the classes in index order: a round
 compares neighbours (``right > left``, a carry chain: one level) and muxes

@@ -9,6 +9,8 @@ netlist LUTs, so that the optimizer packs them with the last fabric layer.
 from __future__ import annotations
 
 import dataclasses
+import heapq
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -20,7 +22,8 @@ from ..passes.const import constant_outputs
 from .heap import HeapPlan, plan_heap
 
 __all__ = ["FUSED", "HEAD_GROUPS", "POPCOUNT_WIRE", "PopcountOp", "PopcountPlan", "adder_luts", "class_popcounts",
-           "family_popcount", "fuse_head", "group_size", "head_family", "head_groups", "head_layout", "plan_popcount"]
+           "family_popcount", "fuse_head", "group_size", "head_family", "head_groups", "head_layout", "plan_popcount",
+           "tree_cost"]
 
 # name of partial sum ``node`` (a number id of the PopcountPlan) of class ``c``
 POPCOUNT_WIRE = "gs_c{c}_n{node}"
@@ -68,23 +71,22 @@ def op_levels(kind: str, heap: HeapPlan | None = None) -> int:
 
 def plan_popcount(g: int, lut_size: int, *, leaf: int | None = None, cin: bool = True,
                   arity: int = 2, heap: bool = False) -> PopcountPlan:
-    """Counters of ``leaf`` bits (LUT logic), then a balanced tree of adders of
-    ``arity`` (2 or 3) numbers; with ``cin`` every adder also absorbs one input
-    bit as its carry-in. A level of a ternary tree with two numbers left over
-    adds them with a two-number adder. With ``heap``: counters of ``leaf`` bits
-    over the whole group (the last bits that fill no counter stay single), then
-    one ``heap`` operation that compresses all of them (rtl/heap.py)."""
+    """Counters of ``leaf`` bits (LUT logic), then a tree of adders of ``arity`` (2 or 3) numbers;
+    with ``cin`` every adder also absorbs one input bit as its carry-in. With ``heap``: counters of
+    ``leaf`` bits over the whole group (the last bits that fill no counter stay single), then one
+    ``heap`` operation that compresses all of them (rtl/heap.py).
+
+    Two-number adders with carry-ins: the tree of least :func:`tree_cost` among the balanced tree
+    (:func:`_balanced_tree`) and the trees :func:`_merge_tree` builds for leaf counts near the natural
+    one, no deeper than the balanced tree. At 100 bits the balanced tree ends with an adder that adds
+    one left-over bit to a 7-bit sum (six LUTs and two feed cells for one bit, and one more level);
+    the searched tree takes 26 leaves instead and has no such adder."""
     if arity not in (2, 3):
         raise ValueError(f"adders sum 2 or 3 numbers, not {arity}")
-    plan = PopcountPlan(g, maxes=[1] * g, levels=[0] * g)
-    if g == 0:
-        return plan
-    if g == 1:
-        plan.root = 0
-        return plan
     if leaf is None:
         leaf = 6 if lut_size >= 6 else 3
-    if heap:
+    if heap and g > 1:
+        plan = PopcountPlan(g, maxes=[1] * g, levels=[0] * g)
         nums = [plan.new("count", range(i, i + leaf), leaf) if leaf > 1 else i for i in range(0, g - g % leaf, leaf)]
         nums += range(g - g % leaf, g)
         heights: list[int] = []
@@ -93,6 +95,79 @@ def plan_popcount(g: int, lut_size: int, *, leaf: int | None = None, cin: bool =
                 heights += [0] * (j + 1 - len(heights))
                 heights[j] += 1
         plan.root = plan.new("heap", nums, g, plan_heap(heights, g.bit_length()))
+        return plan
+    best = _balanced_tree(g, leaf, cin, arity)
+    if arity != 2 or not cin or leaf < 2 or g <= leaf:
+        return best
+    key = (tree_cost(best), best.depth)
+    natural = (g + 1) // (leaf + 1)
+    for n_leaves in range(max(1, natural - MERGE_WINDOW), min(g // leaf, natural + MERGE_WINDOW) + 1):
+        for order in ("level", "width"):
+            plan = _merge_tree(g, leaf, n_leaves, order)
+            if plan is not None and plan.depth <= best.depth and (tree_cost(plan), plan.depth) < key:
+                best, key = plan, (tree_cost(plan), plan.depth)
+    return best
+
+
+# leaf counts searched on either side of (g + 1) // (leaf + 1) (a search over all of them found the same
+# trees for every group of 4 to 2,000 bits)
+MERGE_WINDOW = 3
+
+
+def tree_cost(plan: PopcountPlan) -> int:
+    """A popcount tree's cost in logic cells: a leaf counter's LUTs (one per output bit), and per adder its
+    LUTs (:func:`adder_luts`) plus a cell for its carry-out and one for a carry-in from logic. On iCE40
+    those are nextpnr's feed-out and feed-in cells; on ECP5 the pass halves between chained adders
+    (rtl/carrychain.py)."""
+    cost = 0
+    for op in plan.ops:
+        if op.kind == "count":
+            cost += len(op.args).bit_length()
+        else:
+            cost += adder_luts(plan, op) + 1 + (1 if op.kind == "add" and len(op.args) == 3 else 0)
+    return cost
+
+
+def _merge_tree(g: int, leaf: int, n_leaves: int, order: str) -> PopcountPlan | None:
+    """``n_leaves`` counters of ``leaf`` bits, then adders that each sum the two numbers first in
+    ``order`` ("level": the earliest ready, then the smallest; "width": the narrowest, then the earliest)
+    and take a left-over bit as carry-in while there is one. Bits beyond the carry-ins are numbers of
+    their own. None when the carry-ins cannot take all the bits left over."""
+    plan = PopcountPlan(g, maxes=[1] * g, levels=[0] * g)
+    nums = [plan.new("count", range(leaf * i, leaf * i + leaf), leaf) for i in range(n_leaves)]
+    rest = g - leaf * n_leaves
+    singles = max(0, -(-(rest - n_leaves + 1) // 2))  # n + s numbers take n + s - 1 carry-ins
+    nums += range(leaf * n_leaves, leaf * n_leaves + singles)
+    spare = list(range(leaf * n_leaves + singles, g))
+    if len(spare) > len(nums) - 1:
+        return None
+
+    def rank(a: int) -> tuple[int, int]:
+        if order == "level":
+            return plan.levels[a], plan.maxes[a]
+        return plan.maxes[a].bit_length(), plan.levels[a]
+
+    ready = [(rank(a), i, a) for i, a in enumerate(nums)]
+    heapq.heapify(ready)
+    tick = itertools.count(len(ready))
+    while len(ready) > 1:
+        x, y = heapq.heappop(ready)[2], heapq.heappop(ready)[2]
+        parts = [x, y] + ([spare.pop()] if spare else [])
+        out = plan.new("add", parts, sum(plan.maxes[a] for a in parts))
+        heapq.heappush(ready, (rank(out), next(tick), out))
+    plan.root = ready[0][2]
+    return plan
+
+
+def _balanced_tree(g: int, leaf: int, cin: bool, arity: int) -> PopcountPlan:
+    """Counters of ``leaf`` bits, then a balanced tree of adders of ``arity`` numbers, level by level; with
+    ``cin`` every adder also absorbs one input bit as its carry-in. A level of a ternary tree with two
+    numbers left over adds them with a two-number adder."""
+    plan = PopcountPlan(g, maxes=[1] * g, levels=[0] * g)
+    if g == 0:
+        return plan
+    if g == 1:
+        plan.root = 0
         return plan
     # L leaves and about (L - 1) / (arity - 1) adders with a carry-in each:
     # L * leaf + (L - 1) / (arity - 1) >= g

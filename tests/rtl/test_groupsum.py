@@ -19,7 +19,9 @@ from lut2rtl.rtl.groupsum import (
     groupsum_levels,
     head_layout,
     plan_groupsum,
+    plan_popcount,
 )
+from lut2rtl.rtl.popcount import _balanced_tree, tree_cost
 
 
 def _expected(samples: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -189,6 +191,26 @@ def test_levels_are_monotone() -> None:
             assert lv >= prev
             prev = lv
         assert groupsum_levels(2000 * 32, 2000, _fam(lut_size)) > groupsum_levels(10 * 32, 10, _fam(lut_size))
+
+
+@pytest.mark.parametrize("leaf", [2, 3])
+def test_searched_tree_counts_every_bit_and_is_no_worse_than_the_balanced_one(leaf: int) -> None:
+    better = 0
+    for g in [*range(1, 130), 200, 333, 1000, 2000]:
+        plan, balanced = plan_popcount(g, 4, leaf=leaf), _balanced_tree(g, leaf, True, 2)
+        used = [a for op in plan.ops for a in op.args if a < g]
+        assert sorted(used) == list(range(g)) or (g, plan.root) == (1, 0)  # every bit once
+        assert plan.maxes[plan.root] == g
+        for op in plan.ops:
+            assert plan.maxes[op.out] == sum(plan.maxes[a] for a in op.args)
+            if op.kind == "add":  # two numbers and at most one carry-in bit
+                assert len(op.args) in (2, 3) and all(plan.maxes[a] == 1 for a in op.args[2:])
+        assert plan.depth <= balanced.depth and tree_cost(plan) <= tree_cost(balanced), g
+        better += tree_cost(plan) < tree_cost(balanced)
+    assert better > 20
+    # 100 bits: the balanced tree's last adder adds one left-over bit to a 7-bit sum
+    plan, balanced = plan_popcount(100, 4, leaf=3), _balanced_tree(100, 3, True, 2)
+    assert (plan.depth, balanced.depth) == (6, 7) and tree_cost(plan) < tree_cost(balanced)
 
 
 @pytest.mark.filterwarnings("ignore::amaranth.hdl._ir.UnusedElaboratable")

@@ -13,6 +13,10 @@ Two recipes add input noise to the training batches, an experiment that is not a
 option: ``flip`` inverts each input bit with probability p, ``pixdrop`` clears all bits of a pixel with
 probability p. They reach the training loop through its augmentation hook: the run sets ``--augment 1``
 and replaces ``lut2rtl.nn.train.shift_images`` (the shift augmentation) with the noise.
+
+Two recipes train the last part of the run straight-through, also not a ``lut2rtl train`` option: from
+step ``f * steps`` on (``st0.67``, ``st0.9``), every light LUT's training forward is its discrete table on
+the thresholded inputs (``LogicLayer.hard``), and the gradient is still the soft forward's.
 """
 from __future__ import annotations
 
@@ -45,6 +49,8 @@ RECIPES: dict[str, tuple[dict, tuple[str, float] | None]] = {
     "shift1x6000": ({"augment": 1, "steps": 6000}, None),
     "ls0.05": ({"label_smoothing": 0.05}, None),
     "ls0.1": ({"label_smoothing": 0.1}, None),
+    "st0.67": ({}, ("st", 2 / 3)),
+    "st0.9": ({}, ("st", 0.9)),
 }
 FOLDS = 5
 
@@ -72,9 +78,34 @@ def _noise(kind: str, p: float):  # type: ignore[no-untyped-def]
     return apply
 
 
+# straight-through phase ("st", f): from step f * steps on, every LUT's training forward is its discrete
+# table on the thresholded inputs (LogicLayer.hard), the gradient still the soft one's
+_ST = {"from": None, "step": 0}
+
+
+def _straight_through() -> None:
+    import torch
+
+    from lut2rtl.nn.layers import LightLayer
+    soft, ce = LightLayer.soft, torch.nn.functional.cross_entropy
+
+    def st_soft(self, xs):  # type: ignore[no-untyped-def]
+        s = soft(self, xs)
+        if _ST["from"] is None or _ST["step"] < _ST["from"]:
+            return s
+        return s + (self.hard(xs) - s).detach()
+
+    def counting_ce(*a, **kw):  # type: ignore[no-untyped-def]
+        _ST["step"] += 1  # one training loss per optimizer step
+        return ce(*a, **kw)
+    LightLayer.soft = st_soft
+    torch.nn.functional.cross_entropy = counting_ce
+
+
 def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
     import torch
     torch.set_num_threads(1)
+    _straight_through()
     from lut2rtl.datasets import load_digits
     from lut2rtl.nn.train import TrainConfig, train
     train_module = sys.modules["lut2rtl.nn.train"]  # the package exports a function of the same name
@@ -87,7 +118,10 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
         except queue.Empty:
             return
         changes, noise = RECIPES[name]
-        train_module.shift_images = _noise(*noise) if noise else shift
+        st = noise is not None and noise[0] == "st"
+        train_module.shift_images = _noise(*noise) if noise and not st else shift
+        steps = {**BASE, **changes}["steps"]
+        _ST.update({"from": round(noise[1] * steps) if st else None, "step": 0})
         held = fold_of == fold
         data = dataclasses.replace(full, x_train=full.x_train[~held], y_train=full.y_train[~held],
                                    x_test=full.x_train[held], y_test=full.y_train[held])

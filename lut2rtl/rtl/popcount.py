@@ -103,9 +103,9 @@ def plan_popcount(g: int, lut_size: int, *, leaf: int | None = None, cin: bool =
     natural = (g + 1) // (leaf + 1)
     for n_leaves in range(max(1, natural - MERGE_WINDOW), min(g // leaf, natural + MERGE_WINDOW) + 1):
         for order in ("level", "width"):
-            plan = _merge_tree(g, leaf, n_leaves, order)
-            if plan is not None and plan.depth <= best.depth and (tree_cost(plan), plan.depth) < key:
-                best, key = plan, (tree_cost(plan), plan.depth)
+            cand = _merge_tree(g, leaf, n_leaves, order)
+            if cand is not None and cand.depth <= best.depth and (tree_cost(cand), cand.depth) < key:
+                best, key = cand, (tree_cost(cand), cand.depth)
     return best
 
 

@@ -1,12 +1,13 @@
 """iCE40 popcount: explicit carry chains with shared feed cells, against the lower bound.
 
 An experiment for the GroupSum head (not yet what ``lut2rtl compile`` builds).
-One class of ``N`` bits, the same tree as the head (3:2 leaf counters, then a
-balanced tree of adders that each absorb one group bit as carry-in), written
-four ways as Verilog:
+One class of ``N`` bits, the tree the head built until 2026-12-05 (3:2 leaf
+counters, then a balanced tree of adders that each absorb one group bit as
+carry-in; the head now searches its tree, rtl/popcount.py: 173 cells for
+this class), written four ways as Verilog:
 
 - ``behavioural``: one ``sum()`` (Yosys builds its own compressor);
-- ``tree``: one ``+`` per adder with ``keep`` (what the head builds today;
+- ``tree``: one ``+`` per adder with ``keep`` (what the head built;
   nextpnr adds a feed-in cell for each carry-in from logic and a feed-out cell
   for each carry-out read by logic);
 - ``chains``: the same adders as explicit ``SB_LUT4`` + ``SB_CARRY`` cells, one
@@ -259,7 +260,7 @@ def _flip_one_chain_bit(text: str) -> str:
 def run(quick: bool) -> dict[str, Any]:
     # (the "chains" style, one chain per adder, packs into the same cells as "tree": 170 at N = 100 with
     # nextpnr --pack-only; its place-and-route ran for over 10 minutes, so it is not a row)
-    designs = [("behavioural", "behavioural", 0), ("tree (the head today)", "tree", 0)]
+    designs = [("behavioural", "behavioural", 0), ("balanced tree (the head until 2026-12-05)", "tree", 0)]
     designs += [(f"shared feed cells, cap {c or 'none'}", "shared", c) for c in CAPS]
     rows, tree_lc = [], None
     with tempfile.TemporaryDirectory(prefix="lut2rtl-bench-chains-") as tmp:

@@ -51,6 +51,7 @@ RECIPES: dict[str, tuple[dict, tuple[str, float] | None]] = {
     "ls0.1": ({"label_smoothing": 0.1}, None),
     "st0.67": ({}, ("st", 2 / 3)),
     "st0.9": ({}, ("st", 0.9)),
+    "nopool5b6000": ({"pool": 1, "bits_per_feature": 5, "steps": 6000}, None),
 }
 FOLDS = 5
 

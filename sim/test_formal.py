@@ -252,3 +252,53 @@ def test_a_leaf_whose_bits_are_complements_stays_uncut(tmp_path: Path, third: in
     second = next(line for line in ref.splitlines() if line.endswith("= o[3] + o[4] + o[5];"))
     assert "gs_c0_n" in second  # an ordinary leaf is cut
     assert ("gs_c0_n" in first) is (third != 14), first
+
+
+@pytest.mark.yosys
+def test_tournament_winners_are_cut_and_a_wrong_winner_fails(tmp_path: Path, sim_cache: Path) -> None:
+    # the argmax tournament's winning counts are cut points (the reference then writes its argmax as a
+    # tournament too): over hundreds of classes, proving the chain of compares equal to the tournament
+    # was most of a proof's time. A match that keeps the smaller count fails every cut attempt, never
+    # passes, and the fallback miter gives a counterexample.
+    import re
+
+    from lut2rtl.buildfolder import read_build_folder
+    from lut2rtl.errors import ToolError
+    from lut2rtl.families import FAMILIES
+    from lut2rtl.verify.formal import prove_equivalence
+    from lut2rtl.verify.simulate import simulate_design
+    from lut2rtl.verify.vectors import expected_vectors, random_inputs
+
+    net = random_netlist(7, 24, [60, 60], 2, classes=12, genuine=True)  # 5 bits per class: many ties
+    out = compile_netlist(net, tmp_path / "b", target="ice40", pipeline=0, fabric="verilog", name="core").out_dir
+    verilog = out / "core.v"
+    text = verilog.read_text()
+    proof = prove_equivalence(net, verilog, "core", family=FAMILIES["ice40"], out_bits=False,
+                              strategies=("cut",), keep_dir=tmp_path / "proof")
+    assert proof.proved and proof.method == "yosys expose -cut (popcount cut points) + miter + sat", proof.method
+    ref = (tmp_path / "proof" / "reference_cut.v").read_text()
+    # 12 classes: 6 + 3 + 1 + 1 matches; the last winner's count is read by nothing and not named
+    named = re.findall(r"wire \[\d+:0\] \\\S*(gs_r\d+_\d+_count) += tg", ref)
+    assert len(named) == 10 and "gs_r1_0_count" in named, named
+    mux = re.search(r"assign gs_r2_1_count = (.+) \? (\S+) : (\S+);", text)
+    assert mux, "the second match of the second round"
+    verilog.write_text(text[:mux.start()] + f"assign gs_r2_1_count = {mux[1]} ? {mux[3]} : {mux[2]};"
+                       + text[mux.end():])
+    vectors = expected_vectors(net, random_inputs(net.n_inputs, 512, 5))
+    assert not simulate_design(read_build_folder(out), vectors, cache_dir=sim_cache).ok  # the swap is observable
+    with pytest.raises(ToolError, match="undecided"):
+        prove_equivalence(net, verilog, "core", family=FAMILIES["ice40"], out_bits=False, strategies=("cut",))
+    bad = verify_build(out, formal=True, simulate=False)
+    assert bad.formal is not None and not bad.formal.proved and "in_bits" in bad.formal.detail  # an input
+
+
+@pytest.mark.yosys
+@pytest.mark.parametrize("target", ["ice40", "ecp5", "xilinx"])
+def test_registered_tournament_proves_with_winners_cut(tmp_path: Path, target: str) -> None:
+    # registers between rounds (the comparator's operand stored inverted on iCE40) and every family's
+    # comparator: the first cut attempt proves
+    net = random_netlist(8, 24, [60, 60], 2, classes=12)
+    out = compile_netlist(net, tmp_path / "b", target=target, pipeline=4, fabric="verilog", name="core").out_dir
+    good = verify_build(out, formal=True, simulate=False)
+    assert good.ok and good.formal is not None, good.formal
+    assert "(popcount cut points)" in good.formal.method, good.formal.method

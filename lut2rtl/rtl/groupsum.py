@@ -113,15 +113,18 @@ from .popcount import (
 )
 from .ternary import dual_chain, ternary_adder
 
-__all__ = ["FUSED", "HEAD_GROUPS", "HEAD_REGISTERS", "POPCOUNT_WIRE", "GroupSumHW", "GroupSumPlan", "PopcountPlan",
-           "build_groupsum", "class_popcounts", "class_width", "count_width", "family_popcount", "fuse_head",
-           "groupsum_levels", "head_family", "head_groups", "head_layout", "level_delays", "plan_groupsum",
-           "plan_popcount"]
+__all__ = ["FUSED", "HEAD_GROUPS", "HEAD_REGISTERS", "POPCOUNT_WIRE", "WINNER_WIRE", "GroupSumHW", "GroupSumPlan",
+           "PopcountPlan", "build_groupsum", "class_popcounts", "class_width", "count_width", "family_popcount",
+           "fuse_head", "groupsum_levels", "head_family", "head_groups", "head_layout", "level_delays",
+           "plan_groupsum", "plan_popcount"]
 
 LUT_SIZES = (4, 6)
 # every register of the head is named ``<value>_q<level>`` or ``<value>_n_q<level>`` (_Stager), and every value
 # ``gs_...``: a Yosys name pattern for them (the formal proof hides these names, see lut2rtl/verify/formal.py)
 HEAD_REGISTERS = "gs_*_q*"
+# the count of the winner of match ``m`` (from 0) of tournament round ``r`` (from 1): a cut point of the
+# formal proof (lut2rtl/verify/formal.py)
+WINNER_WIRE = "gs_r{r}_{m}_count"
 _KEEP = {"keep": 1}
 
 
@@ -307,7 +310,7 @@ def plan_groupsum(n_outputs: int, classes: int, family: Family, register_after: 
             lv_cmp = max(ready[na], ready[nb]) + 1
             lv_mux = lv_cmp + 1
             pre = f"gs_r{rnd}_{i // 2}"
-            gt, wc = value(f"{pre}_gt", 1, lv_cmp), value(f"{pre}_count", cw, lv_mux)
+            gt, wc = value(f"{pre}_gt", 1, lv_cmp), value(WINNER_WIRE.format(r=rnd, m=i // 2), cw, lv_mux)
             steps.append(_Step("pair", (gt, wc), cw, ((nb, lv_cmp), (na, lv_cmp), (gt, lv_mux), (nb, lv_mux),
                                                       (na, lv_mux))))
             luts += cw + cw  # comparator chain + count mux

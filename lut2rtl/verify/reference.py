@@ -8,7 +8,7 @@ must equal this text for every input. It therefore shares nothing with
 ``table_to_rows(T)[j]``, written as a tree of ``?:`` on the inputs
 (``x_0`` outermost) with the rows as its constant leaves. A popcount is a loop
 of ``+``; the argmax is a chain of strict ``>`` compares (ties keep the
-lower class).
+lower class), or, with a hint that names its matches, a tournament.
 
 The module has the ports of the hardware contract (``clk``, ``rst``,
 ``in_valid``, ``in_bits``, ``out_valid``, ``out_class``, ``out_counts``,
@@ -23,6 +23,17 @@ sums, each written as a plain ``+`` of its parts. Any grouping that uses
 every bit of the group exactly once sums to the same count, and the emitter
 checks that before using one; a hint therefore cannot change what the
 module computes, only how the proof is cut into small steps.
+
+With ``NameHint.winners`` the argmax is a tournament instead of the chain:
+each round pairs neighbouring candidates in class order (the last one of an
+odd round passes on), the right candidate wins only with a strictly larger
+count, and the winner's count is a wire of the name given. It computes the
+same class as the chain: by induction every candidate is the lowest-index
+maximum of a run of consecutive classes, and of two neighbouring runs the
+right one's wins only where its maximum is larger than every count of the
+left run. (The chain compares a candidate with all classes before it; over
+hundreds of classes, proving it equal to a hardware tournament was the
+slowest step of a proof.)
 
 A partial sum may instead be *compressed* like a bit heap (:class:`HeapStage`):
 its parts' bits by column (bit ``j`` of a part in column ``j``, a group bit in
@@ -83,11 +94,14 @@ class NameHint:
     sums: tuple[tuple[SumNode, ...], ...] = ()  # per class, in order; the last node is the count
     # names of LUT outputs (signal id -> name): the wire of that signal gets the name
     signals: dict[int, str] = field(default_factory=dict)
+    # the argmax as a tournament (module docstring): per round, the name of each match's winning count
+    # (None: unnamed); None: the chain of compares
+    winners: tuple[tuple[str | None, ...], ...] | None = None
 
 
 # names the emitter uses itself
-_RESERVED = re.compile(r"^((s|T|cnt|best_cnt|best_idx|better|d|v)\d+|sum\d+_\d+|hp\d+_.*|o|popcount|i|clk|rst|"
-                       r"in_valid|in_bits|in_features|out_valid|out_class|out_counts|out_bits)$")
+_RESERVED = re.compile(r"^((s|T|cnt|best_cnt|best_idx|better|d|v)\d+|(sum|tc|tg|ti)\d+_\d+|ti_class|hp\d+_.*|o|"
+                       r"popcount|i|clk|rst|in_valid|in_bits|in_features|out_valid|out_class|out_counts|out_bits)$")
 
 
 def _escaped(name: str) -> str:
@@ -257,6 +271,34 @@ def _shannon(rows: list, sel: list[str]) -> str:
     return f"({sel[0]} ? {_shannon(hi, sel[1:])} : {_shannon(lo, sel[1:])})"
 
 
+def _tournament(winners: tuple[tuple[str | None, ...], ...], classes: int, cw: int, kw: int) -> list[str]:
+    """The argmax as a tournament (module docstring), its class in wire ``ti_class``."""
+    named = [nm for rnd in winners for nm in rnd if nm is not None]
+    if len(set(named)) != len(named):
+        raise ValueError("hint gives two tournament matches the same name")
+    cands = [(f"cnt{c}", f"{kw}'d{c}") for c in range(classes)]
+    w: list[str] = []
+    r = 0
+    while len(cands) > 1:
+        if r >= len(winners) or len(winners[r]) != len(cands) // 2:
+            raise ValueError(f"hint's tournament does not fit {classes} classes: round {r} has "
+                             f"{len(cands) // 2} matches")
+        nxt = []
+        for j, nm in enumerate(winners[r]):
+            (ca, ia), (cb, ib) = cands[2 * j], cands[2 * j + 1]
+            cnt = f"tc{r}_{j}" if nm is None else _escaped(nm)
+            w.append(f"    wire tg{r}_{j} = {cb} > {ca};")
+            w.append(f"    wire [{cw - 1}:0] {cnt} = tg{r}_{j} ? {cb} : {ca};")
+            w.append(f"    wire [{kw - 1}:0] ti{r}_{j} = tg{r}_{j} ? {ib} : {ia};")
+            nxt.append((cnt, f"ti{r}_{j}"))
+        cands = nxt + cands[len(cands) // 2 * 2:]
+        r += 1
+    if r != len(winners):
+        raise ValueError(f"hint's tournament has {len(winners)} rounds, {classes} classes need {r}")
+    w.append(f"    wire [{kw - 1}:0] ti_class = {cands[0][1]};")
+    return w
+
+
 def emit_reference_verilog(net: Netlist, name: str = "reference", *, latency: int = 0,
                            out_bits: bool = False, hint: NameHint | None = None) -> str:
     """Verilog text of module ``name`` computing ``net`` (see the module docstring).
@@ -340,13 +382,17 @@ def emit_reference_verilog(net: Netlist, name: str = "reference", *, latency: in
                 w.append(f"    wire [{cw - 1}:0] cnt{c} = popcount(o[{c * group + group - 1}:{c * group}]);")
             if hint.counts and hint.counts[c] is not None:
                 w.append(f"    wire [{cw - 1}:0] {_escaped(hint.counts[c])} = cnt{c};")
-        w.append(f"    wire [{cw - 1}:0] best_cnt0 = cnt0;")
-        w.append(f"    wire [{kw - 1}:0] best_idx0 = {kw}'d0;")
-        for c in range(1, c_n):
-            w.append(f"    wire better{c} = cnt{c} > best_cnt{c - 1};")
-            w.append(f"    wire [{cw - 1}:0] best_cnt{c} = better{c} ? cnt{c} : best_cnt{c - 1};")
-            w.append(f"    wire [{kw - 1}:0] best_idx{c} = better{c} ? {kw}'d{c} : best_idx{c - 1};")
-        results.append(("out_class", kw, f"best_idx{c_n - 1}"))
+        if hint.winners is None:
+            w.append(f"    wire [{cw - 1}:0] best_cnt0 = cnt0;")
+            w.append(f"    wire [{kw - 1}:0] best_idx0 = {kw}'d0;")
+            for c in range(1, c_n):
+                w.append(f"    wire better{c} = cnt{c} > best_cnt{c - 1};")
+                w.append(f"    wire [{cw - 1}:0] best_cnt{c} = better{c} ? cnt{c} : best_cnt{c - 1};")
+                w.append(f"    wire [{kw - 1}:0] best_idx{c} = better{c} ? {kw}'d{c} : best_idx{c - 1};")
+            results.append(("out_class", kw, f"best_idx{c_n - 1}"))
+        else:
+            w += _tournament(hint.winners, c_n, cw, kw)
+            results.append(("out_class", kw, "ti_class"))
         cat = ", ".join(f"cnt{c}" for c in reversed(range(c_n)))
         results.append(("out_counts", c_n * cw, f"{{{cat}}}"))
     if "out_bits" in ports:

@@ -3,6 +3,7 @@ simulation, and proved equal to Yosys-synthesized primitive versions of itself."
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -48,11 +49,18 @@ def test_port_widths_follow_contract() -> None:
     assert "out_class" not in port_widths(plain) and port_widths(plain)["out_bits"] == 3
 
 
+# the argmax as a tournament (named winners; 3 classes: one match, then the winner against class 2)
+TOURNAMENT = NameHint(winners=(("w.first",), (None,)))
+
+
 @pytest.mark.verilator
-@pytest.mark.parametrize("latency", [pytest.param(0, marks=pytest.mark.slow), 3])
-def test_reference_matches_evaluator_in_simulation(tmp_path: Path, latency: int) -> None:
+@pytest.mark.parametrize("latency,hint", [pytest.param(0, None, marks=pytest.mark.slow), (3, None),
+                                          (0, TOURNAMENT)], ids=["chain-0", "chain-3", "tournament-0"])
+def test_reference_matches_evaluator_in_simulation(tmp_path: Path, latency: int, hint: NameHint | None) -> None:
+    # 4 bits per class: equal counts (ties, to the lowest class) in about a third of the samples
     net = random_netlist(9, 20, [30, 24, 12], [2, 3, 4], classes=3)
-    (tmp_path / "refm.v").write_text(emit_reference_verilog(net, "refm", latency=latency, out_bits=True))
+    (tmp_path / "refm.v").write_text(emit_reference_verilog(net, "refm", latency=latency, out_bits=True,
+                                                            hint=hint))
     vec = expected_vectors(net, random_inputs(20, 500, 1))
     res = simulate(tmp_path / "refm.v", "refm", port_widths(net, out_bits=True), latency, vec, family=None,
                    classes=3, cache_dir=REPO / "sim_build")
@@ -72,6 +80,34 @@ def test_formal_proves_synthesized_reference(tmp_path: Path, family: str) -> Non
     run_yosys(f"read_verilog src.v; {fam.synth_command} -top dut; write_verilog -noattr gate.v", cwd=tmp_path)
     res = prove_equivalence(net, tmp_path / "gate.v", "dut", family=fam, out_bits=False)
     assert res.proved, res.detail
+
+
+@pytest.mark.verilator
+def test_a_tournament_that_breaks_ties_the_wrong_way_is_caught(tmp_path: Path) -> None:
+    # negative control for the test above: the same tournament, ties to the right candidate
+    net = random_netlist(9, 20, [30, 24, 12], [2, 3, 4], classes=3)
+    text = emit_reference_verilog(net, "refm", hint=TOURNAMENT)
+    assert text.count(" > cnt") == 1 and text.count(" > \\w.first ") == 1, text
+    (tmp_path / "refm.v").write_text(text.replace(" > cnt", " >= cnt"))
+    vec = expected_vectors(net, random_inputs(20, 500, 1))
+    res = simulate(tmp_path / "refm.v", "refm", port_widths(net), 0, vec, family=None, classes=3,
+                   cache_dir=REPO / "sim_build")
+    assert not res.ok and {m.port for m in res.comparison.mismatches} == {"out_class"}
+
+
+@pytest.mark.parametrize("winners,match", [
+    ((), "round 0 has 2 matches"),  # no rounds for 5 classes
+    ((("a", None),), "round 1 has 1 matches"),  # one round of three
+    ((("a",), ("b",), ("c",)), "round 0 has 2 matches"),
+    ((("a", "b"), ("c",), (None,), (None,)), "4 rounds, 5 classes need 3"),  # one round too many
+    ((("a", "b"), ("a",), (None,)), "same name"),
+    ((("a", "cnt1"), ("c",), (None,)), "identifier"),  # a name the emitter uses itself
+])
+def test_bad_tournament_hints_are_rejected(winners: tuple[tuple[str | None, ...], ...], match: str) -> None:
+    net = random_netlist(3, 8, [12, 10], 2, classes=5)
+    emit_reference_verilog(net, "m", hint=NameHint(winners=((None, None), (None,), (None,))))  # 5 classes: 3 rounds
+    with pytest.raises(ValueError, match=match):
+        emit_reference_verilog(net, "m", hint=NameHint(winners=winners))
 
 
 def _hint(nodes: tuple[SumNode, ...], classes: int) -> NameHint:
@@ -107,8 +143,8 @@ def test_named_reference_computes_the_same(tmp_path: Path) -> None:
     # names and partial sums change how the text is cut, not what it computes: the
     # hinted module, as a design, is proved equal to the netlist by the plain miter
     net = random_netlist(3, 8, [12, 10], 2, classes=2)
-    text = emit_reference_verilog(net, "dut", hint=_hint(GOOD, 2))
-    assert "\\c1.root " in text and "\\gs.count0 " in text
+    text = emit_reference_verilog(net, "dut", hint=dataclasses.replace(_hint(GOOD, 2), winners=(("win",),)))
+    assert "\\c1.root " in text and "\\gs.count0 " in text and "win = tg0_0 ? cnt1 : cnt0;" in text
     (tmp_path / "dut.v").write_text(text)
     res = prove_equivalence(net, tmp_path / "dut.v", "dut", family=None, out_bits=False, strategies=("miter",))
     assert res.proved, res.detail

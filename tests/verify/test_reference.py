@@ -51,24 +51,42 @@ def test_port_widths_follow_contract() -> None:
 
 # the argmax as a tournament (named winners; 3 classes: one match, then the winner against class 2)
 TOURNAMENT = NameHint(winners=(("w.first",), (None,)))
+# 11 classes: an odd round passes the last candidate on twice (11 -> 6 -> 3 -> 2 -> 1)
+TOURNAMENT11 = NameHint(winners=(("w.a", None, "w.b", None, "w.c"), (None, "w.d", None), ("w.e",), (None,)))
 
 
 @pytest.mark.verilator
-@pytest.mark.parametrize("latency,hint", [pytest.param(0, None, marks=pytest.mark.slow), (3, None),
-                                          (0, TOURNAMENT)], ids=["chain-0", "chain-3", "tournament-0"])
-def test_reference_matches_evaluator_in_simulation(tmp_path: Path, latency: int, hint: NameHint | None) -> None:
-    # 4 bits per class: equal counts (ties, to the lowest class) in about a third of the samples
-    net = random_netlist(9, 20, [30, 24, 12], [2, 3, 4], classes=3)
+@pytest.mark.parametrize("latency,classes,hint", [pytest.param(0, 3, None, marks=pytest.mark.slow), (3, 3, None),
+                                                  (0, 3, TOURNAMENT), (0, 11, TOURNAMENT11)],
+                         ids=["chain-0", "chain-3", "tournament-0", "tournament-11"])
+def test_reference_matches_evaluator_in_simulation(tmp_path: Path, latency: int, classes: int,
+                                                   hint: NameHint | None) -> None:
+    # 4 (3) bits per class: equal counts (ties, to the lowest class) in many samples
+    net = random_netlist(9, 20, [30, 24, 12 if classes == 3 else 33], [2, 3, 4], classes=classes)
     (tmp_path / "refm.v").write_text(emit_reference_verilog(net, "refm", latency=latency, out_bits=True,
                                                             hint=hint))
     vec = expected_vectors(net, random_inputs(20, 500, 1))
     res = simulate(tmp_path / "refm.v", "refm", port_widths(net, out_bits=True), latency, vec, family=None,
-                   classes=3, cache_dir=REPO / "sim_build")
+                   classes=classes, cache_dir=REPO / "sim_build")
     assert res.ok, "\n".join(format_mismatches(res.comparison))
     # a wrong latency claim is caught by the same run
     wrong = simulate(tmp_path / "refm.v", "refm", port_widths(net, out_bits=True), latency + 1, vec,
-                     family=None, classes=3, cache_dir=REPO / "sim_build")
+                     family=None, classes=classes, cache_dir=REPO / "sim_build")
     assert not wrong.ok and wrong.comparison.n_valid_errors > 0
+
+
+@pytest.mark.verilator
+@pytest.mark.parametrize("classes,hint", [(3, TOURNAMENT), (11, TOURNAMENT11)], ids=["3", "11"])
+def test_a_tournament_that_breaks_ties_the_wrong_way_is_caught(tmp_path: Path, classes: int, hint: NameHint) -> None:
+    # negative control for the test above: the same tournament, ties to the right candidate in every match
+    net = random_netlist(9, 20, [30, 24, 12 if classes == 3 else 33], [2, 3, 4], classes=classes)
+    text = emit_reference_verilog(net, "refm", hint=hint)
+    assert text.count(" > ") == classes - 1, text
+    (tmp_path / "refm.v").write_text(text.replace(" > ", " >= "))
+    vec = expected_vectors(net, random_inputs(20, 500, 1))
+    res = simulate(tmp_path / "refm.v", "refm", port_widths(net), 0, vec, family=None, classes=classes,
+                   cache_dir=REPO / "sim_build")
+    assert not res.ok and {m.port for m in res.comparison.mismatches} == {"out_class"}
 
 
 @pytest.mark.yosys
@@ -80,19 +98,6 @@ def test_formal_proves_synthesized_reference(tmp_path: Path, family: str) -> Non
     run_yosys(f"read_verilog src.v; {fam.synth_command} -top dut; write_verilog -noattr gate.v", cwd=tmp_path)
     res = prove_equivalence(net, tmp_path / "gate.v", "dut", family=fam, out_bits=False)
     assert res.proved, res.detail
-
-
-@pytest.mark.verilator
-def test_a_tournament_that_breaks_ties_the_wrong_way_is_caught(tmp_path: Path) -> None:
-    # negative control for the test above: the same tournament, ties to the right candidate
-    net = random_netlist(9, 20, [30, 24, 12], [2, 3, 4], classes=3)
-    text = emit_reference_verilog(net, "refm", hint=TOURNAMENT)
-    assert text.count(" > cnt") == 1 and text.count(" > \\w.first ") == 1, text
-    (tmp_path / "refm.v").write_text(text.replace(" > cnt", " >= cnt"))
-    vec = expected_vectors(net, random_inputs(20, 500, 1))
-    res = simulate(tmp_path / "refm.v", "refm", port_widths(net), 0, vec, family=None, classes=3,
-                   cache_dir=REPO / "sim_build")
-    assert not res.ok and {m.port for m in res.comparison.mismatches} == {"out_class"}
 
 
 @pytest.mark.parametrize("winners,match", [

@@ -43,10 +43,11 @@ Two strategies, tried in this order:
    step. Against the reference's chain of compares, ABC spent 200 s of
    the proof of a random 20,000-gate, 100-class network (ice40, p0)
    proving the two argmaxes equal: 270 s against 106 s with the cuts, the
-   two proofs run side by side (10 classes: 108 s). A 16,000-gate,
-   2,000-class network at pipeline 4 proves in 93 s with YoWASP's Yosys,
-   which ran out of its 4 GiB before; a 100,000-gate, 100-class one in
-   681 s (native Yosys, 15 GB), which did not finish in 1,260 s before. A
+   two proofs run side by side (10 classes: 108 s). A 100,000-gate,
+   100-class network at pipeline 4 proves in 721 s (native Yosys, 15 GB),
+   where it did not finish in 1,260 s. (Counts of a few bits are easy
+   either way: a 16,000-gate, 2,000-class network of 2-bit counts proves
+   in about 100 s with YoWASP's Yosys, with the chain or the cuts.) A
    winner is named only where every bit of it varies on random samples (a
    bit constant in the design is folded into its readers, and the cut
    would not reach them; a 512-class network of 2-bit counts failed its

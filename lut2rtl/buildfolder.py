@@ -193,8 +193,8 @@ class BuildFolder:
 
         try:
             return load_checkpoint(self.netlist_path)
-        except CheckpointError as e:
-            raise BuildFolderError(f"{self.netlist_path}: {e}") from None
+        except CheckpointError as e:  # its messages begin with the path already
+            raise BuildFolderError(str(e)) from None
 
     def vectors(self) -> Any:
         """The reference vectors (:class:`lut2rtl.verify.vectors.Vectors`)."""

@@ -103,3 +103,13 @@ def test_missing_folder_and_files(tmp_path: Path) -> None:
     (out / "vectors.npz").unlink()
     with pytest.raises(BuildFolderError, match=r"vectors\.npz: file named by the manifest is missing"):
         read_build_folder(out)
+
+
+def test_a_corrupt_netlist_names_its_path_once(tmp_path: Path) -> None:
+    # the folder's netlist.pt is one byte of junk: one error, naming the file once
+    folder = read_build_folder(_folder(tmp_path, _manifest()))
+    with pytest.raises(BuildFolderError) as e:
+        _ = folder.netlist
+    msg = str(e.value)
+    assert msg.count("netlist.pt") == 1 and "not a loadable lut2rtl checkpoint" in msg
+    assert msg.startswith(str(tmp_path / "b" / "netlist.pt") + ": ")

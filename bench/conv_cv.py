@@ -17,6 +17,23 @@ and replaces ``lut2rtl.nn.train.shift_images`` (the shift augmentation) with the
 Two recipes train the last part of the run straight-through, also not a ``lut2rtl train`` option: from
 step ``f * steps`` on (``st0.67``, ``st0.9``), every light LUT's training forward is its discrete table on
 the thresholded inputs (``LogicLayer.hard``), and the gradient is still the soft forward's.
+
+Two recipes distil a float teacher, also not a ``lut2rtl train`` option: ``kd<a>`` first trains a ReLU MLP (two
+hidden layers of 512; Adam, 2,000 steps of 128 rows, seed = fold) on the same fold's training rows, thermometer
+encoded exactly as the logic network's inputs, and then trains the logic network on ``(1 - a) * CE + a * T**2 *
+KL(teacher || student)`` at temperature ``T = 4``, the teacher reading the same batch of input bits (the batch
+reaches it through the augmentation hook, which returns it unchanged). ``kdcnn<a>`` does the same with a float
+CNN teacher over the encoded image (two 3x3 conv layers of 32 and 64 channels, 2x2 max pooling, a hidden layer of
+128).
+
+Two recipes add a skip connection, an architecture that lut2rtl does not build: ``skip`` (and ``skip5b``, with 5
+thresholds per pixel) lets the dense layer read the encoded input bits beside the pooled conv features (one
+vector, random balanced wiring over both; the same LUT count as ``ref``). The run replaces
+``lut2rtl.nn.train.build_conv_net`` with :func:`build_skip`. Its discrete network is lowered here (:class:`SkipNet`:
+the conv stages by ``lut2rtl.lowering.lower``, the dense layer's reads of input bits mapped to the input ids, which
+the Netlist IR allows), so a run's accuracy is the reference evaluator's, as for every recipe. Each worker first
+checks that lowering against the torch forward on random parameters (:func:`check_skip`), and that a lowering with
+the input bits read one place off is caught.
 """
 from __future__ import annotations
 
@@ -52,7 +69,13 @@ RECIPES: dict[str, tuple[dict, tuple[str, float] | None]] = {
     "st0.67": ({}, ("st", 2 / 3)),
     "st0.9": ({}, ("st", 0.9)),
     "nopool5b6000": ({"pool": 1, "bits_per_feature": 5, "steps": 6000}, None),
+    "skip": ({}, None),
+    "skip5b": ({"bits_per_feature": 5}, None),
+    "kd0.5": ({"augment": 1}, ("kd", 0.5)),
+    "kd0.9": ({"augment": 1}, ("kd", 0.9)),
+    "kdcnn0.5": ({"augment": 1}, ("kdcnn", 0.5)),
 }
+SKIP = ("skip", "skip5b")  # recipes built by build_skip
 FOLDS = 5
 
 
@@ -82,6 +105,9 @@ def _noise(kind: str, p: float):  # type: ignore[no-untyped-def]
 # straight-through phase ("st", f): from step f * steps on, every LUT's training forward is its discrete
 # table on the thresholded inputs (LogicLayer.hard), the gradient still the soft one's
 _ST = {"from": None, "step": 0}
+# distillation ("kd", a): the teacher, its weight a, and the current training batch's input bits
+_KD: dict = {"teacher": None, "alpha": 0.0, "xb": None}
+KD_T = 4.0
 
 
 def _straight_through() -> None:
@@ -98,9 +124,143 @@ def _straight_through() -> None:
 
     def counting_ce(*a, **kw):  # type: ignore[no-untyped-def]
         _ST["step"] += 1  # one training loss per optimizer step
-        return ce(*a, **kw)
+        loss = ce(*a, **kw)
+        if _KD["teacher"] is None:
+            return loss
+        out, xb = a[0], _KD["xb"]
+        assert xb is not None and xb.shape[0] == out.shape[0], "distillation: the batch was not captured"
+        with torch.no_grad():
+            soft = torch.softmax(_KD["teacher"](xb) / KD_T, dim=1)
+        kl = torch.nn.functional.kl_div(torch.log_softmax(out / KD_T, dim=1), soft, reduction="batchmean")
+        return (1 - _KD["alpha"]) * loss + _KD["alpha"] * KD_T ** 2 * kl
     LightLayer.soft = st_soft
     torch.nn.functional.cross_entropy = counting_ce
+
+
+def _skip_net_class():  # type: ignore[no-untyped-def]
+    import torch
+    from torch import nn
+
+    from lut2rtl.lowering import ConvNet, lower
+    from lut2rtl.netlist import GroupSum, Layer, Netlist, Thermometer
+    from lut2rtl.nn.model import LogicNet
+
+    class SkipNet(LogicNet):
+        """A conv net whose first dense layer reads ``[conv features, input bits]``."""
+
+        def __init__(self, base: LogicNet, dense_from: int, shift: int = 0) -> None:
+            nn.Module.__init__(self)
+            self.n_inputs, self.encoder, self.group_sum = base.n_inputs, base.encoder, base.group_sum
+            self.layers, self.dense_from = base.layers, dense_from
+            self.shift = shift  # the negative control's wrong lowering: input bit j read as j + shift
+
+        def output_bits(self, bits):  # type: ignore[no-untyped-def]
+            h = bits
+            for i, layer in enumerate(self.layers):
+                h = layer(torch.cat([h, bits], dim=1) if i == self.dense_from else h)
+            return h
+
+        def to_netlist(self, metadata=None):  # type: ignore[no-untyped-def]
+            low = lower(ConvNet(self.n_inputs, tuple(la.to_stage() for la in self.layers[:self.dense_from])))
+            ids = np.concatenate([np.asarray(low.outputs), (np.arange(self.n_inputs) + self.shift) % self.n_inputs])
+            layers, prev = list(low.layers), None
+            for layer in self.layers[self.dense_from:]:
+                idx = layer.idx.cpu().numpy()
+                layers.append(Layer(k=int(idx.shape[1]), inputs=ids[idx] if prev is None else idx + prev,
+                                    tables=layer.tables()))
+                prev = self.n_inputs + sum(la.size for la in layers[:-1])
+            enc = None if self.encoder is None else Thermometer(self.encoder.thresholds.cpu().numpy())
+            gs = GroupSum(self.group_sum.classes, self.group_sum.tau, self.group_sum.beta)
+            return Netlist(n_inputs=self.n_inputs, layers=tuple(layers), group_sum=gs, encoder=enc,
+                           metadata=dict(metadata or {}))
+    return SkipNet
+
+
+def build_skip(method, in_shape, conv_channels, widths, **kw):  # type: ignore[no-untyped-def]
+    """``build_conv_net``'s network with its dense layers redrawn over ``[conv features, input bits]``."""
+    from lut2rtl.nn.conv import build_conv_net
+    from lut2rtl.nn.model import dense_layers, options_for
+    base = build_conv_net(method, in_shape, conv_channels, widths, **kw)
+    dense_from = len(base.layers) - len(widths)
+    n_feat = int(np.prod(base.layers[dense_from - 1].out_shape))
+    rng = np.random.default_rng(1000 + int(kw.get("seed", 0)))
+    new = dense_layers([method] * len(widths), n_feat + base.n_inputs, widths, [kw.get("dense_k") or kw.get("k", 2)]
+                       * len(widths), rng, kw.get("wiring", "random"), options_for(method, dict(kw.get("layer_options")
+                                                                                                  or {})))
+    for j, layer in enumerate(new):
+        base.layers[dense_from + j] = layer
+    return _skip_net_class()(base, dense_from)
+
+
+def check_skip() -> None:
+    """The skip lowering equals the torch forward (eval mode) on random parameters and inputs; one that reads
+    the input bits one place off does not."""
+    import torch
+
+    from lut2rtl.evaluate import evaluate
+    net = build_skip("light", (8, 8, 3), (8,), [400], classes=10, tau=10.0, k=4, depth=1, pool=2, seed=0)
+    with torch.no_grad():
+        for prm in net.parameters():
+            prm.normal_()
+    net.eval()
+    x = torch.rand(256, net.n_inputs, generator=torch.Generator().manual_seed(0)) > 0.5
+    with torch.no_grad():
+        want = net.output_bits(x.float()).numpy().astype(bool)
+    assert np.array_equal(evaluate(net.to_netlist(), x.numpy()).out_bits, want), "skip lowering != torch"
+    net.shift = 1
+    assert not np.array_equal(evaluate(net.to_netlist(), x.numpy()).out_bits, want), "control not caught"
+
+
+def _cnn_teacher(shape, classes: int):  # type: ignore[no-untyped-def]
+    from torch import nn
+    h, w, c = shape
+
+    class CNN(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = nn.Sequential(nn.Conv2d(c, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 64, 3, padding=1),
+                                      nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                                      nn.Linear(64 * (h // 2) * (w // 2), 128), nn.ReLU(), nn.Linear(128, classes))
+
+        def forward(self, x):  # type: ignore[no-untyped-def]
+            return self.body(x.view(x.shape[0], h, w, c).permute(0, 3, 1, 2))
+    return CNN()
+
+
+def train_teacher(data, config, seed: int, kind: str = "kd"):  # type: ignore[no-untyped-def]
+    """The distillation teacher: a float MLP (``kd``) or CNN (``kdcnn``) on the fold's training rows, encoded as
+    the logic network's inputs."""
+    import torch
+
+    from lut2rtl.nn.baselines import MLP
+    from lut2rtl.nn.layers import ThermometerEncoder
+    from lut2rtl.nn.train import thermometer_thresholds
+    thr = thermometer_thresholds(data.x_train, config.bits_per_feature, mode=config.encoding,
+                                 feature_range=data.feature_range if config.encoding == "uniform" else None)
+    with torch.no_grad():
+        x = ThermometerEncoder(thr.thresholds)(torch.from_numpy(data.x_train)).float()
+    y = torch.from_numpy(data.y_train)
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    if kind == "kdcnn":
+        h, w, v = data.image_shape
+        net = _cnn_teacher((h, w, v * config.bits_per_feature), data.classes)
+    else:
+        net = MLP(x.shape[1], 512, 2, data.classes)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    for _ in range(2000):
+        b = torch.randint(0, x.shape[0], (128,), generator=gen)
+        loss = torch.nn.functional.cross_entropy(net(x[b]), y[b])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    net.eval()
+    return net
+
+
+def _capture(x, shape, _max_shift, gen):  # type: ignore[no-untyped-def]
+    _KD["xb"] = x
+    return x
 
 
 def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
@@ -110,7 +270,8 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
     from lut2rtl.datasets import load_digits
     from lut2rtl.nn.train import TrainConfig, train
     train_module = sys.modules["lut2rtl.nn.train"]  # the package exports a function of the same name
-    shift = train_module.shift_images
+    shift, build = train_module.shift_images, train_module.build_conv_net
+    check_skip()
     full = load_digits()
     fold_of = folds(full.y_train)
     while True:
@@ -120,7 +281,9 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
             return
         changes, noise = RECIPES[name]
         st = noise is not None and noise[0] == "st"
-        train_module.shift_images = _noise(*noise) if noise and not st else shift
+        kd = noise is not None and noise[0] in ("kd", "kdcnn")
+        train_module.shift_images = _capture if kd else _noise(*noise) if noise and not st else shift
+        train_module.build_conv_net = build_skip if name in SKIP else build
         steps = {**BASE, **changes}["steps"]
         _ST.update({"from": round(noise[1] * steps) if st else None, "step": 0})
         held = fold_of == fold
@@ -129,7 +292,20 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
         t0 = time.time()
         rec: dict = {"name": name, "fold": fold, "n": int(held.sum())}
         try:
-            res = train(TrainConfig(**{**BASE, **changes, "seed": fold}), data)
+            config = TrainConfig(**{**BASE, **changes, "seed": fold})
+            _KD.update(teacher=None, xb=None)
+            if kd:
+                teacher = train_teacher(data, config, fold, noise[0])
+                with torch.no_grad():  # the teacher's score on the held-out fold, for the record
+                    xt = train_module.thermometer_thresholds(
+                        data.x_train, config.bits_per_feature, mode=config.encoding,
+                        feature_range=data.feature_range if config.encoding == "uniform" else None)
+                    from lut2rtl.nn.layers import ThermometerEncoder
+                    pred = teacher(ThermometerEncoder(xt.thresholds)(torch.from_numpy(data.x_test)).float())
+                    rec["teacher_correct"] = int((pred.argmax(1).numpy() == data.y_test).sum())
+                _KD.update(teacher=teacher, alpha=noise[1])
+                _ST["step"] = 0
+            res = train(config, data)
             n = rec["n"]
             # "test" is the held-out fold here
             rec.update(correct=round(res.metrics["accuracy"] * n), soft=round(res.metrics["soft_acc"] * n),
@@ -137,6 +313,7 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
                        step_ms=res.metrics.get("step_ms"))
         except Exception:  # noqa: BLE001 (a failed run is recorded; the others go on)
             rec["error"] = traceback.format_exc()[-800:]
+        _KD.update(teacher=None, xb=None)
         rec["wall_s"] = round(time.time() - t0, 1)
         with open(f"{out}/results.jsonl", "a") as f:
             f.write(json.dumps(rec) + "\n")

@@ -26,6 +26,10 @@ reaches it through the augmentation hook, which returns it unchanged). ``kdcnn<a
 CNN teacher over the encoded image (two 3x3 conv layers of 32 and 64 channels, 2x2 max pooling, a hidden layer of
 128).
 
+Two recipes keep an exponential moving average of the parameters (``ema<d>``, decay d per step), also not a
+``lut2rtl train`` option: the run replaces ``torch.optim.Adam`` with a subclass that updates the average after
+every step and copies it into the parameters after the last one, so the checkpoint is the average's discretization.
+
 Two recipes add a skip connection, an architecture that lut2rtl does not build: ``skip`` (and ``skip5b``, with 5
 thresholds per pixel) lets the dense layer read the encoded input bits beside the pooled conv features (one
 vector, random balanced wiring over both; the same LUT count as ``ref``). The run replaces
@@ -74,6 +78,8 @@ RECIPES: dict[str, tuple[dict, tuple[str, float] | None]] = {
     "kd0.5": ({"augment": 1}, ("kd", 0.5)),
     "kd0.9": ({"augment": 1}, ("kd", 0.9)),
     "kdcnn0.5": ({"augment": 1}, ("kdcnn", 0.5)),
+    "ema0.99": ({}, ("ema", 0.99)),
+    "ema0.999": ({}, ("ema", 0.999)),
 }
 SKIP = ("skip", "skip5b")  # recipes built by build_skip
 FOLDS = 5
@@ -258,6 +264,30 @@ def train_teacher(data, config, seed: int, kind: str = "kd"):  # type: ignore[no
     return net
 
 
+def _ema_adam(decay: float, steps: int):  # type: ignore[no-untyped-def]
+    """Adam that keeps an average of the parameters and leaves it in them after step ``steps``."""
+    import torch
+
+    class EmaAdam(torch.optim.Adam):
+        def __init__(self, params, **kw) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(params, **kw)
+            self.n = 0
+            self.avg = [p.detach().clone() for g in self.param_groups for p in g["params"]]
+
+        @torch.no_grad()
+        def step(self, closure=None):  # type: ignore[no-untyped-def]
+            loss = super().step(closure)
+            self.n += 1
+            ps = [p for g in self.param_groups for p in g["params"]]
+            for a, p in zip(self.avg, ps):
+                a.mul_(decay).add_(p, alpha=1 - decay)
+            if self.n == steps:
+                for a, p in zip(self.avg, ps):
+                    p.copy_(a)
+            return loss
+    return EmaAdam
+
+
 def _capture(x, shape, _max_shift, gen):  # type: ignore[no-untyped-def]
     _KD["xb"] = x
     return x
@@ -271,6 +301,7 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
     from lut2rtl.nn.train import TrainConfig, train
     train_module = sys.modules["lut2rtl.nn.train"]  # the package exports a function of the same name
     shift, build = train_module.shift_images, train_module.build_conv_net
+    adam = torch.optim.Adam
     check_skip()
     full = load_digits()
     fold_of = folds(full.y_train)
@@ -282,8 +313,11 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
         changes, noise = RECIPES[name]
         st = noise is not None and noise[0] == "st"
         kd = noise is not None and noise[0] in ("kd", "kdcnn")
-        train_module.shift_images = _capture if kd else _noise(*noise) if noise and not st else shift
+        train_module.shift_images = (_capture if kd else _noise(*noise) if noise and not (st or noise[0] == "ema")
+                                     else shift)
         train_module.build_conv_net = build_skip if name in SKIP else build
+        ema = noise is not None and noise[0] == "ema"
+        torch.optim.Adam = _ema_adam(noise[1], {**BASE, **changes}["steps"]) if ema else adam
         steps = {**BASE, **changes}["steps"]
         _ST.update({"from": round(noise[1] * steps) if st else None, "step": 0})
         held = fold_of == fold

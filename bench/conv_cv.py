@@ -80,6 +80,12 @@ RECIPES: dict[str, tuple[dict, tuple[str, float] | None]] = {
     "kdcnn0.5": ({"augment": 1}, ("kdcnn", 0.5)),
     "ema0.99": ({}, ("ema", 0.99)),
     "ema0.999": ({}, ("ema", 0.999)),
+    # not a conv recipe: examples/make_examples.py's recipe of digits_best.pt (dense, 3000 x 3000 LUT4s), scored
+    # on the same folds for scale
+    "dense_best": ({"arch": "dense", "k": 4, "width": 3000, "depth": 2, "steps": 600, "lr": 0.05,
+                    "bits_per_feature": 4, "lr_schedule": "constant", "init": "random", "eval_every": 100}, None),
+    # the conv example's own recipe as make_examples.py runs it (constant lr, random init), beside dense_best
+    "conv_example": ({"lr_schedule": "constant", "init": "random", "eval_every": 100}, None),
 }
 SKIP = ("skip", "skip5b")  # recipes built by build_skip
 FOLDS = 5

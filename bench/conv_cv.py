@@ -5,7 +5,8 @@
 scores it on the fifth left out, for each of the five folds (stratified by class, fixed seed; the
 training seed is the fold number), in ``WORKERS`` processes of one thread each. Every row of the
 training split is scored exactly once per recipe, so a recipe's total is out of 1,347 rows instead of
-the 201 of ``--val-fraction 0.15`` (``bench/conv_search.py``). The test split is never read. Each run
+the 201 of ``--val-fraction 0.15`` (``bench/conv_search.py``). The test split is never read (except by
+``--seeds``, below). Each run
 appends one line to ``OUT/results.jsonl``; ``python bench/conv_cv.py --summary OUT`` prints the totals
 and each recipe's difference from ``ref`` on the same folds. docs/conv.md gives the results.
 
@@ -17,6 +18,11 @@ and replaces ``lut2rtl.nn.train.shift_images`` (the shift augmentation) with the
 Two recipes train the last part of the run straight-through, also not a ``lut2rtl train`` option: from
 step ``f * steps`` on (``st0.67``, ``st0.9``), every light LUT's training forward is its discrete table on
 the thresholded inputs (``LogicLayer.hard``), and the gradient is still the soft forward's.
+
+``python bench/conv_cv.py --seeds OUT WORKERS RECIPE[,...] 1-5`` is a measurement of the spread, not a
+selection: each recipe trained on the whole training split with each seed of the range and scored on the test
+split, to show how far one run's test accuracy moves with the seed alone (``--seeds-summary OUT``: mean,
+standard deviation, extremes). Nothing is chosen from those runs.
 
 Two recipes distil a float teacher, also not a ``lut2rtl train`` option: ``kd<a>`` first trains a ReLU MLP (two
 hidden layers of 512; Adam, 2,000 steps of 128 rows, seed = fold) on the same fold's training rows, thermometer
@@ -313,7 +319,7 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
     fold_of = folds(full.y_train)
     while True:
         try:
-            name, fold = tasks.get_nowait()
+            name, fold, seed = tasks.get_nowait()
         except queue.Empty:
             return
         changes, noise = RECIPES[name]
@@ -326,16 +332,20 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
         torch.optim.Adam = _ema_adam(noise[1], {**BASE, **changes}["steps"]) if ema else adam
         steps = {**BASE, **changes}["steps"]
         _ST.update({"from": round(noise[1] * steps) if st else None, "step": 0})
-        held = fold_of == fold
-        data = dataclasses.replace(full, x_train=full.x_train[~held], y_train=full.y_train[~held],
-                                   x_test=full.x_train[held], y_test=full.y_train[held])
+        if fold is None:  # --seeds: the whole training split, scored on the test split
+            data, n_scored = full, len(full.y_test)
+        else:
+            held = fold_of == fold
+            data = dataclasses.replace(full, x_train=full.x_train[~held], y_train=full.y_train[~held],
+                                       x_test=full.x_train[held], y_test=full.y_train[held])
+            n_scored = int(held.sum())
         t0 = time.time()
-        rec: dict = {"name": name, "fold": fold, "n": int(held.sum())}
+        rec: dict = {"name": name, "fold": fold, "seed": seed, "n": n_scored}
         try:
-            config = TrainConfig(**{**BASE, **changes, "seed": fold})
+            config = TrainConfig(**{**BASE, **changes, "seed": seed})
             _KD.update(teacher=None, xb=None)
             if kd:
-                teacher = train_teacher(data, config, fold, noise[0])
+                teacher = train_teacher(data, config, seed, noise[0])
                 with torch.no_grad():  # the teacher's score on the held-out fold, for the record
                     xt = train_module.thermometer_thresholds(
                         data.x_train, config.bits_per_feature, mode=config.encoding,
@@ -364,7 +374,7 @@ def summary(out: str) -> None:
     by: dict[str, dict[int, tuple[int, int]]] = collections.defaultdict(dict)
     for line in open(f"{out}/results.jsonl"):
         r = json.loads(line)
-        if "correct" in r:
+        if "correct" in r and r["fold"] is not None:
             by[r["name"]][r["fold"]] = (r["correct"], r["n"])
     ref = by.get("ref", {})
     print("| recipe | folds | correct | % | vs ref, same folds | per fold |")
@@ -377,17 +387,41 @@ def summary(out: str) -> None:
               f"{', '.join(str(d[f][0]) for f in fs)} |")
 
 
+def seeds_summary(out: str) -> None:
+    """Test accuracy over seeds per recipe (``--seeds`` runs)."""
+    by: dict[str, dict[int, tuple[int, int]]] = collections.defaultdict(dict)
+    for line in open(f"{out}/results.jsonl"):
+        r = json.loads(line)
+        if "correct" in r and r["fold"] is None:
+            by[r["name"]][r["seed"]] = (r["correct"], r["n"])
+    print("| recipe | seeds | test rows correct | mean % | sd % | min % | max % |")
+    print("|---|---|---|---|---|---|---|")
+    for name, d in by.items():
+        acc = np.array([100 * c / n for c, n in d.values()])
+        print(f"| {name} | {', '.join(map(str, sorted(d)))} | {', '.join(str(d[k][0]) for k in sorted(d))} | "
+              f"{acc.mean():.2f} | {acc.std(ddof=1) if len(acc) > 1 else 0:.2f} | {acc.min():.2f} | {acc.max():.2f} |")
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "--summary":
-        summary(sys.argv[2])
+    if sys.argv[1] in ("--summary", "--seeds-summary"):
+        (summary if sys.argv[1] == "--summary" else seeds_summary)(sys.argv[2])
         sys.exit()
+    by_seed = sys.argv[1] == "--seeds"
+    if by_seed:
+        sys.argv.pop(1)
     out, n_workers, names = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(",")
     os.makedirs(out, exist_ok=True)
     ctx = mp.get_context("spawn")
     tasks = ctx.Queue()
-    for fold in range(FOLDS):
-        for name in names:
-            tasks.put((name, fold))
+    if by_seed:
+        lo, _, hi = sys.argv[4].partition("-")
+        for seed in range(int(lo), int(hi or lo) + 1):
+            for name in names:
+                tasks.put((name, None, seed))
+    else:
+        for fold in range(FOLDS):
+            for name in names:
+                tasks.put((name, fold, fold))  # the training seed is the fold number
     procs = [ctx.Process(target=work, args=(tasks, out)) for _ in range(n_workers)]
     for p in procs:
         p.start()

@@ -56,6 +56,7 @@ import queue
 import sys
 import time
 import traceback
+from pathlib import Path
 
 import numpy as np
 
@@ -382,8 +383,9 @@ def summary(out: str) -> None:
     for name, d in by.items():
         fs = sorted(d)
         c, n = sum(d[f][0] for f in fs), sum(d[f][1] for f in fs)
-        diff = sum(d[f][0] - ref[f][0] for f in fs if f in ref)
-        print(f"| {name} | {len(fs)} | {c} / {n} | {100 * c / n:.2f} | {diff:+d} | "
+        shared = [f for f in fs if f in ref]  # no `ref` run in OUT: no difference to show
+        diff = f"{sum(d[f][0] - ref[f][0] for f in shared):+d}" if shared else "–"
+        print(f"| {name} | {len(fs)} | {c} / {n} | {100 * c / n:.2f} | {diff} | "
               f"{', '.join(str(d[f][0]) for f in fs)} |")
 
 
@@ -403,19 +405,36 @@ def seeds_summary(out: str) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1] in ("--summary", "--seeds-summary"):
+    if len(sys.argv) > 1 and sys.argv[1] in ("--summary", "--seeds-summary"):
+        results = Path(sys.argv[2] if len(sys.argv) > 2 else "") / "results.jsonl"
+        if len(sys.argv) < 3 or not results.is_file():
+            sys.exit(f"error: {sys.argv[1]} OUT: no {results} (run the recipes into OUT first)")
         (summary if sys.argv[1] == "--summary" else seeds_summary)(sys.argv[2])
         sys.exit()
-    by_seed = sys.argv[1] == "--seeds"
+    by_seed = len(sys.argv) > 1 and sys.argv[1] == "--seeds"
     if by_seed:
         sys.argv.pop(1)
-    out, n_workers, names = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(",")
+    usage = ("usage: conv_cv.py [--seeds] OUT WORKERS RECIPE[,RECIPE...] [FIRST-LAST seeds, with --seeds] | "
+             "--summary OUT | --seeds-summary OUT")
+    try:  # every argument checked before OUT is created
+        out, n_workers, names = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(",")
+        unknown = [n for n in names if n not in RECIPES]
+        if unknown:
+            sys.exit(f"error: unknown recipe {', '.join(map(repr, unknown))} (choose from {', '.join(RECIPES)})")
+        if n_workers < 1:
+            sys.exit(f"error: WORKERS {n_workers}: at least 1")
+        if by_seed:
+            lo, _, hi = sys.argv[4].partition("-")
+            seeds = range(int(lo), int(hi or lo) + 1)
+            if not seeds or seeds[0] < 0:
+                sys.exit(f"error: seeds {sys.argv[4]!r}: a range FIRST-LAST of seeds >= 0, FIRST <= LAST")
+    except (IndexError, ValueError):
+        sys.exit(f"error: {usage}")
     os.makedirs(out, exist_ok=True)
     ctx = mp.get_context("spawn")
     tasks = ctx.Queue()
     if by_seed:
-        lo, _, hi = sys.argv[4].partition("-")
-        for seed in range(int(lo), int(hi or lo) + 1):
+        for seed in seeds:
             for name in names:
                 tasks.put((name, None, seed))
     else:

@@ -22,7 +22,8 @@ the thresholded inputs (``LogicLayer.hard``), and the gradient is still the soft
 ``python bench/conv_cv.py --seeds OUT WORKERS RECIPE[,...] 1-5`` is a measurement of the spread, not a
 selection: each recipe trained on the whole training split with each seed of the range and scored on the test
 split, to show how far one run's test accuracy moves with the seed alone (``--seeds-summary OUT``: mean,
-standard deviation, extremes). Nothing is chosen from those runs.
+standard deviation, extremes; ``--write`` also writes ``bench/results/conv_seeds.json``, a section of
+bench/RESULTS.md). Nothing is chosen from those runs.
 
 Two recipes distil a float teacher, also not a ``lut2rtl train`` option: ``kd<a>`` first trains a ReLU MLP (two
 hidden layers of 512; Adam, 2,000 steps of 128 rows, seed = fold) on the same fold's training rows, thermometer
@@ -389,19 +390,59 @@ def summary(out: str) -> None:
               f"{', '.join(str(d[f][0]) for f in fs)} |")
 
 
-def seeds_summary(out: str) -> None:
-    """Test accuracy over seeds per recipe (``--seeds`` runs)."""
-    by: dict[str, dict[int, tuple[int, int]]] = collections.defaultdict(dict)
+SEEDS_TITLE = "Conv vs dense on the test split: accuracy over training seeds (digits)"
+SEEDS_COLUMNS = ["recipe", "seeds", "test_correct", "n", "mean_pct", "sd_pct", "min_pct", "max_pct", "train_s"]
+
+
+def seeds_rows(out: str) -> list[dict]:
+    """One row per recipe of the ``--seeds`` runs in ``OUT``: test rows correct per seed, mean, sd, extremes."""
+    by: dict[str, dict[int, dict]] = collections.defaultdict(dict)
     for line in open(f"{out}/results.jsonl"):
         r = json.loads(line)
         if "correct" in r and r["fold"] is None:
-            by[r["name"]][r["seed"]] = (r["correct"], r["n"])
-    print("| recipe | seeds | test rows correct | mean % | sd % | min % | max % |")
-    print("|---|---|---|---|---|---|---|")
+            by[r["name"]][r["seed"]] = r
+    rows = []
     for name, d in by.items():
-        acc = np.array([100 * c / n for c, n in d.values()])
-        print(f"| {name} | {', '.join(map(str, sorted(d)))} | {', '.join(str(d[k][0]) for k in sorted(d))} | "
-              f"{acc.mean():.2f} | {acc.std(ddof=1) if len(acc) > 1 else 0:.2f} | {acc.min():.2f} | {acc.max():.2f} |")
+        ks = sorted(d)
+        acc = np.array([100 * d[k]["correct"] / d[k]["n"] for k in ks])
+        rows.append({"recipe": name, "seeds": ", ".join(map(str, ks)),
+                     "test_correct": ", ".join(str(d[k]["correct"]) for k in ks), "n": d[ks[0]]["n"],
+                     "mean_pct": round(float(acc.mean()), 2),
+                     "sd_pct": round(float(acc.std(ddof=1)), 2) if len(acc) > 1 else 0.0,
+                     "min_pct": round(float(acc.min()), 2), "max_pct": round(float(acc.max()), 2),
+                     "train_s": round(float(np.mean([d[k]["wall_s"] for k in ks])), 1)})
+    return rows
+
+
+def seeds_summary(out: str, write: bool = False) -> None:
+    """Test accuracy over seeds per recipe (``--seeds`` runs) as a markdown table; with ``write``, also
+    ``bench/results/conv_seeds.json`` (a RESULTS.md section after ``python -m bench --render-only``)."""
+    rows = seeds_rows(out)
+    print("| " + " | ".join(SEEDS_COLUMNS) + " |")
+    print("|" + "---|" * len(SEEDS_COLUMNS))
+    for r in rows:
+        print("| " + " | ".join(str(r[c]) for c in SEEDS_COLUMNS) + " |")
+    if not write:
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bench.__main__ import machine_facts
+    recs = [json.loads(line) for line in open(f"{out}/results.jsonl")]
+    result = {
+        "title": SEEDS_TITLE, "status": "ok", "quick": False, "date": time.strftime("%Y-%m-%d"),
+        "machine": machine_facts(), "wall_s": sum(r.get("wall_s", 0) for r in recs) / 2,
+        "columns": SEEDS_COLUMNS, "rows": rows,
+        "notes": ("`python bench/conv_cv.py --seeds OUT 2 dense_best,conv_example,nopool5b 0-5`, then "
+                  "`--seeds-summary OUT --write`: each recipe trained on the whole training split with each seed "
+                  "and scored on the 450 test rows (reference evaluator). `dense_best`: `examples/digits_best.pt`'s "
+                  "recipe (dense, 2 x 3,000 LUT4s, 9,826 iCE40 LUTs); `conv_example`: "
+                  "`examples/digits_conv.pt`'s (8,964); `nopool5b`: the conv recipe without pooling, 5 thresholds "
+                  "per pixel, cosine schedule (8,545). Seed 0 reproduces each checkpoint. A measurement of the "
+                  "spread, fixed before the runs: nothing is selected from these rows (docs/conv.md). `train_s`: "
+                  "mean seconds per run, two runs at once on 2 cores; `wall_s` above: half their sum."),
+    }
+    path = Path(__file__).resolve().parent / "results" / "conv_seeds.json"
+    path.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":
@@ -409,13 +450,16 @@ if __name__ == "__main__":
         results = Path(sys.argv[2] if len(sys.argv) > 2 else "") / "results.jsonl"
         if len(sys.argv) < 3 or not results.is_file():
             sys.exit(f"error: {sys.argv[1]} OUT: no {results} (run the recipes into OUT first)")
-        (summary if sys.argv[1] == "--summary" else seeds_summary)(sys.argv[2])
+        if sys.argv[1] == "--summary":
+            summary(sys.argv[2])
+        else:
+            seeds_summary(sys.argv[2], write="--write" in sys.argv[3:])
         sys.exit()
     by_seed = len(sys.argv) > 1 and sys.argv[1] == "--seeds"
     if by_seed:
         sys.argv.pop(1)
     usage = ("usage: conv_cv.py [--seeds] OUT WORKERS RECIPE[,RECIPE...] [FIRST-LAST seeds, with --seeds] | "
-             "--summary OUT | --seeds-summary OUT")
+             "--summary OUT | --seeds-summary OUT [--write]")
     try:  # every argument checked before OUT is created
         out, n_workers, names = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(",")
         unknown = [n for n in names if n not in RECIPES]

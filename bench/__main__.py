@@ -10,6 +10,7 @@ to ``bench/results/<name>.json`` with the machine's facts, and
 from __future__ import annotations
 
 import argparse
+import collections
 import datetime as _dt
 import importlib
 import json
@@ -17,6 +18,7 @@ import os
 import platform
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -72,19 +74,47 @@ def machine_facts() -> dict[str, Any]:
 
 
 def run_one(name: str, quick: bool, timeout: float) -> dict[str, Any]:
-    """Run one benchmark module in a child process; return its result dict."""
-    cmd = [sys.executable, "-m", "bench", "--child", name] + (["--quick"] if quick else [])
+    """Run one benchmark module in a child process; return its result dict.
+
+    The child's stderr (its progress lines) is passed on as it comes, so a run of an hour is not silent; its last
+    lines are kept for the error message of a failed run. The result is the last line of its stdout."""
+    return run_child([sys.executable, "-m", "bench", "--child", name] + (["--quick"] if quick else []), timeout)
+
+
+def run_child(cmd: list[str], timeout: float) -> dict[str, Any]:
+    """``run_one``'s process: ``cmd`` run in the project root, its stderr relayed, its last stdout line parsed."""
     t0 = time.perf_counter()
-    try:
-        p = subprocess.run(cmd, cwd=HERE.parent, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"status": "timeout", "error": f"did not finish in {timeout:.0f} s"}
+    tail: collections.deque[str] = collections.deque(maxlen=20)
+    out: list[str] = []
+    with subprocess.Popen(cmd, cwd=HERE.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as p:
+        assert p.stdout is not None and p.stderr is not None
+        err_pipe, out_pipe = p.stderr, p.stdout
+
+        def relay() -> None:
+            for line in err_pipe:
+                tail.append(line.rstrip("\n"))
+                sys.stderr.write(line)
+                sys.stderr.flush()
+
+        readers = [threading.Thread(target=relay, daemon=True),
+                   threading.Thread(target=lambda: out.append(out_pipe.read()), daemon=True)]
+        for r in readers:
+            r.start()
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            return {"status": "timeout", "error": f"did not finish in {timeout:.0f} s"}
+        finally:
+            for r in readers:
+                r.join(timeout=10)
     wall = time.perf_counter() - t0
     if p.returncode != 0:
-        tail = (p.stderr.strip().splitlines() or ["(no output)"])[-1]
-        return {"status": "failed", "error": tail[:500], "wall_s": wall}
+        last = [t for t in tail if t.strip()] or ["(no output)"]
+        return {"status": "failed", "error": last[-1].strip()[:500], "wall_s": wall}
     try:
-        result = json.loads(p.stdout.strip().splitlines()[-1])
+        result = json.loads("".join(out).strip().splitlines()[-1])
     except (json.JSONDecodeError, IndexError):
         return {"status": "failed", "error": "no JSON result on stdout", "wall_s": wall}
     result["status"] = "ok"

@@ -24,6 +24,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench import progress
+
 TITLE = "Compile time and memory (checkpoint -> Verilog build folder)"
 
 # layer widths as fractions of the gate count (sum 1.006; every layer >= half the previous)
@@ -81,6 +83,7 @@ def run(quick: bool) -> dict:
             for fabric, pipeline in configs:
                 m = measure(ckpt, Path(tmp) / f"b{gates}_{fabric}_{pipeline}", "ice40", pipeline, fabric)
                 rows.append({"gates": n, "fabric": fabric, "pipeline": pipeline, **m})
+                progress(f"{rows[-1]}")
     series: dict[str, list[list[float]]] = {}
     mem: dict[str, list[list[float]]] = {}
     for r in rows:

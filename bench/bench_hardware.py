@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import progress
+
 TITLE = "Hardware: synthesis and place-and-route (Yosys + nextpnr, harness top)"
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +86,7 @@ def run(quick: bool) -> dict[str, Any]:
                     except Lut2RtlError as e:
                         row["core LUTs (ours)"] = f"error: {e}"
                         rows.append(row)
+                        progress(f"{row}")
                         continue
                     row.update({
                         "core LUTs (ours)": ours["core_luts"], "core LUTs (Yosys, generic)": ys["core_luts"],
@@ -94,6 +97,7 @@ def run(quick: bool) -> dict[str, Any]:
                         "seconds": round(time.perf_counter() - t0, 1),
                     })
                     rows.append(row)
+                    progress(f"{row}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     notes = (

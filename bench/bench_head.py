@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from bench import progress
+
 TITLE = "GroupSum head: popcount per bit and whole core vs Yosys"
 ROOT = Path(__file__).resolve().parent.parent
 # clock targets of the clock-driven rows (MHz)
@@ -79,21 +81,13 @@ def _behavioural(net: Any) -> Any:
     return Top()
 
 
-_T0 = time.perf_counter()
-
-
-def _say(what: str) -> None:
-    """A progress line on stderr (a full run takes hours, and a 50K-gate Yosys run many minutes)."""
-    print(f"  [{time.perf_counter() - _T0:6.0f} s] {what}", file=sys.stderr, flush=True)
-
-
 def _yosys(folder: Path, top: str, family: str, extra: str = "") -> dict[str, Any]:
     from lut2rtl.families import FAMILIES
     from lut2rtl.tools.reports import parse_yosys_stat
     from lut2rtl.tools.yosys import run_yosys, synth_script
 
     src = f"{top}.v"
-    _say(f"Yosys synth_{family} {extra} on {folder.name} ...".replace("  ", " "))
+    progress(f"Yosys synth_{family} {extra} on {folder.name} ...".replace("  ", " "))
     run_yosys(synth_script(FAMILIES[family], top, [src], stat_out="stat.json", extra=extra), cwd=folder,
               timeout=3600)
     s = parse_yosys_stat(folder / "stat.json")
@@ -112,7 +106,7 @@ def _behavioural_build(net: Any, work: Path, tag: str) -> Path:
     """A build folder (manifest + Verilog) around the behavioural design, for Yosys and synth."""
     from amaranth.back import verilog
 
-    _say(f"writing the behavioural design ({tag}) ...")
+    progress(f"writing the behavioural design ({tag}) ...")
     folder, _ = _build(net, work, tag + "-shape", "generic", opt=0)  # the same ports, manifest and vectors
     # a class's sum() is a chain as long as its group (1,000 bits in the 50K-gate network): Amaranth checks
     # and converts expressions recursively
@@ -152,7 +146,7 @@ def _popcount_rows(quick: bool, work: Path) -> list[dict[str, Any]]:
                                                                                               else ""),
                          "setting": "p0", "design": design, **r, "luts_per_bit": round(r["lut_eq"] / n, 3),
                          "ratio": round(r["lut_eq"] / b["lut_eq"], 3)})
-            _say(f"{rows[-1]}")
+            progress(f"{rows[-1]}")
     if not quick:  # placed logic cells of one class (its pins fit an HX8K package)
         from lut2rtl.synth import synthesize
 
@@ -165,7 +159,7 @@ def _popcount_rows(quick: bool, work: Path) -> list[dict[str, Any]]:
             rows.append({"what": "popcount (nextpnr)", "model": f"1x{g} bits", "device": "hx8k", "setting": "p0",
                          "design": design, "lc": lc, "luts": rep["core_luts"], "carry": rep["carry"],
                          "luts_per_bit": round(lc / g, 3), "note": "lc: ICESTORM_LC after nextpnr, core top"})
-            _say(f"{rows[-1]}")
+            progress(f"{rows[-1]}")
     return rows
 
 
@@ -204,7 +198,7 @@ def _core_rows(quick: bool, work: Path) -> list[dict[str, Any]]:
                 t0 = time.perf_counter()
                 clock = None if setting == "p0" else CLOCK[device]
                 # the device picks the delay model's calibration (an up5k is ~2.6x slower than an hx8k)
-                _say(f"{mname}, {device}, {setting}: compiling ours and the generic build ...")
+                progress(f"{mname}, {device}, {setting}: compiling ours and the generic build ...")
                 ours, man = _build(net, work, f"o-{len(rows)}", fam.name, clock_mhz=clock,
                                    device=None if clock is None else device)
                 stages = man["pipeline"]
@@ -224,7 +218,7 @@ def _core_rows(quick: bool, work: Path) -> list[dict[str, Any]]:
                                 row["ratio"] = round(base / row["lut_eq"], 3)  # ours / this alternative
                             fits = row["lut_eq"] <= dev.luts * 0.9 and row.get("ffs", 0) <= dev.ffs
                             if dev.nextpnr_args and not extra and fits:
-                                _say(f"nextpnr {device} on {folder.name} ...")
+                                progress(f"nextpnr {device} on {folder.name} ...")
                                 rep = synthesize(folder, device, top="harness", freq_mhz=clock,
                                                  out_dir=work / f"s-{len(rows)}-{design}").report
                                 row.update(fmax_mhz=rep["fmax_mhz"], lc=rep["pnr"]["logic_cells_used"],
@@ -235,7 +229,7 @@ def _core_rows(quick: bool, work: Path) -> list[dict[str, Any]]:
                             row["note"] = str(e)[:200]
                         row["seconds"] = round(time.perf_counter() - t0, 1)
                         rows.append(row)
-                        _say(f"{row}")
+                        progress(f"{row}")
     return rows
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from bench import progress
+
 TITLE = "Software inference: bit-packed reference evaluator vs torch (one core)"
 
 
@@ -82,6 +84,7 @@ def run(quick: bool) -> dict[str, Any]:
             "speed-up packed / torch": sps_packed / sps_torch,
             "outputs identical": agree,
         })
+        progress(f"{rows[-1]}")
     goal = rows[0]["evaluator, packed (samples/s)"]
     notes = (
         "One core. *packed*: `evaluate_packed` on inputs already packed 64 samples per uint64 word "

@@ -35,6 +35,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import progress
+
 TITLE = "LUT mapping: lut2rtl passes + packing vs Yosys/ABC (LUTs per live gate)"
 
 FAMILIES = {"ice40": 4, "xilinx": 6}
@@ -203,6 +205,7 @@ def run(quick: bool) -> dict[str, Any]:
                                ours_pipelined_luts=op_luts, ours_pipelined_ffs=op_ffs)
                 rows.append(row)
                 extra["raw"].append(raw)
+                progress(f"{raw}")
     extra["timing"] = [_timing(20_000 if quick else 1_000_000)]
     extra["plots"] = [_layers_plot()]
     t = extra["timing"][0]

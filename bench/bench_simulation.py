@@ -8,6 +8,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import progress
+
 TITLE = "Verification: simulation throughput and formal proof time"
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,6 +46,7 @@ def _simulation_rows(quick: bool, tmp: Path) -> list[dict]:
             "run_s": round(res.run_seconds, 2),
             "rate": round(res.cycles / max(res.sim_seconds, 1e-9)),
         })
+        progress(f"{rows[-1]}")
     return rows
 
 
@@ -91,6 +94,7 @@ def _formal_rows(quick: bool, tmp: Path) -> list[dict]:
             rows.append({"what": f"{what}: {res.method}", "size": net.n_luts, "ok": res.proved,
                          "build_s": round(compile_s, 1),
                          "run_s": round(res.seconds, 2), "rate": None})
+            progress(f"{rows[-1]}")
             if res.seconds > 60:
                 break
     return rows

@@ -20,6 +20,8 @@ import sys
 import time
 from typing import Any
 
+from bench import progress
+
 TITLE = "Training: layer speed (old vs new, same run) and convergence of DLGN / Gumbel / Light / WARP on digits"
 
 SPEED_CASES: list[tuple[str, str, int, int]] = [  # label, method, k, steps per repetition
@@ -110,6 +112,7 @@ def _speed(quick: bool) -> tuple[list[dict[str, Any]], dict[str, float]]:
         ms[f"{label} old"], ms[f"{label} new"] = o, n
         rows.append({"method": label, "k": k, "old ms/step": round(o, 2), "new ms/step": round(n, 2),
                      "new / old": round(n / o, 3)})
+        progress(f"{rows[-1]}")
     targets = {"dlgn": ("new / old", 0.65), "light": ("new / old", 0.65), "gumbel": ("new / old", 0.65),
                "warp k=6": ("new / old", 0.5)}
     for r in rows:
@@ -175,6 +178,7 @@ def _convergence(quick: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]
                         "seconds_to_target": None if reach is None else reach * res.metrics["step_ms"] / 1000,
                         "final": res.accuracy, "gap": res.metrics["gap"], "dead": _dead_fraction(res.net),
                     })
+                    progress(f"{runs[-1]}")
                     if seed == 0:
                         curves[f"{label} d{depth} {init}"] = [[h["step"], h["test_acc"]] for h in res.history]
     rows = []

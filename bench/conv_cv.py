@@ -88,6 +88,8 @@ RECIPES: dict[str, tuple[dict, tuple[str, float] | None]] = {
     "kdcnn0.5": ({"augment": 1}, ("kdcnn", 0.5)),
     "ema0.99": ({}, ("ema", 0.99)),
     "ema0.999": ({}, ("ema", 0.999)),
+    "quantile": ({"encoding": "quantile"}, None),
+    "quantile4b": ({"encoding": "quantile", "bits_per_feature": 4}, None),
     # not a conv recipe: examples/make_examples.py's recipe of digits_best.pt (dense, 3000 x 3000 LUT4s), scored
     # on the same folds for scale
     "dense_best": ({"arch": "dense", "k": 4, "width": 3000, "depth": 2, "steps": 600, "lr": 0.05,

@@ -13,6 +13,7 @@ import contextlib
 import contextvars
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -204,9 +205,18 @@ def kill_group(p: subprocess.Popen[str]) -> None:
         p.kill()
 
 
+_ERROR_COUNT = re.compile(r"\d+ warnings?, \d+ errors?$", re.IGNORECASE)
+
+
 def _last_error_line(text: str) -> str:
+    """The line of a tool's output that says what went wrong: its last ``ERROR...`` line (Yosys, nextpnr),
+    else its last line that mentions an error and is not a count (nextpnr ends with "0 warnings, 1 error"),
+    else its last line."""
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     for ln in reversed(lines):
-        if "error" in ln.lower():
+        if ln.startswith("ERROR"):
+            return ln[:300]
+    for ln in reversed(lines):
+        if "error" in ln.lower() and not _ERROR_COUNT.match(ln):
             return ln[:300]
     return lines[-1][:300] if lines else ""

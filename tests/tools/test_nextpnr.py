@@ -34,4 +34,6 @@ def test_failure_is_a_typed_error(tmp_path: Path) -> None:
     with pytest.raises(ToolError) as e:
         run_nextpnr(FAMILIES["ice40"], ("--up5k", "--package", "sg48"), "bad.json", cwd=tmp_path, report="r.json")
     assert e.value.command is not None and "--up5k" in e.value.command
+    # the message names nextpnr's error line, not its closing count ("0 warnings, 1 error")
     assert str(e.value).startswith("nextpnr-ice40 failed (exit ")
+    assert "doesn't look like a netlist" in str(e.value), str(e.value)

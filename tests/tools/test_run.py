@@ -123,6 +123,16 @@ def test_a_failing_tool_still_names_its_error_line() -> None:
         run_tool(fail, progress=lambda _m: None, what="tool")
 
 
+def test_the_error_line_is_the_tools_error_not_its_closing_count() -> None:
+    # nextpnr's output ends with a count of its messages; the message names the error itself
+    fail = [sys.executable, "-c", "import sys; print('Info: packing', file=sys.stderr); "
+            "print('ERROR: Unable to place cell harness.sr, no BELs remaining', file=sys.stderr); "
+            "print('0 warnings, 1 error', file=sys.stderr); sys.exit(125)"]
+    with pytest.raises(ToolError, match=r"tool failed \(exit 125\): ERROR: Unable to place cell harness.sr, no BELs "
+                                        r"remaining$"):
+        run_tool(fail, progress=lambda _m: None, what="tool")
+
+
 def test_phase_readers() -> None:
     lines = ["Info: Placed 120 cells\n", "Warning: x\n", "Info:      iter  arcs\n", "Info:\n", "\n"]
     assert nextpnr_phase(lines) == "iter arcs"

@@ -453,6 +453,9 @@ def seeds_summary(out: str, write: bool = False) -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] in ("--summary", "--seeds-summary"):
         results = Path(sys.argv[2] if len(sys.argv) > 2 else "") / "results.jsonl"
+        extra = sys.argv[3:] if sys.argv[1] == "--summary" else [a for a in sys.argv[3:] if a != "--write"]
+        if extra:
+            sys.exit(f"error: {sys.argv[1]} OUT: unexpected argument {' '.join(map(repr, extra))}")
         if len(sys.argv) < 3 or not results.is_file():
             sys.exit(f"error: {sys.argv[1]} OUT: no {results} (run the recipes into OUT first)")
         if sys.argv[1] == "--summary":
@@ -465,6 +468,8 @@ if __name__ == "__main__":
         sys.argv.pop(1)
     usage = ("usage: conv_cv.py [--seeds] OUT WORKERS RECIPE[,RECIPE...] [FIRST-LAST seeds, with --seeds] | "
              "--summary OUT | --seeds-summary OUT [--write]")
+    if len(sys.argv) > (5 if by_seed else 4):  # a seed range without --seeds would be ignored
+        sys.exit(f"error: unexpected argument {' '.join(map(repr, sys.argv[5 if by_seed else 4:]))} ({usage})")
     try:  # every argument checked before OUT is created
         out, n_workers, names = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(",")
         unknown = [n for n in names if n not in RECIPES]

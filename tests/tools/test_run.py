@@ -128,7 +128,7 @@ def test_the_error_line_is_the_tools_error_not_its_closing_count() -> None:
     fail = [sys.executable, "-c", "import sys; print('Info: packing', file=sys.stderr); "
             "print('ERROR: Unable to place cell harness.sr, no BELs remaining', file=sys.stderr); "
             "print('0 warnings, 1 error', file=sys.stderr); sys.exit(125)"]
-    with pytest.raises(ToolError, match=r"tool failed \(exit 125\): ERROR: Unable to place cell harness.sr, no BELs "
+    with pytest.raises(ToolError, match=r"^tool failed \(exit 125\): ERROR: Unable to place cell harness.sr, no BELs "
                                         r"remaining$"):
         run_tool(fail, progress=lambda _m: None, what="tool")
 

@@ -4,7 +4,9 @@ Every ``bench/bench_<name>.py`` module is run in its own process (a crash or
 a memory spike in one does not take the others down), its result is written
 to ``bench/results/<name>.json`` with the machine's facts, and
 ``bench/RESULTS.md`` is rendered from all results present, with plots in
-``bench/results/``.
+``bench/results/``. A ``--quick`` run (small sizes, a smoke test) writes to
+``bench/results/quick/`` instead, with its own ``RESULTS.md`` there, so it never
+replaces a full run's figures.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
+QUICK = RESULTS / "quick"  # a quick run's results and RESULTS.md: never the full run's record
 
 # Sections RESULTS.md always has, in this order (module name -> heading).
 SECTIONS = {
@@ -179,11 +182,16 @@ def render_table(columns: list[str], rows: list[dict[str, Any]]) -> str:
     return "\n".join(out) + "\n"
 
 
-def render(results: dict[str, dict[str, Any]], plots: dict[str, list[str]]) -> str:
-    lines = ["# lut2rtl benchmark results", ""]
-    lines.append("Produced by `python -m bench` (full run unless marked quick). Every ratio compares figures "
-                 "measured in the same run on the same machine. Per-benchmark JSON, with the machine's facts, is in "
-                 "`bench/results/`.")
+def render(results: dict[str, dict[str, Any]], plots: dict[str, list[str]], quick: bool = False) -> str:
+    lines = ["# lut2rtl benchmark results" + (" (quick run)" if quick else ""), ""]
+    if quick:
+        lines.append("Produced by `python -m bench --quick`: small sizes, a smoke test of the benchmarks; the "
+                     "figures are not comparable with the full run's (`bench/RESULTS.md`). Per-benchmark JSON is "
+                     "in `bench/results/quick/`.")
+    else:
+        lines.append("Produced by `python -m bench` (full run unless marked quick). Every ratio compares figures "
+                     "measured in the same run on the same machine. Per-benchmark JSON, with the machine's facts, "
+                     "is in `bench/results/`.")
     lines.append("")
     names = list(SECTIONS) + [n for n in results if n not in SECTIONS]
     for name in names:
@@ -223,8 +231,9 @@ def render(results: dict[str, dict[str, Any]], plots: dict[str, list[str]]) -> s
     return "\n".join(lines).rstrip() + "\n"
 
 
-def make_plots(results: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
-    """Line plots declared by results under extra.plots:
+def make_plots(results: dict[str, dict[str, Any]], folder: Path = RESULTS, link: str = "results/"
+               ) -> dict[str, list[str]]:
+    """Line plots declared by results under extra.plots, written to ``folder`` and linked as ``link + file``:
     [{"file": "x.png", "title", "xlabel", "ylabel", "logx", "logy", "series": {label: [[x, y], ...]}}]."""
     out: dict[str, list[str]] = {}
     try:
@@ -256,15 +265,15 @@ def make_plots(results: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
             fig.tight_layout()
             fname = f"{name}_{spec.get('file', 'plot.png')}"
             # fixed metadata keeps the PNG bytes stable across identical runs
-            fig.savefig(RESULTS / fname, metadata={"Software": None})
+            fig.savefig(folder / fname, metadata={"Software": None})
             plt.close(fig)
-            out.setdefault(name, []).append(f"results/{fname}")
+            out.setdefault(name, []).append(f"{link}{fname}")
     return out
 
 
-def load_results() -> dict[str, dict[str, Any]]:
+def load_results(folder: Path = RESULTS) -> dict[str, dict[str, Any]]:
     results = {}
-    for p in sorted(RESULTS.glob("*.json")):
+    for p in sorted(folder.glob("*.json")):
         try:
             results[p.stem] = json.loads(p.read_text())
         except (OSError, json.JSONDecodeError):
@@ -275,7 +284,8 @@ def load_results() -> dict[str, dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="small sizes (about 5 minutes on 2 cores)")
+    ap.add_argument("--quick", action="store_true", help="small sizes (about 5 minutes on 2 cores); results go to "
+                    "bench/results/quick/, never over a full run's")
     ap.add_argument("--only", default="", help="comma-separated benchmark names (default: all)")
     ap.add_argument("--timeout", type=float, default=None, help="seconds per benchmark")
     ap.add_argument("--render-only", action="store_true", help="re-render RESULTS.md from bench/results/*.json")
@@ -284,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         child(args.child, args.quick)
         return 0
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    folder = QUICK if args.quick else RESULTS
+    folder.mkdir(parents=True, exist_ok=True)
     if not args.render_only:
         names = discover()
         if args.only:
@@ -299,21 +310,22 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             print(f"bench {name} ({'quick' if args.quick else 'full'}) ...", file=sys.stderr, flush=True)
             r = run_one(name, args.quick, timeout)
-            if r.get("skipped") and (RESULTS / f"{name}.json").exists():
+            if r.get("skipped") and (folder / f"{name}.json").exists():
                 # a benchmark that needs what this machine lacks (a GPU) keeps its last real result
                 print(f"  skipped ({r['skipped']}); kept {name}.json from an earlier run", file=sys.stderr, flush=True)
                 continue
             r["machine"] = facts
             r["quick"] = args.quick
             r["date"] = _dt.date.today().isoformat()
-            (RESULTS / f"{name}.json").write_text(json.dumps(r, indent=2, sort_keys=True, default=_json_default)
+            (folder / f"{name}.json").write_text(json.dumps(r, indent=2, sort_keys=True, default=_json_default)
                                                   + "\n")
             print(f"  {r['status']} in {r.get('wall_s', 0):.0f} s" + (f": {r.get('error')}" if r.get("error") else ""),
                   file=sys.stderr, flush=True)
-    results = load_results()
-    plots = make_plots(results)
-    (HERE / "RESULTS.md").write_text(render(results, plots))
-    print(f"wrote {HERE / 'RESULTS.md'}", file=sys.stderr)
+    results = load_results(folder)
+    plots = make_plots(results, folder, "" if args.quick else "results/")
+    md = folder / "RESULTS.md" if args.quick else HERE / "RESULTS.md"
+    md.write_text(render(results, plots, args.quick))
+    print(f"wrote {md}", file=sys.stderr)
     return 0
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 
+import bench.__main__ as runner
 from bench.__main__ import run_child
 
 
@@ -57,3 +59,33 @@ def test_a_child_past_its_time_is_stopped():
     res = run_child(_child("import time\ntime.sleep(60)\n"), timeout=1)
     assert res["status"] == "timeout"
     assert time.perf_counter() - t0 < 30
+
+
+def _fake_bench(tmp_path, monkeypatch):
+    """The runner with ``bench/`` in ``tmp_path``: one benchmark ``x`` whose rows say whether it ran quick."""
+    results = tmp_path / "results"
+    monkeypatch.setattr(runner, "HERE", tmp_path)
+    monkeypatch.setattr(runner, "RESULTS", results)
+    monkeypatch.setattr(runner, "QUICK", results / "quick", raising=False)
+    monkeypatch.setattr(runner, "discover", lambda: ["x"])
+    monkeypatch.setattr(runner, "machine_facts", lambda: {"cores": 2})
+    monkeypatch.setattr(runner, "run_one", lambda name, quick, timeout: {
+        "status": "ok", "wall_s": 1.0, "columns": ["size"], "rows": [{"size": "small" if quick else "large"}]})
+    return results
+
+
+def test_a_quick_run_leaves_the_full_results_alone(tmp_path, monkeypatch):
+    results = _fake_bench(tmp_path, monkeypatch)
+    assert runner.main(["--only", "x"]) == 0
+    full_json, full_md = (results / "x.json").read_text(), (tmp_path / "RESULTS.md").read_text()
+    assert "| large |" in full_md and json.loads(full_json)["quick"] is False
+    assert runner.main(["--quick", "--only", "x"]) == 0
+    # the full run's record is unchanged; the quick run has its own
+    assert (results / "x.json").read_text() == full_json
+    assert (tmp_path / "RESULTS.md").read_text() == full_md
+    quick_md = (results / "quick" / "RESULTS.md").read_text()
+    assert "| small |" in quick_md and "(quick run)" in quick_md.splitlines()[0]
+    assert json.loads((results / "quick" / "x.json").read_text())["quick"] is True
+    # and rendering the full record again does not read the quick one
+    assert runner.main(["--render-only"]) == 0
+    assert (tmp_path / "RESULTS.md").read_text() == full_md

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import progress
+from bench import progress, working
 
 TITLE = "GroupSum head: popcount per bit and whole core vs Yosys"
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,9 +87,9 @@ def _yosys(folder: Path, top: str, family: str, extra: str = "") -> dict[str, An
     from lut2rtl.tools.yosys import run_yosys, synth_script
 
     src = f"{top}.v"
-    progress(f"Yosys synth_{family} {extra} on {folder.name} ...".replace("  ", " "))
-    run_yosys(synth_script(FAMILIES[family], top, [src], stat_out="stat.json", extra=extra), cwd=folder,
-              timeout=3600)
+    with working(f"Yosys synth_{family} {extra} on {folder.name}".replace("  ", " ")):
+        run_yosys(synth_script(FAMILIES[family], top, [src], stat_out="stat.json", extra=extra), cwd=folder,
+                  timeout=3600)
     s = parse_yosys_stat(folder / "stat.json")
     # lut_eq: the LUTs with those inside the carry primitives (ECP5: two LUT4s per CCU2C), what ratios compare
     return {"luts": s.luts, "carry": s.carry, "lut_eq": s.luts + FAMILIES[family].carry_luts * s.carry, "ffs": s.ffs}
@@ -106,14 +106,14 @@ def _behavioural_build(net: Any, work: Path, tag: str) -> Path:
     """A build folder (manifest + Verilog) around the behavioural design, for Yosys and synth."""
     from amaranth.back import verilog
 
-    progress(f"writing the behavioural design ({tag}) ...")
     folder, _ = _build(net, work, tag + "-shape", "generic", opt=0)  # the same ports, manifest and vectors
     # a class's sum() is a chain as long as its group (1,000 bits in the 50K-gate network): Amaranth checks
-    # and converts expressions recursively
+    # and converts expressions recursively (minutes for that network)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20 * (net.n_outputs // net.group_sum.classes) + 1000))
     try:
-        text = verilog.convert(_behavioural(net), name="core", emit_src=False)
+        with working(f"writing the behavioural design ({tag})"):
+            text = verilog.convert(_behavioural(net), name="core", emit_src=False)
     finally:
         sys.setrecursionlimit(limit)
     out = work / tag
@@ -218,9 +218,9 @@ def _core_rows(quick: bool, work: Path) -> list[dict[str, Any]]:
                                 row["ratio"] = round(base / row["lut_eq"], 3)  # ours / this alternative
                             fits = row["lut_eq"] <= dev.luts * 0.9 and row.get("ffs", 0) <= dev.ffs
                             if dev.nextpnr_args and not extra and fits:
-                                progress(f"nextpnr {device} on {folder.name} ...")
-                                rep = synthesize(folder, device, top="harness", freq_mhz=clock,
-                                                 out_dir=work / f"s-{len(rows)}-{design}").report
+                                with working(f"nextpnr {device} on {folder.name}"):
+                                    rep = synthesize(folder, device, top="harness", freq_mhz=clock,
+                                                     out_dir=work / f"s-{len(rows)}-{design}").report
                                 row.update(fmax_mhz=rep["fmax_mhz"], lc=rep["pnr"]["logic_cells_used"],
                                            latency_ns=rep["latency_ns"])
                             elif dev.nextpnr_args and not extra:

@@ -89,3 +89,15 @@ def test_a_quick_run_leaves_the_full_results_alone(tmp_path, monkeypatch):
     # and rendering the full record again does not read the quick one
     assert runner.main(["--render-only"]) == 0
     assert (tmp_path / "RESULTS.md").read_text() == full_md
+
+
+def test_a_long_step_keeps_reporting_until_it_ends(capsys):
+    from bench import working
+
+    with working("synthesizing", every=0.1):
+        time.sleep(0.45)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].endswith("synthesizing ...")
+    assert sum("synthesizing: still running" in line for line in lines) >= 2, lines
+    time.sleep(0.3)  # and it stops with the step
+    assert capsys.readouterr().err == ""

@@ -37,6 +37,11 @@ Two recipes keep an exponential moving average of the parameters (``ema<d>``, de
 ``lut2rtl train`` option: the run replaces ``torch.optim.Adam`` with a subclass that updates the average after
 every step and copies it into the parameters after the last one, so the checkpoint is the average's discretization.
 
+Three recipes (``px``, ``px5b``, ``nopool5b_px``) draw each kernel's four leaves at distinct pixels of its
+field, a random threshold each (:func:`draw_leaves_at_pixels`, put in place of ``lut2rtl.nn.conv.draw_leaves``
+for the run), also not a ``lut2rtl train`` option; ``k5``, ``k5_5b`` and ``nopool5b_k5`` use 5x5 fields
+(``--kernel-size 5``).
+
 Two recipes add a skip connection, an architecture that lut2rtl does not build: ``skip`` (and ``skip5b``, with 5
 thresholds per pixel) lets the dense layer read the encoded input bits beside the pooled conv features (one
 vector, random balanced wiring over both; the same LUT count as ``ref``). The run replaces
@@ -90,6 +95,12 @@ RECIPES: dict[str, tuple[dict, tuple[str, float] | None]] = {
     "ema0.999": ({}, ("ema", 0.999)),
     "quantile": ({"encoding": "quantile"}, None),
     "quantile4b": ({"encoding": "quantile", "bits_per_feature": 4}, None),
+    "k5": ({"kernel_size": 5}, None),
+    "k5_5b": ({"kernel_size": 5, "bits_per_feature": 5}, None),
+    "nopool5b_k5": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5}, None),
+    "px": ({}, None),
+    "px5b": ({"bits_per_feature": 5}, None),
+    "nopool5b_px": ({"pool": 1, "bits_per_feature": 5}, None),
     # not a conv recipe: examples/make_examples.py's recipe of digits_best.pt (dense, 3000 x 3000 LUT4s), scored
     # on the same folds for scale
     "dense_best": ({"arch": "dense", "k": 4, "width": 3000, "depth": 2, "steps": 600, "lr": 0.05,
@@ -98,6 +109,7 @@ RECIPES: dict[str, tuple[dict, tuple[str, float] | None]] = {
     "conv_example": ({"lr_schedule": "constant", "init": "random", "eval_every": 100}, None),
 }
 SKIP = ("skip", "skip5b")  # recipes built by build_skip
+PIXELS = ("px", "px5b", "nopool5b_px")  # recipes whose kernels read distinct pixels (draw_leaves_at_pixels)
 FOLDS = 5
 
 
@@ -307,6 +319,21 @@ def _ema_adam(decay: float, steps: int):  # type: ignore[no-untyped-def]
     return EmaAdam
 
 
+def draw_leaves_at_pixels(pixels: int):  # type: ignore[no-untyped-def]
+    """``draw_leaves`` for fields of ``pixels`` pixels: a kernel's leaves read distinct pixels (a random
+    threshold of each) where the field has enough pixels. Random distinct bits (``draw_leaves``) often put two
+    leaves on one pixel, whose thermometer bits are ordered (of their four values one cannot occur)."""
+    from lut2rtl.nn.conv import draw_leaves
+
+    def draw(rng, field_bits: int, channels: int, n_leaves: int):  # type: ignore[no-untyped-def]
+        c = field_bits // pixels
+        if c * pixels != field_bits or n_leaves > pixels:
+            return draw_leaves(rng, field_bits, channels, n_leaves)
+        return np.stack([rng.choice(pixels, n_leaves, replace=False) * c + rng.integers(0, c, n_leaves)
+                         for _ in range(channels)]).astype(np.int64)
+    return draw
+
+
 def _capture(x, shape, _max_shift, gen):  # type: ignore[no-untyped-def]
     _KD["xb"] = x
     return x
@@ -320,6 +347,8 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
     from lut2rtl.nn.train import TrainConfig, train
     train_module = sys.modules["lut2rtl.nn.train"]  # the package exports a function of the same name
     shift, build = train_module.shift_images, train_module.build_conv_net
+    conv_module = sys.modules["lut2rtl.nn.conv"]
+    draw_leaves = conv_module.draw_leaves
     adam = torch.optim.Adam
     check_skip()
     full = load_digits()
@@ -335,6 +364,8 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
         train_module.shift_images = (_capture if kd else _noise(*noise) if noise and not (st or noise[0] == "ema")
                                      else shift)
         train_module.build_conv_net = build_skip if name in SKIP else build
+        kernel = {**BASE, **changes}.get("kernel_size", 3)
+        conv_module.draw_leaves = draw_leaves_at_pixels(kernel * kernel) if name in PIXELS else draw_leaves
         ema = noise is not None and noise[0] == "ema"
         torch.optim.Adam = _ema_adam(noise[1], {**BASE, **changes}["steps"]) if ema else adam
         steps = {**BASE, **changes}["steps"]

@@ -40,7 +40,9 @@ every step and copies it into the parameters after the last one, so the checkpoi
 Three recipes (``px``, ``px5b``, ``nopool5b_px``) draw each kernel's four leaves at distinct pixels of its
 field, a random threshold each (:func:`draw_leaves_at_pixels`, put in place of ``lut2rtl.nn.conv.draw_leaves``
 for the run), also not a ``lut2rtl train`` option; ``k5``, ``k5_5b`` and ``nopool5b_k5`` use 5x5 fields
-(``--kernel-size 5``).
+(``--kernel-size 5``). ``ll``, ``ll5b`` and ``nopool5b_k5_ll`` learn every conv leaf
+(:func:`build_learned_leaves`: a logit per receptive-field bit, straight-through argmax; the checkpoint's leaves
+are the chosen bits), also not a ``lut2rtl train`` option; each worker first runs :func:`check_learned_leaves`.
 
 Two recipes add a skip connection, an architecture that lut2rtl does not build: ``skip`` (and ``skip5b``, with 5
 thresholds per pixel) lets the dense layer read the encoded input bits beside the pooled conv features (one
@@ -98,6 +100,9 @@ RECIPES: dict[str, tuple[dict, tuple[str, float] | None]] = {
     "k5": ({"kernel_size": 5}, None),
     "k5_5b": ({"kernel_size": 5, "bits_per_feature": 5}, None),
     "nopool5b_k5": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5}, None),
+    "ll": ({}, None),
+    "ll5b": ({"bits_per_feature": 5}, None),
+    "nopool5b_k5_ll": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5}, None),
     "px": ({}, None),
     "px5b": ({"bits_per_feature": 5}, None),
     "nopool5b_px": ({"pool": 1, "bits_per_feature": 5}, None),
@@ -110,6 +115,7 @@ RECIPES: dict[str, tuple[dict, tuple[str, float] | None]] = {
 }
 SKIP = ("skip", "skip5b")  # recipes built by build_skip
 PIXELS = ("px", "px5b", "nopool5b_px")  # recipes whose kernels read distinct pixels (draw_leaves_at_pixels)
+LEARNED = ("ll", "ll5b", "nopool5b_k5_ll")  # recipes whose kernels learn their leaves (build_learned_leaves)
 FOLDS = 5
 
 
@@ -248,6 +254,92 @@ def check_skip() -> None:
         raise RuntimeError("the skip check's control (input bits read one place off) was not caught")
 
 
+def _learned_leaf_class():  # type: ignore[no-untyped-def]
+    import torch
+    from torch import nn
+
+    from lut2rtl.lowering import ConvStage
+    from lut2rtl.nn.conv import LogicConv2d
+
+    class LearnedLeafConv2d(LogicConv2d):
+        """A :class:`LogicConv2d` whose leaves are learned: every leaf holds a logit per receptive-field bit
+        and reads the bit of the largest (straight-through: the forward selects that bit, the gradient
+        flows through the softmax of the logits). The first tree level reads the selected bits in leaf
+        order, so the discretized kernel is the plain one with ``leaves = argmax(logits)``."""
+
+        def learn_leaves(self, init: float = 0.5, noise: float = 0.01) -> None:
+            leaves = self.levels[0].idx.reshape(-1)
+            n_field = self.kernel[0] * self.kernel[1] * self.in_shape[2]
+            logits = noise * torch.randn(len(leaves), n_field)
+            logits[torch.arange(len(leaves)), leaves] += init  # starts at the drawn leaves
+            self.leaf_logits = nn.Parameter(logits)
+            self.levels[0].idx.copy_(torch.arange(len(leaves)).reshape(self.levels[0].idx.shape))
+
+        def chosen(self) -> torch.Tensor:
+            return self.leaf_logits.argmax(dim=1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            b = x.shape[0]
+            xe = torch.cat([x, x.new_zeros(b, 1)], dim=1)
+            h = xe[:, self.patch_index].reshape(b * self.positions, -1)
+            hard = nn.functional.one_hot(self.chosen(), h.shape[1]).to(h.dtype)
+            if self.training:
+                soft = torch.softmax(self.leaf_logits, dim=1)
+                hard = hard + soft - soft.detach()
+            h = h @ hard.t()
+            for level in self.levels:
+                h = level(h)
+            return h.reshape(b, self.positions * self.channels)
+
+        def to_stage(self) -> ConvStage:
+            leaves = self.chosen().cpu().numpy().reshape(self.channels, -1)
+            tables = tuple(level.tables().reshape(self.channels, -1) for level in self.levels)
+            return ConvStage(self.in_shape, self.kernel, self.stride, self.padding, self.k, self.depth, leaves,
+                             tables)
+
+    return LearnedLeafConv2d
+
+
+def build_learned_leaves(method, in_shape, conv_channels, widths, **kw):  # type: ignore[no-untyped-def]
+    """``build_conv_net``'s network with every convolution's leaves learned (:func:`_learned_leaf_class`)."""
+    from lut2rtl.nn.conv import LogicConv2d, build_conv_net
+    net = build_conv_net(method, in_shape, conv_channels, widths, **kw)
+    cls = _learned_leaf_class()
+    for layer in net.layers:
+        if type(layer) is LogicConv2d:
+            layer.__class__ = cls
+            layer.learn_leaves()
+    return net
+
+
+def check_learned_leaves() -> None:
+    """With learned leaves, the lowering (leaves = argmax) equals the torch forward in eval mode on random
+    parameters and inputs; a lowering that keeps the drawn leaves does not."""
+    import torch
+
+    from lut2rtl.evaluate import evaluate
+    torch.manual_seed(0)
+    net = build_learned_leaves("light", (8, 8, 3), (8,), [400], classes=10, tau=10.0, k=4, depth=1, pool=2, seed=0)
+    with torch.no_grad():
+        for prm in net.parameters():
+            prm.normal_()
+    net.eval()
+    x = torch.rand(256, net.n_inputs, generator=torch.Generator().manual_seed(0)) > 0.5
+    with torch.no_grad():
+        want = net.output_bits(x.float()).numpy().astype(bool)
+    if not np.array_equal(evaluate(net.to_netlist(), x.numpy()).out_bits, want):
+        raise RuntimeError("the learned-leaf lowering differs from the torch forward")
+    conv = net.layers[0]
+    chosen = conv.chosen
+    conv.chosen = lambda: torch.roll(chosen(), 1)  # the control: every leaf reads its neighbour's bit
+    try:
+        low = net.to_netlist()
+    finally:
+        conv.chosen = chosen
+    if np.array_equal(evaluate(low, x.numpy()).out_bits, want):
+        raise RuntimeError("the learned-leaf check's control (leaves read one place off) was not caught")
+
+
 def _cnn_teacher(shape, classes: int):  # type: ignore[no-untyped-def]
     from torch import nn
     h, w, c = shape
@@ -351,6 +443,7 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
     draw_leaves = conv_module.draw_leaves
     adam = torch.optim.Adam
     check_skip()
+    check_learned_leaves()
     full = load_digits()
     fold_of = folds(full.y_train)
     while True:
@@ -363,7 +456,8 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
         kd = noise is not None and noise[0] in ("kd", "kdcnn")
         train_module.shift_images = (_capture if kd else _noise(*noise) if noise and not (st or noise[0] == "ema")
                                      else shift)
-        train_module.build_conv_net = build_skip if name in SKIP else build
+        train_module.build_conv_net = (build_skip if name in SKIP else build_learned_leaves if name in LEARNED
+                                       else build)
         kernel = {**BASE, **changes}.get("kernel_size", 3)
         conv_module.draw_leaves = draw_leaves_at_pixels(kernel * kernel) if name in PIXELS else draw_leaves
         ema = noise is not None and noise[0] == "ema"

@@ -235,13 +235,13 @@ def build_skip(method, in_shape, conv_channels, widths, **kw):  # type: ignore[n
     return _skip_net_class()(base, dense_from)
 
 
-def check_skip() -> None:
-    """The skip lowering equals the torch forward (eval mode) on random parameters and inputs; one that reads
-    the input bits one place off does not."""
+def _check_lowering(net, what: str, spoiled) -> None:  # type: ignore[no-untyped-def]
+    """``net.to_netlist()`` equals ``net``'s torch forward (eval mode) on random parameters and inputs, and the
+    netlist ``spoiled()`` returns (a lowering with a deliberate error) does not."""
     import torch
 
     from lut2rtl.evaluate import evaluate
-    net = build_skip("light", (8, 8, 3), (8,), [400], classes=10, tau=10.0, k=4, depth=1, pool=2, seed=0)
+    torch.manual_seed(0)
     with torch.no_grad():
         for prm in net.parameters():
             prm.normal_()
@@ -251,10 +251,19 @@ def check_skip() -> None:
         want = net.output_bits(x.float()).numpy().astype(bool)
     # a check, not an invariant: raised, so that `python -O` keeps it
     if not np.array_equal(evaluate(net.to_netlist(), x.numpy()).out_bits, want):
-        raise RuntimeError("the skip lowering differs from the torch forward")
-    net.shift = 1
-    if np.array_equal(evaluate(net.to_netlist(), x.numpy()).out_bits, want):
-        raise RuntimeError("the skip check's control (input bits read one place off) was not caught")
+        raise RuntimeError(f"the {what} lowering differs from the torch forward")
+    if np.array_equal(evaluate(spoiled(), x.numpy()).out_bits, want):
+        raise RuntimeError(f"the {what} check's control was not caught")
+
+
+def check_skip() -> None:
+    """The skip lowering equals the torch forward; one that reads the input bits one place off does not."""
+    net = build_skip("light", (8, 8, 3), (8,), [400], classes=10, tau=10.0, k=4, depth=1, pool=2, seed=0)
+
+    def spoiled():  # type: ignore[no-untyped-def]
+        net.shift = 1
+        return net.to_netlist()
+    _check_lowering(net, "skip", spoiled)
 
 
 def _learned_leaf_class():  # type: ignore[no-untyped-def]
@@ -316,31 +325,20 @@ def build_learned_leaves(method, in_shape, conv_channels, widths, **kw):  # type
 
 
 def check_learned_leaves() -> None:
-    """With learned leaves, the lowering (leaves = argmax) equals the torch forward in eval mode on random
-    parameters and inputs; a lowering that keeps the drawn leaves does not."""
+    """With learned leaves, the lowering (leaves = argmax of the logits) equals the torch forward; one whose
+    leaves read their neighbours' bits does not."""
     import torch
-
-    from lut2rtl.evaluate import evaluate
-    torch.manual_seed(0)
     net = build_learned_leaves("light", (8, 8, 3), (8,), [400], classes=10, tau=10.0, k=4, depth=1, pool=2, seed=0)
-    with torch.no_grad():
-        for prm in net.parameters():
-            prm.normal_()
-    net.eval()
-    x = torch.rand(256, net.n_inputs, generator=torch.Generator().manual_seed(0)) > 0.5
-    with torch.no_grad():
-        want = net.output_bits(x.float()).numpy().astype(bool)
-    if not np.array_equal(evaluate(net.to_netlist(), x.numpy()).out_bits, want):
-        raise RuntimeError("the learned-leaf lowering differs from the torch forward")
     conv = net.layers[0]
-    chosen = conv.chosen
-    conv.chosen = lambda: torch.roll(chosen(), 1)  # the control: every leaf reads its neighbour's bit
-    try:
-        low = net.to_netlist()
-    finally:
-        conv.chosen = chosen
-    if np.array_equal(evaluate(low, x.numpy()).out_bits, want):
-        raise RuntimeError("the learned-leaf check's control (leaves read one place off) was not caught")
+
+    def spoiled():  # type: ignore[no-untyped-def]
+        chosen = conv.chosen
+        conv.chosen = lambda: torch.roll(chosen(), 1)
+        try:
+            return net.to_netlist()
+        finally:
+            del conv.chosen
+    _check_lowering(net, "learned-leaf", spoiled)
 
 
 def _cnn_teacher(shape, classes: int):  # type: ignore[no-untyped-def]

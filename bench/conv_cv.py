@@ -43,6 +43,8 @@ for the run), also not a ``lut2rtl train`` option; ``k5``, ``k5_5b`` and ``nopoo
 (``--kernel-size 5``). ``ll``, ``ll5b`` and ``nopool5b_k5_ll`` learn every conv leaf
 (:func:`build_learned_leaves`: a logit per receptive-field bit, straight-through argmax; the checkpoint's leaves
 are the chosen bits), also not a ``lut2rtl train`` option; each worker first runs :func:`check_learned_leaves`.
+``lc`` and ``nopool5b_k5_lc`` learn the dense layers' wiring among ``CANDIDATES`` wires per LUT input
+(:func:`build_learned_connections`; checked by :func:`check_learned_connections`).
 
 Two recipes add a skip connection, an architecture that lut2rtl does not build: ``skip`` (and ``skip5b``, with 5
 thresholds per pixel) lets the dense layer read the encoded input bits beside the pooled conv features (one
@@ -103,6 +105,8 @@ RECIPES: dict[str, tuple[dict, tuple[str, float] | None]] = {
     "nopool5b_k5_ch40": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "channels": (40,)}, None),
     "nopool5b_k5_ch48": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "channels": (48,)}, None),
     "nopool5b_k5_w3600": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "width": 3600}, None),
+    "nopool5b_k5_lc": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5}, None),
+    "lc": ({}, None),
     "ll": ({}, None),
     "ll5b": ({"bits_per_feature": 5}, None),
     "nopool5b_k5_ll": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5}, None),
@@ -119,6 +123,8 @@ RECIPES: dict[str, tuple[dict, tuple[str, float] | None]] = {
 SKIP = ("skip", "skip5b")  # recipes built by build_skip
 PIXELS = ("px", "px5b", "nopool5b_px")  # recipes whose kernels read distinct pixels (draw_leaves_at_pixels)
 LEARNED = ("ll", "ll5b", "nopool5b_k5_ll")  # recipes whose kernels learn their leaves (build_learned_leaves)
+CONNECT = ("lc", "nopool5b_k5_lc")  # recipes whose dense layers learn their wiring (build_learned_connections)
+CANDIDATES = 8  # wires a dense LUT input chooses from
 FOLDS = 5
 
 
@@ -341,6 +347,77 @@ def check_learned_leaves() -> None:
     _check_lowering(net, "learned-leaf", spoiled)
 
 
+def learn_connections(layer, n_prev: int, candidates: int, rng: np.random.Generator) -> None:  # type: ignore[no-untyped-def]
+    """Make the dense LogicLayer ``layer`` learn its wiring: every input of every LUT chooses one of
+    ``candidates`` wires (its drawn wire first, the others drawn at random from the ``n_prev`` signals)
+    by a logit each, straight-through (the forward reads the wire of the largest logit, the gradient flows
+    through the softmax). ``idx`` always holds the chosen wires, so the discretized layer is the plain one."""
+    import torch
+    from torch import nn
+
+    n, k = layer.idx.shape
+    cand = torch.from_numpy(rng.integers(0, n_prev, (n, k, candidates)))
+    cand[:, :, 0] = layer.idx
+    logits = 0.01 * torch.randn(n, k, candidates)
+    logits[:, :, 0] += 0.5  # starts at the drawn wiring
+    layer.register_buffer("cand", cand)
+    layer.wire_logits = nn.Parameter(logits)
+
+    def gather(x: torch.Tensor) -> list[torch.Tensor]:
+        xt = x.t()
+        choice = layer.wire_logits.argmax(dim=2)
+        with torch.no_grad():
+            layer.idx.copy_(torch.gather(layer.cand, 2, choice[..., None])[..., 0])
+        if not layer.training:
+            return [xt.index_select(0, col) for col in layer.idx.t()]
+        hard = nn.functional.one_hot(choice, candidates).to(x.dtype)
+        soft = torch.softmax(layer.wire_logits, dim=2)
+        w = hard + soft - soft.detach()  # [n, k, C]
+        vals = xt[layer.cand]  # [n, k, C, B]
+        sel = torch.einsum("nkcb,nkc->nkb", vals, w)
+        return [sel[:, j] for j in range(k)]
+    layer.gather = gather
+
+
+def build_learned_connections(method, in_shape, conv_channels, widths, **kw):  # type: ignore[no-untyped-def]
+    """``build_conv_net``'s network with every dense layer's wiring learned (:func:`learn_connections`)."""
+    from lut2rtl.nn.conv import LogicConv2d, OrPool2d, build_conv_net
+    net = build_conv_net(method, in_shape, conv_channels, widths, **kw)
+    rng = np.random.default_rng(2000 + int(kw.get("seed", 0)))
+    prev = None
+    for layer in net.layers:
+        if isinstance(layer, (LogicConv2d, OrPool2d)):
+            prev = int(np.prod(layer.out_shape))
+        else:
+            learn_connections(layer, prev, CANDIDATES, rng)
+            prev = layer.n
+    return net
+
+
+def check_learned_connections() -> None:
+    """With learned wiring, the lowering (wires of the largest logits) equals the torch forward after a
+    training-mode step has moved the logits; one that keeps the drawn wiring does not."""
+    import torch
+    net = build_learned_connections("light", (8, 8, 3), (8,), [400], classes=10, tau=10.0, k=4, depth=1, pool=2,
+                                    seed=0)
+    dense = net.layers[-1]
+    drawn = dense.cand[:, :, 0].clone()
+
+    def spoiled():  # type: ignore[no-untyped-def]
+        chosen = dense.idx.clone()
+        dense.idx.copy_(drawn)
+        dense.gather, gather = (lambda x: [x.t().index_select(0, col) for col in drawn.t()]), dense.gather
+        try:
+            return net.to_netlist()
+        finally:
+            dense.idx.copy_(chosen)
+            dense.gather = gather
+    torch.manual_seed(1)
+    with torch.no_grad():
+        dense.wire_logits.normal_()  # the argmax moves most wires off the drawn ones
+    _check_lowering(net, "learned-connection", spoiled)
+
+
 def _cnn_teacher(shape, classes: int):  # type: ignore[no-untyped-def]
     from torch import nn
     h, w, c = shape
@@ -445,6 +522,7 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
     adam = torch.optim.Adam
     check_skip()
     check_learned_leaves()
+    check_learned_connections()
     full = load_digits()
     fold_of = folds(full.y_train)
     while True:
@@ -458,7 +536,7 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
         train_module.shift_images = (_capture if kd else _noise(*noise) if noise and not (st or noise[0] == "ema")
                                      else shift)
         train_module.build_conv_net = (build_skip if name in SKIP else build_learned_leaves if name in LEARNED
-                                       else build)
+                                       else build_learned_connections if name in CONNECT else build)
         kernel = {**BASE, **changes}.get("kernel_size", 3)
         conv_module.draw_leaves = draw_leaves_at_pixels(kernel * kernel) if name in PIXELS else draw_leaves
         ema = noise is not None and noise[0] == "ema"

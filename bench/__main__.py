@@ -295,7 +295,6 @@ def main(argv: list[str] | None = None) -> int:
         child(args.child, args.quick)
         return 0
     folder = QUICK if args.quick else RESULTS
-    folder.mkdir(parents=True, exist_ok=True)
     if not args.render_only:
         names = discover()
         if args.only:
@@ -305,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: unknown benchmark(s) {', '.join(unknown)}; have {', '.join(names)}", file=sys.stderr)
                 return 2
             names = wanted
+        folder.mkdir(parents=True, exist_ok=True)  # only once the arguments are known good
         facts = machine_facts()
         timeout = args.timeout or (600.0 if args.quick else 3600.0)
         for name in names:
@@ -321,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
                                                   + "\n")
             print(f"  {r['status']} in {r.get('wall_s', 0):.0f} s" + (f": {r.get('error')}" if r.get("error") else ""),
                   file=sys.stderr, flush=True)
+    folder.mkdir(parents=True, exist_ok=True)
     results = load_results(folder)
     plots = make_plots(results, folder, "" if args.quick else "results/")
     md = folder / "RESULTS.md" if args.quick else HERE / "RESULTS.md"

@@ -101,3 +101,11 @@ def test_a_long_step_keeps_reporting_until_it_ends(capsys):
     assert sum("synthesizing: still running" in line for line in lines) >= 2, lines
     time.sleep(0.3)  # and it stops with the step
     assert capsys.readouterr().err == ""
+
+
+def test_an_unknown_benchmark_is_refused_without_leaving_a_folder(tmp_path, monkeypatch, capsys):
+    results = _fake_bench(tmp_path, monkeypatch)
+    assert runner.main(["--quick", "--only", "nosuch"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: unknown benchmark(s) nosuch")
+    assert not results.exists()

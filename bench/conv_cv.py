@@ -104,6 +104,10 @@ RECIPES: dict[str, tuple[dict, tuple[str, float] | None]] = {
     "nopool5b_k5": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5}, None),
     "nopool5b_k5_ch40": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "channels": (40,)}, None),
     "nopool5b_k5_ch48": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "channels": (48,)}, None),
+    "nopool4b_k5": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 4}, None),
+    "nopool6b_k5": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 6}, None),
+    "nopool5b_k7": ({"kernel_size": 7, "pool": 1, "bits_per_feature": 5}, None),
+    "nopool5b_k5_lr0.02": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "lr": 0.02}, None),
     "nopool5b_k5_w3600": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "width": 3600}, None),
     "nopool5b_k5_lc": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5}, None),
     "lc": ({}, None),
@@ -623,7 +627,7 @@ def seeds_rows(out: str) -> list[dict]:
     return rows
 
 
-def seeds_summary(out: str, write: bool = False) -> None:
+def seeds_summary(out: str, write: bool = False, path: Path | None = None) -> None:
     """Test accuracy over seeds per recipe (``--seeds`` runs) as a markdown table; with ``write``, also
     ``bench/results/conv_seeds.json`` (a RESULTS.md section after ``python -m bench --render-only``)."""
     rows = seeds_rows(out)
@@ -635,21 +639,28 @@ def seeds_summary(out: str, write: bool = False) -> None:
         return
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from bench.__main__ import machine_facts
+    path = path or Path(__file__).resolve().parent / "results" / "conv_seeds.json"
+    # rows of recipes not in OUT stay (the table grows recipe by recipe); a recipe run again is replaced
+    earlier = json.loads(path.read_text()) if path.is_file() else {"rows": [], "wall_s": 0}
+    names = {r["recipe"] for r in rows}
+    kept = [r for r in earlier["rows"] if r["recipe"] not in names]
     recs = [json.loads(line) for line in open(f"{out}/results.jsonl")]
+    wall = sum(r.get("wall_s", 0) for r in recs if r.get("fold") is None and r.get("name") in names) / 2
     result = {
         "title": SEEDS_TITLE, "status": "ok", "quick": False, "date": time.strftime("%Y-%m-%d"),
-        "machine": machine_facts(), "wall_s": sum(r.get("wall_s", 0) for r in recs) / 2,
-        "columns": SEEDS_COLUMNS, "rows": rows,
-        "notes": ("`python bench/conv_cv.py --seeds OUT 2 dense_best,conv_example,nopool5b 0-5`, then "
-                  "`--seeds-summary OUT --write`: each recipe trained on the whole training split with each seed "
-                  "and scored on the 450 test rows (reference evaluator). `dense_best`: `examples/digits_best.pt`'s "
-                  "recipe (dense, 2 x 3,000 LUT4s, 9,826 iCE40 LUTs); `conv_example`: "
-                  "`examples/digits_conv.pt`'s (8,964); `nopool5b`: the conv recipe without pooling, 5 thresholds "
-                  "per pixel, cosine schedule (8,545). Seed 0 reproduces each checkpoint. A measurement of the "
-                  "spread, fixed before the runs: nothing is selected from these rows (docs/conv.md). `train_s`: "
-                  "mean seconds per run, two runs at once on 2 cores; `wall_s` above: half their sum."),
+        "machine": machine_facts(), "wall_s": round(wall + sum(r["train_s"] * len(r["seeds"].split(", "))
+                                                              for r in kept) / 2, 1),
+        "columns": SEEDS_COLUMNS, "rows": sorted(kept + rows, key=lambda r: -r["mean_pct"]),
+        "notes": ("`python bench/conv_cv.py --seeds OUT 2 RECIPE[,RECIPE...] 0-5`, then `--seeds-summary OUT "
+                  "--write` (a recipe already in the table is replaced, the others kept): each recipe trained on "
+                  "the whole training split with each seed and scored on the 450 test rows (reference "
+                  "evaluator). `dense_best`: `examples/digits_best.pt`'s recipe (dense, 2 x 3,000 LUT4s); "
+                  "`conv_example`: `examples/digits_conv.pt`'s; the other rows are conv recipes of "
+                  "`bench/conv_cv.py` (docs/conv.md). Seed 0 of the two example recipes reproduces each "
+                  "checkpoint; their LUT counts are in the conv section. A measurement of the spread, fixed "
+                  "before the runs: nothing is selected from these rows. `train_s`: mean seconds per run, two "
+                  "runs at once on 2 cores; `wall_s` above: half their sum."),
     }
-    path = Path(__file__).resolve().parent / "results" / "conv_seeds.json"
     path.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     print(f"wrote {path}", file=sys.stderr)
 

@@ -1,0 +1,38 @@
+"""``bench/conv_cv.py --seeds-summary OUT --write``: the seeds table grows recipe by recipe."""
+
+from __future__ import annotations
+
+import json
+
+from bench.conv_cv import seeds_summary
+
+
+def _runs(out, name: str, correct: list[int]) -> None:
+    with open(out / "results.jsonl", "a") as f:
+        for seed, c in enumerate(correct):
+            f.write(json.dumps({"name": name, "fold": None, "seed": seed, "n": 450, "correct": c,
+                                "wall_s": 10.0}) + "\n")
+        # a cross-validation row of the same recipe is not a seeds row
+        f.write(json.dumps({"name": name, "fold": 0, "seed": 0, "n": 274, "correct": 1, "wall_s": 99.0}) + "\n")
+
+
+def test_write_keeps_other_recipes_and_replaces_a_rerun(tmp_path, capsys):
+    table = tmp_path / "conv_seeds.json"
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    _runs(first, "dense_best", [442, 440])
+    _runs(first, "conv_example", [439, 434])
+    seeds_summary(str(first), write=True, path=table)
+    _runs(second, "conv_example", [441, 441])  # run again: replaces the earlier row
+    _runs(second, "nopool5b_k5", [438, 436])
+    seeds_summary(str(second), write=True, path=table)
+    capsys.readouterr()
+    rows = {r["recipe"]: r for r in json.loads(table.read_text())["rows"]}
+    assert sorted(rows) == ["conv_example", "dense_best", "nopool5b_k5"]
+    assert rows["dense_best"]["test_correct"] == "442, 440"  # kept from the first write
+    assert rows["conv_example"]["test_correct"] == "441, 441"  # the rerun, not the first rows
+    assert rows["nopool5b_k5"]["mean_pct"] == round(100 * 437 / 450, 2)
+    result = json.loads(table.read_text())
+    assert result["wall_s"] == 6 * 10.0 / 2  # six seeds runs, two at once; the fold rows are not counted
+    assert "9,826" not in result["notes"] and "8,964" not in result["notes"]  # no LUT counts of an old head

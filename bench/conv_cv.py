@@ -19,6 +19,9 @@ Two recipes train the last part of the run straight-through, also not a ``lut2rt
 step ``f * steps`` on (``st0.67``, ``st0.9``), every light LUT's training forward is its discrete table on
 the thresholded inputs (``LogicLayer.hard``), and the gradient is still the soft forward's.
 
+Each fold run also records its per-row class counts; ``python bench/conv_cv.py --overlap OUT A,B`` counts the
+fold errors that recipes ``A`` and ``B`` share, and those left when their counts are added per class.
+
 ``python bench/conv_cv.py --seeds OUT WORKERS RECIPE[,...] 1-5`` is a measurement of the spread, not a
 selection: each recipe trained on the whole training split with each seed of the range and scored on the test
 split, to show how far one run's test accuracy moves with the seed alone (``--seeds-summary OUT``: mean,
@@ -518,6 +521,7 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
     torch.set_num_threads(1)
     _straight_through()
     from lut2rtl.datasets import load_digits
+    from lut2rtl.evaluate import evaluate_features
     from lut2rtl.nn.train import TrainConfig, train
     train_module = sys.modules["lut2rtl.nn.train"]  # the package exports a function of the same name
     shift, build = train_module.shift_images, train_module.build_conv_net
@@ -576,6 +580,11 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
             rec.update(correct=round(res.metrics["accuracy"] * n), soft=round(res.metrics["soft_acc"] * n),
                        hist=[(h["step"], round(h["test_acc"] * n)) for h in res.history],
                        step_ms=res.metrics.get("step_ms"))
+            if fold is not None and res.net is not None:  # per held-out row (in fold order): for --overlap
+                counts = evaluate_features(res.net, data.x_test).counts
+                if int((counts.argmax(1) == data.y_test).sum()) != rec["correct"]:
+                    raise RuntimeError("the per-row counts disagree with the run's accuracy")
+                rec["counts"] = counts.tolist()
         except Exception:  # noqa: BLE001 (a failed run is recorded; the others go on)
             rec["error"] = traceback.format_exc()[-800:]
         _KD.update(teacher=None, xb=None)
@@ -601,6 +610,37 @@ def summary(out: str) -> None:
         diff = f"{sum(d[f][0] - ref[f][0] for f in shared):+d}" if shared else "–"
         print(f"| {name} | {len(fs)} | {c} / {n} | {100 * c / n:.2f} | {diff} | "
               f"{', '.join(str(d[f][0]) for f in fs)} |")
+
+
+def overlap(out: str, a: str, b: str) -> dict[str, int]:
+    """Fold errors of recipes ``a`` and ``b`` (runs with per-row counts in ``OUT``): each one's, those they share,
+    and those of the two networks' counts added per class (one GroupSum over both, twice the LUTs)."""
+    from lut2rtl.datasets import load_digits
+    from lut2rtl.evaluate import predict
+    runs: dict[tuple[str, int], dict] = {}
+    for line in open(f"{out}/results.jsonl"):
+        r = json.loads(line)
+        if r.get("fold") is not None and "counts" in r and r["name"] in (a, b):
+            runs[r["name"], r["fold"]] = r
+    fold_of = folds(load_digits().y_train)
+    y = load_digits().y_train
+    shared = [f for f in range(FOLDS) if (a, f) in runs and (b, f) in runs]
+    if not shared:
+        sys.exit(f"error: --overlap OUT: no fold with per-row counts of both {a!r} and {b!r} in {out}")
+    tot = {"folds": len(shared), "rows": 0, a: 0, b: 0, "both": 0, "sum": 0}
+    for f in shared:
+        yt = y[fold_of == f]
+        ca, cb = (np.asarray(runs[n, f]["counts"]) for n in (a, b))
+        wa, wb = predict(ca) != yt, predict(cb) != yt
+        tot["rows"] += len(yt)
+        tot[a] += int(wa.sum())
+        tot[b] += int(wb.sum())
+        tot["both"] += int((wa & wb).sum())
+        tot["sum"] += int((predict(ca + cb) != yt).sum())
+    print(f"| folds | rows | errors of {a} | errors of {b} | errors of both | errors of the summed counts |")
+    print("|---|---|---|---|---|---|")
+    print(f"| {tot['folds']} | {tot['rows']} | {tot[a]} | {tot[b]} | {tot['both']} | {tot['sum']} |")
+    return tot
 
 
 SEEDS_TITLE = "Conv vs dense on the test split: accuracy over training seeds (digits)"
@@ -666,6 +706,13 @@ def seeds_summary(out: str, write: bool = False, path: Path | None = None) -> No
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--overlap":
+        if len(sys.argv) != 4 or len(sys.argv[3].split(",")) != 2:
+            sys.exit("error: usage: conv_cv.py --overlap OUT RECIPE,RECIPE")
+        if not (Path(sys.argv[2]) / "results.jsonl").is_file():
+            sys.exit(f"error: --overlap OUT: no {Path(sys.argv[2]) / 'results.jsonl'} (run the recipes into OUT first)")
+        overlap(sys.argv[2], *sys.argv[3].split(","))
+        sys.exit()
     if len(sys.argv) > 1 and sys.argv[1] in ("--summary", "--seeds-summary"):
         results = Path(sys.argv[2] if len(sys.argv) > 2 else "") / "results.jsonl"
         extra = sys.argv[3:] if sys.argv[1] == "--summary" else [a for a in sys.argv[3:] if a != "--write"]
@@ -682,7 +729,7 @@ if __name__ == "__main__":
     if by_seed:
         sys.argv.pop(1)
     usage = ("usage: conv_cv.py [--seeds] OUT WORKERS RECIPE[,RECIPE...] [FIRST-LAST seeds, with --seeds] | "
-             "--summary OUT | --seeds-summary OUT [--write]")
+             "--summary OUT | --seeds-summary OUT [--write] | --overlap OUT RECIPE,RECIPE")
     if len(sys.argv) > (5 if by_seed else 4):  # a seed range without --seeds would be ignored
         sys.exit(f"error: unexpected argument {' '.join(map(repr, sys.argv[5 if by_seed else 4:]))} ({usage})")
     try:  # every argument checked before OUT is created

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bench.conv_cv import seeds_summary
+import numpy as np
+
+from bench.conv_cv import folds, overlap, seeds_summary
 
 
 def _runs(out, name: str, correct: list[int]) -> None:
@@ -36,3 +38,26 @@ def test_write_keeps_other_recipes_and_replaces_a_rerun(tmp_path, capsys):
     result = json.loads(table.read_text())
     assert result["wall_s"] == 6 * 10.0 / 2  # six seeds runs, two at once; the fold rows are not counted
     assert "9,826" not in result["notes"] and "8,964" not in result["notes"]  # no LUT counts of an old head
+
+
+def _fold_counts(y, wrong: dict[int, int], strength: int = 5) -> list[list[int]]:
+    counts = np.zeros((len(y), 10), dtype=int)
+    counts[np.arange(len(y)), y] = strength
+    for row, cls in wrong.items():
+        counts[row, cls] = strength + 1
+    return counts.tolist()
+
+
+def test_overlap_counts_shared_and_summed_errors(tmp_path, capsys):
+    from lut2rtl.datasets import load_digits
+    y = load_digits().y_train[folds(load_digits().y_train) == 0]
+    a = _fold_counts(y, {0: (y[0] + 1) % 10, 1: (y[1] + 1) % 10})
+    b = _fold_counts(y, {1: (y[1] + 1) % 10, 2: (y[2] + 1) % 10}, strength=9)
+    with open(tmp_path / "results.jsonl", "w") as f:
+        for name, counts in (("a", a), ("b", b)):
+            f.write(json.dumps({"name": name, "fold": 0, "seed": 0, "n": len(y), "counts": counts}) + "\n")
+        f.write(json.dumps({"name": "a", "fold": 1, "seed": 1, "n": 3, "counts": [[0] * 10] * 3}) + "\n")  # b lacks it
+    tot = overlap(str(tmp_path), "a", "b")
+    capsys.readouterr()
+    # row 0: a wrong, b right and stronger; row 2: the other way round; row 1: both wrong alike
+    assert tot == {"folds": 1, "rows": len(y), "a": 2, "b": 2, "both": 1, "sum": 1}

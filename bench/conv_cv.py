@@ -49,6 +49,11 @@ are the chosen bits), also not a ``lut2rtl train`` option; each worker first run
 ``lc`` and ``nopool5b_k5_lc`` learn the dense layers' wiring among ``CANDIDATES`` wires per LUT input
 (:func:`build_learned_connections`; checked by :func:`check_learned_connections`).
 
+Five recipes (``nopool5b_k5_aff``, ``nopool5b_k5_affs``, ``ref_aff``, and the first two at 6,000 steps) train
+on each fold's rows and ``AFFINE_COPIES`` warped copies of them (:func:`affine_copies`: small rotations, scalings
+and sub-pixel shifts of the raw image, bilinear), also not a ``lut2rtl train`` option; the scored rows are not
+warped.
+
 Two recipes add a skip connection, an architecture that lut2rtl does not build: ``skip`` (and ``skip5b``, with 5
 thresholds per pixel) lets the dense layer read the encoded input bits beside the pooled conv features (one
 vector, random balanced wiring over both; the same LUT count as ``ref``). The run replaces
@@ -70,13 +75,14 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 BASE = dict(arch="conv", method="light", k=4, tree_depth=1, channels=(32,), width=3000, depth=1, steps=3000,
             lr=0.01, lr_schedule="cosine", eval_every=500)
 # name: (TrainConfig changes, input noise or None)
-RECIPES: dict[str, tuple[dict, tuple[str, float] | None]] = {
+RECIPES: dict[str, tuple[dict, tuple[str, Any] | None]] = {
     "ref": ({}, None),
     "5bits": ({"bits_per_feature": 5}, None),
     "flip0.02": ({"augment": 1}, ("flip", 0.02)),
@@ -111,6 +117,13 @@ RECIPES: dict[str, tuple[dict, tuple[str, float] | None]] = {
     "nopool6b_k5": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 6}, None),
     "nopool5b_k7": ({"kernel_size": 7, "pool": 1, "bits_per_feature": 5}, None),
     "nopool5b_k5_lr0.02": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "lr": 0.02}, None),
+    "nopool5b_k5_aff": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5}, ("affine", (10.0, 0.1, 0.5))),
+    "nopool5b_k5_affs": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5}, ("affine", (5.0, 0.05, 0.3))),
+    "nopool5b_k5_aff6000": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "steps": 6000},
+                            ("affine", (10.0, 0.1, 0.5))),
+    "nopool5b_k5_affs6000": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "steps": 6000},
+                             ("affine", (5.0, 0.05, 0.3))),
+    "ref_aff": ({}, ("affine", (10.0, 0.1, 0.5))),
     "nopool5b_k5_w3600": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "width": 3600}, None),
     "nopool5b_k5_lc": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5}, None),
     "lc": ({}, None),
@@ -132,6 +145,7 @@ PIXELS = ("px", "px5b", "nopool5b_px")  # recipes whose kernels read distinct pi
 LEARNED = ("ll", "ll5b", "nopool5b_k5_ll")  # recipes whose kernels learn their leaves (build_learned_leaves)
 CONNECT = ("lc", "nopool5b_k5_lc")  # recipes whose dense layers learn their wiring (build_learned_connections)
 CANDIDATES = 8  # wires a dense LUT input chooses from
+AFFINE_COPIES = 4  # warped copies of every training image (``affine`` recipes)
 FOLDS = 5
 
 
@@ -496,6 +510,35 @@ def _ema_adam(decay: float, steps: int):  # type: ignore[no-untyped-def]
     return EmaAdam
 
 
+def affine_copies(x: np.ndarray, side: int, copies: int, rot_deg: float, scale: float, shift: float, *,
+                  seed: int) -> np.ndarray:
+    """``copies`` randomly warped versions of every image of ``x [N, side*side]`` (raw intensities), copy by
+    copy: a rotation in +-``rot_deg`` degrees, a scale in 1 +- ``scale`` and a shift in +-``shift`` pixels
+    per axis, about the image centre, bilinear interpolation, 0 outside the image. ``[copies*N, side*side]``."""
+    rng = np.random.default_rng(seed)
+    n = x.shape[0]
+    img = x.reshape(n, side, side)
+    c = (side - 1) / 2
+    yy, xx = np.meshgrid(np.arange(side) - c, np.arange(side) - c, indexing="ij")
+    bi = np.arange(n)[:, None, None]
+    out = []
+    for _ in range(copies):
+        th = np.deg2rad(rng.uniform(-rot_deg, rot_deg, n))[:, None, None]
+        s = rng.uniform(1 - scale, 1 + scale, n)[:, None, None]
+        ty, tx = (rng.uniform(-shift, shift, n)[:, None, None] for _ in range(2))
+        u, v = (yy - ty) / s, (xx - tx) / s  # each output pixel's source, by the inverse map
+        sy, sx = np.cos(th) * u + np.sin(th) * v + c, -np.sin(th) * u + np.cos(th) * v + c
+        y0, x0 = np.floor(sy).astype(int), np.floor(sx).astype(int)
+        acc = np.zeros((n, side, side))
+        for dy, wy in ((0, 1 - (sy - y0)), (1, sy - y0)):
+            for dx, wx in ((0, 1 - (sx - x0)), (1, sx - x0)):
+                yi, xi = y0 + dy, x0 + dx
+                inside = (yi >= 0) & (yi < side) & (xi >= 0) & (xi < side)
+                acc += np.where(inside, img[bi, np.clip(yi, 0, side - 1), np.clip(xi, 0, side - 1)], 0.0) * wy * wx
+        out.append(acc.reshape(n, -1))
+    return np.concatenate(out).astype(x.dtype)
+
+
 def draw_leaves_at_pixels(pixels: int):  # type: ignore[no-untyped-def]
     """``draw_leaves`` for fields of ``pixels`` pixels: a kernel's leaves read distinct pixels (a random
     threshold of each) where the field has enough pixels. Random distinct bits (``draw_leaves``) often put two
@@ -541,8 +584,9 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
         changes, noise = RECIPES[name]
         st = noise is not None and noise[0] == "st"
         kd = noise is not None and noise[0] in ("kd", "kdcnn")
-        train_module.shift_images = (_capture if kd else _noise(*noise) if noise and not (st or noise[0] == "ema")
-                                     else shift)
+        aff = noise is not None and noise[0] == "affine"
+        own_hook = noise is not None and not (st or aff or noise[0] == "ema")  # input noise through the hook
+        train_module.shift_images = _capture if kd else _noise(*noise) if own_hook else shift
         train_module.build_conv_net = (build_skip if name in SKIP else build_learned_leaves if name in LEARNED
                                        else build_learned_connections if name in CONNECT else build)
         kernel = {**BASE, **changes}.get("kernel_size", 3)
@@ -558,6 +602,11 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
             data = dataclasses.replace(full, x_train=full.x_train[~held], y_train=full.y_train[~held],
                                        x_test=full.x_train[held], y_test=full.y_train[held])
             n_scored = int(held.sum())
+        if aff:  # the training rows and their warped copies (the scored rows stay as they are)
+            side = int(round(np.sqrt(data.x_train.shape[1])))
+            warped = affine_copies(data.x_train, side, AFFINE_COPIES, *noise[1], seed=seed)
+            data = dataclasses.replace(data, x_train=np.concatenate([data.x_train, warped]),
+                                       y_train=np.tile(data.y_train, AFFINE_COPIES + 1))
         t0 = time.time()
         rec: dict = {"name": name, "fold": fold, "seed": seed, "n": n_scored}
         try:

@@ -61,3 +61,13 @@ def test_overlap_counts_shared_and_summed_errors(tmp_path, capsys):
     capsys.readouterr()
     # row 0: a wrong, b right and stronger; row 2: the other way round; row 1: both wrong alike
     assert tot == {"folds": 1, "rows": len(y), "a": 2, "b": 2, "both": 1, "sum": 1}
+
+
+def test_affine_copies_identity_and_warps() -> None:
+    from bench.conv_cv import affine_copies
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 16, (5, 64)).astype(np.float32)
+    assert np.array_equal(affine_copies(x, 8, 2, 0.0, 0.0, 0.0, seed=1), np.concatenate([x, x]))
+    warped = affine_copies(x, 8, 1, 90.0, 0.0, 0.0, seed=1)  # rotations drawn from +-90 degrees
+    assert warped.shape == x.shape and not np.allclose(warped, x)
+    assert (warped >= 0).all() and (warped <= 16).all()  # bilinear weights: no value outside the inputs' range

@@ -172,15 +172,23 @@ def main() -> None:
     if len(sys.argv) not in (2, 3):
         sys.exit("usage: python bench/ice40_cin_gates.py OUT [CHECKPOINT]")
     from lut2rtl.checkpoint import load_checkpoint
+    from lut2rtl.errors import Lut2RtlError
 
     out = Path(sys.argv[1])
-    net = load_checkpoint(sys.argv[2] if len(sys.argv) == 3 else "examples/digits.pt")
-    perm, filled = permute_for_cins(net)
-    out.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for tag, n in (("as_is", net), ("reordered", perm)):
-        print(f"{tag}: compile and synthesize (about a minute)", file=sys.stderr, flush=True)
-        rows.append(_synth(n, out, tag))
+    try:
+        net = load_checkpoint(sys.argv[2] if len(sys.argv) == 3 else "examples/digits.pt")
+        if net.group_sum is None:
+            sys.exit("error: the network has no GroupSum, so its head has no carry-ins")
+        perm, filled = permute_for_cins(net)
+        out.mkdir(parents=True, exist_ok=True)
+        rows = []
+        for tag, n in (("as_is", net), ("reordered", perm)):
+            print(f"{tag}: compile and synthesize (about a minute)", file=sys.stderr, flush=True)
+            rows.append(_synth(n, out, tag))
+    except Lut2RtlError as e:
+        sys.exit(f"error: {e}")
+    except subprocess.CalledProcessError as e:
+        sys.exit(f"error: {' '.join(map(str, e.cmd[:2]))} failed (exit {e.returncode}); its log is in {out}")
     print(f"carry-in positions holding an AND/OR of two inputs after reordering: {filled}")
     cols = ["design", "lc", "fmax_mhz", "absorbed", "absorbed_lc", "absorbed_fmax_mhz"]
     print("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))

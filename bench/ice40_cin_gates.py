@@ -16,17 +16,24 @@ the head's plan reads carry-ins (:func:`permute_for_cins`). Each is synthesized 
 drives only a carry-in (and the sum LUT of that chain position, which reads it as ``I3``) and computes
 an AND or OR of two of its inputs becomes an ``SB_CARRY`` of those two with a constant carry-in. nextpnr
 (default router) places and routes the rewritten netlist; the table gives logic cells and Fmax of
-each. The rewrite replaces a truth table by the same function (checked per cell by
-:func:`lut_function`; tests/test_ice40_cin_gates.py simulates it, with a control).
+each. The rewrite replaces a truth table by the same function (per cell by :func:`lut_function`, which reads
+``LUT_INIT`` through lut2rtl.netlist's encoding); every run also simulates both netlists on 4,096 random vectors
+(:func:`mismatches`: every output and flip-flop input must agree) and checks that a control, one rewritten
+cell's carry-in constant flipped, is caught. The reordered network's class counts are checked against the
+checkpoint's with the reference evaluator. OUT gets both builds, ``results.json`` and ``RESULTS.md``; it is
+written as ``OUT.partial`` and renamed when every step has passed (an existing OUT is refused).
 """
 
 from __future__ import annotations
 
 import collections
+import copy
 import json
 import re
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +42,24 @@ import numpy as np
 AND, OR = (0, 0, 0, 1), (0, 1, 1, 1)  # outputs at (p, q) = 00, 10, 01, 11
 
 
+def gate_function(table: int, k: int) -> tuple[list[int], tuple[int, ...]]:
+    """The inputs a ``k``-input truth table (lut2rtl.netlist's encoding) depends on and, where they are two
+    inputs ``p < q``, its outputs at (x_p, x_q) = 00, 10, 01, 11."""
+    from lut2rtl.netlist import table_depends_on, table_to_rows, truth_table_rows
+
+    deps = [int(m) for m in np.flatnonzero(table_depends_on(table, k))]
+    if len(deps) != 2:
+        return deps, ()
+    rows, out = truth_table_rows(k), table_to_rows(table, k)
+    return deps, tuple(int(out[np.flatnonzero((rows[:, deps[0]] == a) & (rows[:, deps[1]] == b))[0]])
+                       for b in (0, 1) for a in (0, 1))
+
+
 def lut_function(init: int) -> tuple[list[int], tuple[int, ...]]:
-    """The pins (0..3) an ``SB_LUT4`` with ``LUT_INIT = init`` depends on and, for two pins ``p < q``, its
-    outputs at (p, q) = 00, 10, 01, 11 (bit ``i`` of ``init``: the output when pin ``m`` is bit ``m`` of ``i``)."""
-    tt = [(init >> i) & 1 for i in range(16)]
-    pins = [m for m in range(4) if any(tt[i] != tt[i ^ (1 << m)] for i in range(16))]
-    if len(pins) != 2:
-        return pins, ()
-    return pins, tuple(tt[(a << pins[0]) | (b << pins[1])] for b in (0, 1) for a in (0, 1))
+    """:func:`gate_function` of an ``SB_LUT4`` from its ``LUT_INIT`` (pin ``I_m`` is input ``x_m``)."""
+    from lut2rtl.netlist import init_to_table
+
+    return gate_function(int(init_to_table(init, 4)), 4)
 
 
 def absorb(module: dict[str, Any]) -> collections.Counter[str]:
@@ -95,7 +112,6 @@ def permute_for_cins(net: Any) -> tuple[Any, int]:
     """``net`` with each class's group reordered so that bits that are an AND or OR of two network inputs
     (after ``optimize(net, 3)``) sit at the plan's carry-in positions; the number of such positions filled."""
     from lut2rtl.families import FAMILIES
-    from lut2rtl.netlist import truth_table_rows
     from lut2rtl.passes import optimize
     from lut2rtl.rtl.popcount import class_popcounts, group_size, head_groups
 
@@ -111,14 +127,8 @@ def permute_for_cins(net: Any) -> tuple[Any, int]:
         if s not in where:
             return False
         layer, j = where[s]
-        rows = truth_table_rows(layer.k)
-        col = (int(layer.tables[j]) >> (2 ** layer.k - 1 - np.arange(2 ** layer.k))) & 1
-        sup = [m for m in range(layer.k) if any(col[r] != col[r ^ (1 << (layer.k - 1 - m))] for r in range(len(col)))]
-        if len(sup) != 2 or any(int(layer.inputs[j][m]) >= opt.n_inputs for m in sup):
-            return False
-        f = tuple(int(col[next(r for r in range(len(col)) if rows[r, sup[0]] == a and rows[r, sup[1]] == b)])
-                  for b in (0, 1) for a in (0, 1))
-        return f in (AND, OR)
+        deps, f = gate_function(int(layer.tables[j]), layer.k)
+        return f in (AND, OR) and all(int(layer.inputs[j][m]) < opt.n_inputs for m in deps)
 
     good = np.array([gate(int(s)) for s in np.asarray(opt.outputs)])
     outs = np.array(net.outputs if net.outputs is not None else
@@ -138,7 +148,86 @@ def permute_for_cins(net: Any) -> tuple[Any, int]:
                 outs[a], outs[b] = outs[b], outs[a]
                 good[a], good[b] = good[b], good[a]
             filled += int(good[c * g + dst])
-    return net.replace(outputs=outs), filled
+    out = net.replace(outputs=outs)
+    from lut2rtl.evaluate import evaluate
+    x = np.random.default_rng(0).random((512, net.n_inputs)) < 0.5
+    if not np.array_equal(evaluate(out, x).counts, evaluate(net, x).counts):  # a check, kept under python -O
+        raise RuntimeError("the reordered network's class counts differ from the checkpoint's")
+    return out, filled
+
+
+def simulate(module: dict[str, Any], words: int = 64, seed: int = 0) -> dict[tuple[str, str], np.ndarray]:
+    """Random bit-parallel simulation of a synthesized iCE40 module (``SB_LUT4``, ``SB_CARRY``; flip-flops cut:
+    their outputs are random, like the input ports, drawn per net id). Returns the values (``words`` x 64
+    vectors) at every observation point: each output port bit and each flip-flop input pin."""
+    cells = module["cells"]
+    ones = np.full(words, np.uint64(0xFFFFFFFFFFFFFFFF))
+    val: dict[Any, np.ndarray] = {"0": np.zeros(words, np.uint64), "1": ones, "x": np.zeros(words, np.uint64)}
+
+    def free(bit: int) -> None:
+        val[bit] = np.random.default_rng([seed, bit]).integers(0, 2**63, words, dtype=np.uint64) * np.uint64(2) \
+            + np.random.default_rng([seed, bit, 1]).integers(0, 2, words, dtype=np.uint64)
+
+    for port in module["ports"].values():
+        if port["direction"] == "input":
+            for b in port["bits"]:
+                if isinstance(b, int):
+                    free(b)
+    comb, driver_of = [], {}
+    for name, c in cells.items():
+        if c["type"].startswith("SB_DFF"):
+            free(c["connections"]["Q"][0])
+        elif c["type"] in ("SB_LUT4", "SB_CARRY"):
+            comb.append(name)
+            driver_of[c["connections"]["O" if c["type"] == "SB_LUT4" else "CO"][0]] = name
+        elif c["type"] != "$scopeinfo":  # (hierarchy names kept after flattening: no logic)
+            raise ValueError(f"cell {name}: {c['type']} is not simulated here")
+    done: set[str] = set()
+
+    def ins(c: dict[str, Any]) -> list[Any]:
+        return [c["connections"][p][0] for p in (("I0", "I1", "I2", "I3") if c["type"] == "SB_LUT4"
+                                                  else ("I0", "I1", "CI"))]
+
+    order, stack = [], [(n, False) for n in comb]  # depth-first topological order
+    while stack:
+        name, expanded = stack.pop()
+        if name in done:
+            continue
+        if expanded:
+            done.add(name)
+            order.append(name)
+            continue
+        stack.append((name, True))
+        stack.extend((driver_of[b], False) for b in ins(cells[name]) if b in driver_of and driver_of[b] not in done)
+    for name in order:
+        c = cells[name]
+        x = [val[b] for b in ins(c)]
+        if c["type"] == "SB_CARRY":
+            val[c["connections"]["CO"][0]] = (x[0] & x[1]) | (x[0] & x[2]) | (x[1] & x[2])
+            continue
+        init = c["parameters"]["LUT_INIT"]
+        init = int(init, 2) if isinstance(init, str) else int(init)
+        o = np.zeros(words, np.uint64)
+        for i in range(16):
+            if init >> i & 1:
+                term = ones
+                for m in range(4):
+                    term = term & (x[m] if i >> m & 1 else ~x[m])
+                o |= term
+        val[c["connections"]["O"][0]] = o
+    seen = {(f"port {n}", str(k)): val[b] for n, p in module["ports"].items() if p["direction"] == "output"
+            for k, b in enumerate(p["bits"])}
+    seen.update({(f"cell {n}", pin): val[bits[0]] for n, c in cells.items() if c["type"].startswith("SB_DFF")
+                 for pin, bits in c["connections"].items() if c["port_directions"][pin] == "input"})
+    return seen
+
+
+def mismatches(gold: dict[str, Any], gate: dict[str, Any], words: int = 64) -> int:
+    """Observation points (:func:`simulate`) where the two modules differ on some vector."""
+    a, b = simulate(gold, words), simulate(gate, words)
+    if a.keys() != b.keys():
+        raise ValueError("the two modules have different ports or flip-flops")
+    return sum(int(np.any(a[k] != b[k])) for k in a)
 
 
 def _synth(net: Any, out: Path, tag: str) -> dict[str, Any]:
@@ -152,9 +241,21 @@ def _synth(net: Any, out: Path, tag: str) -> dict[str, Any]:
                    check=True, stdout=subprocess.DEVNULL)
     design = json.loads((rep / "synth.json").read_text())
     (top,) = [m for m in design["modules"].values() if m.get("attributes", {}).get("top")]
+    gold = copy.deepcopy(top)
     kinds = absorb(top)
+    # the rewrite keeps every output and flip-flop input on 4,096 random vectors; the control (one carry-in gate's
+    # constant flipped) must be caught
+    if mismatches(gold, top):
+        raise RuntimeError(f"{tag}: the rewritten netlist differs from Yosys's")
+    made = [n for n in top["cells"] if n.startswith("cin_gate_")]
+    if made:
+        spoiled = copy.deepcopy(top)
+        ci = spoiled["cells"][made[0]]["connections"]["CI"]
+        ci[0] = "1" if ci[0] == "0" else "0"
+        if not mismatches(gold, spoiled):
+            raise RuntimeError(f"{tag}: the check's control (a flipped carry-in constant) was not caught")
     (rep / "absorbed.json").write_text(json.dumps(design))
-    row: dict[str, Any] = {"design": tag, "absorbed": kinds["AND"] + kinds["OR"]}
+    row: dict[str, Any] = {"design": tag, "absorbed": kinds["AND"] + kinds["OR"], "checked": "4096 vectors"}
     for what, log in (("", rep / "nextpnr_seed1.log"), ("absorbed_", rep / "absorbed.log")):
         if what:
             print(f"{tag}: nextpnr on the rewritten netlist", file=sys.stderr, flush=True)
@@ -168,32 +269,51 @@ def _synth(net: Any, out: Path, tag: str) -> dict[str, Any]:
     return row
 
 
+COLUMNS = ["design", "lc", "fmax_mhz", "absorbed", "absorbed_lc", "absorbed_fmax_mhz", "checked"]
+
+
 def main() -> None:
     if len(sys.argv) not in (2, 3):
-        sys.exit("usage: python bench/ice40_cin_gates.py OUT [CHECKPOINT]")
+        sys.exit("error: usage: python bench/ice40_cin_gates.py OUT [CHECKPOINT]")
     from lut2rtl.checkpoint import load_checkpoint
     from lut2rtl.errors import Lut2RtlError
 
     out = Path(sys.argv[1])
+    if out.exists():
+        sys.exit(f"error: {out} exists (give a new folder)")
+    work = out.with_name(out.name + ".partial")  # renamed to OUT when every step has passed
+    source = sys.argv[2] if len(sys.argv) == 3 else "examples/digits.pt"
+    t0 = time.time()
     try:
-        net = load_checkpoint(sys.argv[2] if len(sys.argv) == 3 else "examples/digits.pt")
+        net = load_checkpoint(source)
         if net.group_sum is None:
             sys.exit("error: the network has no GroupSum, so its head has no carry-ins")
         perm, filled = permute_for_cins(net)
-        out.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
         rows = []
         for tag, n in (("as_is", net), ("reordered", perm)):
             print(f"{tag}: compile and synthesize (about a minute)", file=sys.stderr, flush=True)
-            rows.append(_synth(n, out, tag))
-    except Lut2RtlError as e:
+            rows.append(_synth(n, work, tag))
+    except (Lut2RtlError, RuntimeError, ValueError) as e:  # a tool error, or a check of the rewrite that failed
+        shutil.rmtree(work, ignore_errors=True)
         sys.exit(f"error: {e}")
     except subprocess.CalledProcessError as e:
-        sys.exit(f"error: {' '.join(map(str, e.cmd[:2]))} failed (exit {e.returncode}); its log is in {out}")
+        shutil.rmtree(work, ignore_errors=True)
+        sys.exit(f"error: {' '.join(map(str, e.cmd[:2]))} failed (exit {e.returncode})")
+    table = "| " + " | ".join(COLUMNS) + " |\n|" + "---|" * len(COLUMNS) + "\n" + "".join(
+        "| " + " | ".join(str(r[c]) for c in COLUMNS) + " |\n" for r in rows)
+    result = {"title": "iCE40: AND/OR carry-ins computed by the chain (experiment)", "checkpoint": source,
+              "date": time.strftime("%Y-%m-%d"), "wall_s": round(time.time() - t0, 1), "columns": COLUMNS,
+              "rows": rows, "cin_gates_after_reordering": filled,
+              "notes": "hx8k, harness top, nextpnr-ice40 default router, seed 1; `lc`: ICESTORM_LC. See the module "
+                       "docstring of bench/ice40_cin_gates.py."}
+    (work / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    (work / "RESULTS.md").write_text(f"# {result['title']}\n\n{table}\n{result['notes']}\n")
+    work.rename(out)
     print(f"carry-in positions holding an AND/OR of two inputs after reordering: {filled}")
-    cols = ["design", "lc", "fmax_mhz", "absorbed", "absorbed_lc", "absorbed_fmax_mhz"]
-    print("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))
-    for r in rows:
-        print("| " + " | ".join(str(r[c]) for c in cols) + " |")
+    print(table, end="")
+    print(f"wrote {out}/results.json and {out}/RESULTS.md", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -92,3 +92,14 @@ def test_other_functions_and_shared_nets_stay() -> None:
     shared = _adder(AND12)
     shared["ports"]["g"] = {"direction": "output", "bits": [6]}  # the gate's output is read elsewhere too
     assert absorb(shared)["SB_LUT4, other readers"] == 1 and "gate" in shared["cells"]
+
+
+def test_random_simulation_agrees_after_the_rewrite_and_catches_a_control() -> None:
+    from bench.ice40_cin_gates import mismatches
+    for init in (AND12, OR12):
+        gold = _adder(init)
+        gate = copy.deepcopy(gold)
+        absorb(gate)
+        assert mismatches(gold, gate, words=4) == 0
+        gate["cells"]["cin_gate_gate"]["connections"]["CI"][0] = "1" if init == AND12 else "0"
+        assert mismatches(gold, gate, words=4) > 0

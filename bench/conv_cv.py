@@ -133,6 +133,13 @@ RECIPES: dict[str, tuple[dict, tuple[str, Any] | None]] = {
     "px": ({}, None),
     "px5b": ({"bits_per_feature": 5}, None),
     "nopool5b_px": ({"pool": 1, "bits_per_feature": 5}, None),
+    # GroupSum temperature, batch size and a second dense layer around nopool5b_k5 (its default tau is 5.77)
+    "nopool5b_k5_tau4": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "tau": 4.0}, None),
+    "nopool5b_k5_tau8": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "tau": 8.0}, None),
+    "nopool5b_k5_bs64": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "batch_size": 64, "steps": 6000},
+                         None),
+    "nopool5b_k5_bs256": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "batch_size": 256}, None),
+    "nopool5b_k5_d2": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "width": 2000, "depth": 2}, None),
     # not a conv recipe: examples/make_examples.py's recipe of digits_best.pt (dense, 3000 x 3000 LUT4s), scored
     # on the same folds for scale
     "dense_best": ({"arch": "dense", "k": 4, "width": 3000, "depth": 2, "steps": 600, "lr": 0.05,
@@ -693,7 +700,8 @@ def overlap(out: str, a: str, b: str) -> dict[str, int]:
 
 
 SEEDS_TITLE = "Conv vs dense on the test split: accuracy over training seeds (digits)"
-SEEDS_COLUMNS = ["recipe", "seeds", "test_correct", "n", "mean_pct", "sd_pct", "min_pct", "max_pct", "train_s"]
+SEEDS_COLUMNS = ["recipe", "seeds", "test_correct", "n", "mean_pct", "sd_pct", "min_pct", "max_pct", "train_s",
+                 "run"]
 
 
 def seeds_rows(out: str) -> list[dict]:
@@ -712,7 +720,8 @@ def seeds_rows(out: str) -> list[dict]:
                      "mean_pct": round(float(acc.mean()), 2),
                      "sd_pct": round(float(acc.std(ddof=1)), 2) if len(acc) > 1 else 0.0,
                      "min_pct": round(float(acc.min()), 2), "max_pct": round(float(acc.max()), 2),
-                     "train_s": round(float(np.mean([d[k]["wall_s"] for k in ks])), 1)})
+                     "train_s": round(float(np.mean([d[k]["wall_s"] for k in ks])), 1),
+                     "run": time.strftime("%Y-%m-%d")})
     return rows
 
 
@@ -748,7 +757,8 @@ def seeds_summary(out: str, write: bool = False, path: Path | None = None) -> No
                   "`bench/conv_cv.py` (docs/conv.md). Seed 0 of the two example recipes reproduces each "
                   "checkpoint; their LUT counts are in the conv section. A measurement of the spread, fixed "
                   "before the runs: nothing is selected from these rows. `train_s`: mean seconds per run, two "
-                  "runs at once on 2 cores; `wall_s` above: half their sum."),
+                  "runs at once on 2 cores; `wall_s` above: half their sum. `run`: the date of the row's "
+                  "`--seeds-summary --write` (the header's date is the latest)."),
     }
     path.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     print(f"wrote {path}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 
@@ -26,6 +27,10 @@ def test_write_keeps_other_recipes_and_replaces_a_rerun(tmp_path, capsys):
     _runs(first, "dense_best", [442, 440])
     _runs(first, "conv_example", [439, 434])
     seeds_summary(str(first), write=True, path=table)
+    earlier = json.loads(table.read_text())
+    for r in earlier["rows"]:
+        r["run"] = "2000-01-01"  # as if written on another day
+    table.write_text(json.dumps(earlier))
     _runs(second, "conv_example", [441, 441])  # run again: replaces the earlier row
     _runs(second, "nopool5b_k5", [438, 436])
     seeds_summary(str(second), write=True, path=table)
@@ -35,6 +40,8 @@ def test_write_keeps_other_recipes_and_replaces_a_rerun(tmp_path, capsys):
     assert rows["dense_best"]["test_correct"] == "442, 440"  # kept from the first write
     assert rows["conv_example"]["test_correct"] == "441, 441"  # the rerun, not the first rows
     assert rows["nopool5b_k5"]["mean_pct"] == round(100 * 437 / 450, 2)
+    assert rows["dense_best"]["run"] == "2000-01-01"  # a kept row keeps its own date
+    assert rows["conv_example"]["run"] == rows["nopool5b_k5"]["run"] == time.strftime("%Y-%m-%d")
     result = json.loads(table.read_text())
     assert result["wall_s"] == 6 * 10.0 / 2  # six seeds runs, two at once; the fold rows are not counted
     assert "9,826" not in result["notes"] and "8,964" not in result["notes"]  # no LUT counts of an old head

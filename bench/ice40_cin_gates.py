@@ -9,9 +9,11 @@ bit is an AND or OR of two nets, that cell can compute it, and the LUT that comp
 logic cell less per such bit.
 
 The experiment measures the gain without building it into the head. It compiles the checkpoint twice
-for ``--target ice40`` (pipeline 0): as it is, and with each class's group reordered (a popcount does
-not depend on the order) so that the group bits that are an AND or OR of two network inputs sit where
-the head's plan reads carry-ins (:func:`permute_for_cins`). Each is synthesized by ``lut2rtl synth
+for ``--target ice40`` (pipeline 0): in the order the head packs its group bits (:func:`bake_packed_order`,
+so ``as_is`` is lut2rtl's own build), and with each class's group reordered further (a popcount does not
+depend on the order) so that the group bits that are an AND or OR of two network inputs sit where the
+head's plan reads carry-ins (:func:`permute_for_cins`; only bits outside the leaf counters that the packing
+filled move). Each is synthesized by ``lut2rtl synth
 --device hx8k --top harness``. Then :func:`absorb` rewrites Yosys's netlist: each ``SB_LUT4`` that
 drives only a carry-in (and the sum LUT of that chain position, which reads it as ``I3``) and computes
 an AND or OR of two of its inputs becomes an ``SB_CARRY`` of those two with a constant carry-in. nextpnr
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import collections
 import copy
+import dataclasses
 import json
 import re
 import shutil
@@ -108,12 +111,33 @@ def absorb(module: dict[str, Any]) -> collections.Counter[str]:
     return kinds
 
 
+def bake_packed_order(net: Any) -> Any:
+    """``net`` with each class's group bits in the order the iCE40 head packs them (``head_groups`` with the
+    family's ``popcount_pack``), so that a build with packing off (:func:`_synth`) reads them in index order."""
+    from lut2rtl.families import FAMILIES
+    from lut2rtl.rtl.popcount import group_size, head_groups
+
+    packed = head_groups(net, FAMILIES["ice40"])
+    if packed is None:
+        return net
+    classes = int(net.group_sum.classes)
+    g = group_size(net.n_outputs, classes)
+    src = np.asarray(net.outputs)
+    outs = src.copy()
+    for c, order in enumerate(packed):
+        for dst, pos in zip(sorted(order), order):
+            outs[c * g + dst] = src[c * g + pos]
+    return net.replace(outputs=outs)
+
+
 def permute_for_cins(net: Any) -> tuple[Any, int]:
-    """``net`` with each class's group reordered so that bits that are an AND or OR of two network inputs
-    (after ``optimize(net, 3)``) sit at the plan's carry-in positions; the number of such positions filled."""
+    """``net`` (in the packed order, :func:`bake_packed_order`) with each class's group reordered so that bits
+    that are an AND or OR of two network inputs (after ``optimize(net, 3)``) sit at the plan's carry-in
+    positions, each swapped with a bit that is neither a carry-in nor in a leaf counter whose three bits fit one
+    LUT (the packing's gain stays); the number of such positions filled."""
     from lut2rtl.families import FAMILIES
     from lut2rtl.passes import optimize
-    from lut2rtl.rtl.popcount import class_popcounts, group_size, head_groups
+    from lut2rtl.rtl.popcount import _bit_supports, class_popcounts, group_size, head_groups
 
     opt = optimize(net, 3, lut_size=4)
     where = {}
@@ -131,6 +155,7 @@ def permute_for_cins(net: Any) -> tuple[Any, int]:
         return f in (AND, OR) and all(int(layer.inputs[j][m]) < opt.n_inputs for m in deps)
 
     good = np.array([gate(int(s)) for s in np.asarray(opt.outputs)])
+    sup = [b[0] for b in _bit_supports(optimize(net, 2, lut_size=4), 4)]
     outs = np.array(net.outputs if net.outputs is not None else
                     np.arange(net.n_signals - net.layers[-1].size, net.n_signals))
     classes = int(net.group_sum.classes)
@@ -141,7 +166,13 @@ def permute_for_cins(net: Any) -> tuple[Any, int]:
         pos = list(range(g)) if groups is None else list(groups[c])
         cin_ops = [op for op in pc.ops if op.kind == "add" and len(op.args) == 3]
         cins = [pos[op.args[2]] for op in cin_ops]
-        spare = [p for p in pos if p not in cins and good[c * g + p]]
+        kept = set()  # positions in a leaf whose bits fit one LUT4
+        for op in pc.ops:
+            if op.kind == "count":
+                s3 = [sup[c * g + pos[a]] for a in op.args]
+                if all(x is not None for x in s3) and len(frozenset().union(*s3)) <= 4:
+                    kept.update(pos[a] for a in op.args)
+        spare = [p for p in pos if p not in cins and p not in kept and good[c * g + p]]
         for dst in cins:
             if not good[c * g + dst] and spare:
                 a, b = c * g + dst, c * g + spare.pop()
@@ -231,11 +262,18 @@ def mismatches(gold: dict[str, Any], gate: dict[str, Any], words: int = 64) -> i
 
 
 def _synth(net: Any, out: Path, tag: str) -> dict[str, Any]:
+    from lut2rtl import families
     from lut2rtl.compile import compile_netlist
     from lut2rtl.families import FAMILIES
     from lut2rtl.tools.nextpnr import find_nextpnr
 
-    compile_netlist(net, out / tag, target="ice40", pipeline=0)
+    # the networks come in the head's packed order already (bake_packed_order): packing off keeps that order
+    saved = families.FAMILIES["ice40"]
+    families.FAMILIES["ice40"] = dataclasses.replace(saved, popcount_pack=False)
+    try:
+        compile_netlist(net, out / tag, target="ice40", pipeline=0)
+    finally:
+        families.FAMILIES["ice40"] = saved
     rep = out / f"{tag}_report"
     subprocess.run(["lut2rtl", "synth", str(out / tag), "--device", "hx8k", "--top", "harness", "-o", str(rep)],
                    check=True, stdout=subprocess.DEVNULL)
@@ -288,6 +326,7 @@ def main() -> None:
         net = load_checkpoint(source)
         if net.group_sum is None:
             sys.exit("error: the network has no GroupSum, so its head has no carry-ins")
+        net = bake_packed_order(net)  # the head's order: the "as_is" build equals lut2rtl's own
         perm, filled = permute_for_cins(net)
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)

@@ -111,6 +111,10 @@ class Family:
     # carry chain that also take one group bit as carry-in when popcount_cin (see rtl/groupsum.py)
     popcount_leaf: int = 3
     popcount_cin: bool = True
+    # order each class's group bits for the LUTs (rtl/popcount.py: pack_order): leaf counters get bits whose
+    # logic together reads at most lut_size signals, so the leaf's LUTs absorb theirs; network inputs go to
+    # the carry-ins, where a bit needs no LUT
+    popcount_pack: bool = False
     # ternary adders: the dual-output LUT and carry primitive that add three numbers per chain bit
     # (rtl/ternary.py; ``LUT6_2`` with ``CARRY4``); the popcount tree then sums three numbers per adder.
     # None: adders of two numbers, written as ``+`` for Yosys to map
@@ -169,7 +173,8 @@ class Family:
 _LUT4 = ("I0", "I1", "I2", "I3")
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
-    Family("ice40", 4, "SB_LUT4", "LUT_INIT", _LUT4, "O", carry="SB_CARRY", sim_model="ice40/cells_sim.v",
+    Family("ice40", 4, "SB_LUT4", "LUT_INIT", _LUT4, "O", carry="SB_CARRY", popcount_pack=True,
+           sim_model="ice40/cells_sim.v",
            synth_command="synth_ice40", nextpnr="ice40", constraints_flag="--pcf", bitstream_flag="--asc",
            bitstream_suffix=".asc", packer=("board.bin", "yowasp-icepack"), logic_cell="ICESTORM_LC",
            # fitted to nextpnr on hx8k (digits, harness top, 5 stage layouts: within 0.5 ns); up5k is slower
@@ -180,7 +185,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
                     Device("hx8k", ("--hx8k", "--package", "ct256"), "ct256", 206, 7680, 7680,
                            "iCE40HX8K-CT256", default_freq_mhz=100.0))),
     # cells_sim.v includes its .vh files; NO_INCLUDES skips the FF/IO models a LUT design does not need
-    Family("ecp5", 4, "LUT4", "INIT", ("A", "B", "C", "D"), "Z", carry="CCU2C", comparator="sub",
+    Family("ecp5", 4, "LUT4", "INIT", ("A", "B", "C", "D"), "Z", carry="CCU2C", comparator="sub", popcount_pack=True,
            sim_model="ecp5/cells_sim.v",
            sim_flags=("-DNO_INCLUDES", "-I{share}"), synth_command="synth_ecp5", nextpnr="ecp5",
            chain_adder=CarryCell("CCU2C", (("A0", "B0", "C0", "D0"), ("A1", "B1", "C1", "D1")), ("S0", "S1"),

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..families import Family
-from ..netlist import FUSED_HEAD, Layer, Netlist, rows_to_table
+from ..netlist import FUSED_HEAD, Layer, Netlist, rows_to_table, table_depends_on
 from ..passes.const import constant_outputs
 from .heap import HeapPlan, plan_heap
 
 __all__ = ["FUSED", "HEAD_GROUPS", "POPCOUNT_WIRE", "PopcountOp", "PopcountPlan", "adder_luts", "class_popcounts",
-           "family_popcount", "fuse_head", "group_size", "head_family", "head_groups", "head_layout", "plan_popcount",
+           "family_popcount", "fuse_head", "group_size", "head_family", "head_groups", "head_layout", "pack_order",
+           "plan_popcount",
            "tree_cost"]
 
 # name of partial sum ``node`` (a number id of the PopcountPlan) of class ``c``
@@ -278,20 +279,194 @@ def head_layout(pc: PopcountPlan) -> tuple[list[PopcountOp], list[int]]:
     return leaves, [i for i in range(pc.n_inputs) if i not in counted]
 
 
-def head_groups(net: Netlist) -> tuple[tuple[int, ...], ...] | None:
+def head_groups(net: Netlist, family: Family | None = None) -> tuple[tuple[int, ...], ...] | None:
     """Which of each class's group bits the head counts, in order, where constant propagation
-    (:func:`lut2rtl.passes.const.constant_outputs`) proves some of them 0; ``None`` (every bit) where it
-    proves none. A bit that is always 0 adds nothing, so the class's tree is planned for fewer bits (a
-    random network's outputs are 20 % constant 0; a trained one's up to a few %). A bit that is always 1
-    stays: the head reads it as a constant (``const_bits`` of :func:`lut2rtl.rtl.groupsum.build_groupsum`)."""
+    (:func:`lut2rtl.passes.const.constant_outputs`) proves some of them 0; ``None`` (every bit, in index
+    order) where it proves none and the order is not changed. A bit that is always 0 adds nothing, so the
+    class's tree is planned for fewer bits (a random network's outputs are 20 % constant 0; a trained one's
+    up to a few %). A bit that is always 1 stays: the head reads it as a constant (``const_bits`` of
+    :func:`lut2rtl.rtl.groupsum.build_groupsum`).
+
+    On a ``family`` with ``popcount_pack``, each class's bits are also ordered for the LUTs (a popcount does
+    not depend on the order): :func:`pack_order` puts bits whose logic fits one LUT together into the leaf
+    counters, and network inputs at the tree's single bits (carry-ins)."""
     if net.group_sum is None:
         return None
     zeros = {i for i, v in constant_outputs(net).items() if v == 0}
-    if not zeros:
-        return None
     classes = int(net.group_sum.classes)
     g = group_size(net.n_outputs, classes)
-    return tuple(tuple(i for i in range(g) if c * g + i not in zeros) for c in range(classes))
+    groups = None if not zeros else tuple(tuple(i for i in range(g) if c * g + i not in zeros)
+                                          for c in range(classes))
+    if family is None or not family.popcount_pack or family.popcount_heap or family.popcount_leaf != 3:
+        return groups
+    sizes = [g] * classes if groups is None else [len(x) for x in groups]
+    plans = {n: family_popcount(n, family) for n in sorted(set(sizes))}
+    # supports as the optimizer leaves them (copies merged, wires and constants folded), output for output
+    from ..passes import optimize
+
+    opt = optimize(net, 2, lut_size=family.lut_size)
+    assert opt.n_outputs == net.n_outputs
+    info = _bit_supports(opt, family.lut_size)
+    packed = []
+    for c in range(classes):
+        pos = range(g) if groups is None else groups[c]
+        leaves, raw = head_layout(plans[len(pos)])
+        order = pack_order([info[c * g + p] for p in pos], [op.args for op in leaves], raw, family.lut_size)
+        packed.append(tuple(pos[i] for i in order))
+    return None if groups is None and all(x == tuple(range(g)) for x in packed) else tuple(packed)
+
+
+# candidates looked at per bit when pack_order searches for bits that share LUT inputs (bounds the search on
+# wide groups; the order stays deterministic)
+PACK_NEIGHBOURS = 24
+# up to this many bits of one class that fit one LUT, pack_order looks at every triple of them
+PACK_EXACT = 160
+
+
+def _bit_supports(net: Netlist, lut_size: int) -> list[tuple[frozenset[int] | None, bool, bool]]:
+    """Per output: the signals a leaf LUT would read to compute it (its network inputs where they are at
+    most ``lut_size``, else the signals its LUT reads where those are; ``None``: neither), whether it is a
+    LUT (not a network input), and whether that LUT has no other reader (so that a leaf reading its
+    inputs instead saves it). Inputs a LUT's table ignores are not counted."""
+    n_sig = net.n_signals
+    fanout = np.zeros(n_sig, dtype=np.int64)
+    sup: list[frozenset[int] | None] = [frozenset((i,)) for i in range(net.n_inputs)]
+    fanin: list[frozenset[int] | None] = [None] * net.n_inputs
+    for layer in net.layers:
+        deps = np.asarray(table_depends_on(layer.tables, layer.k)).reshape(len(layer.inputs), layer.k)
+        for ins, dep in zip(layer.inputs.tolist(), deps.tolist()):
+            read = [x for x, d in zip(ins, dep) if d]
+            fanout[read] += 1
+            direct = frozenset(read)
+            fanin.append(direct)
+            acc: frozenset[int] | None = frozenset()
+            for x in direct:
+                sx = sup[x]
+                acc = None if sx is None or acc is None else acc | sx
+                if acc is not None and len(acc) > lut_size:
+                    acc = None
+                if acc is None:
+                    break
+            sup.append(acc)
+    outs = np.asarray(net.outputs, dtype=np.int64)
+    np.add.at(fanout, outs, 1)
+    res = []
+    for o in outs.tolist():
+        is_lut = o >= net.n_inputs
+        s = sup[o]
+        if s is None and is_lut:
+            f = fanin[o]
+            s = f if f is not None and len(f) <= lut_size else None
+        res.append((s, is_lut, is_lut and int(fanout[o]) == 1))
+    return res
+
+
+def pack_order(bits: Sequence[tuple[frozenset[int] | None, bool, bool]], leaves: Sequence[Sequence[int]],
+               singles: Sequence[int], lut_size: int) -> list[int]:
+    """An order of one class's group bits for a popcount plan whose leaf counters read the positions
+    ``leaves`` (three each, or fewer in a small group) and whose other positions are ``singles``: the bit
+    at each position.
+
+    ``bits`` are :func:`_bit_supports`' entries. A leaf counter's two LUTs read its three bits; where the
+    three bits' logic together reads at most ``lut_size`` signals, each LUT can read those signals instead,
+    and the LUTs of the bits that have no other reader go away. So the leaves are filled greedily with the
+    triples that save the most such LUTs. Candidates are bits that share signals (found through an index
+    of the signals), completed by any free bit small enough for the room left (``lut_size`` minus the
+    signals already read), bits whose LUT goes away first. Network inputs left over go to the single
+    positions, where a bit needs no LUT of its own; every other bit goes where room is left, in index
+    order."""
+    n = len(bits)
+    assert sum(len(x) for x in leaves) + len(singles) == n and all(len(x) <= 3 for x in leaves)
+    n_triples = sum(len(x) == 3 for x in leaves)
+    sup = [b[0] for b in bits]
+    gain = [int(b[2]) for b in bits]
+    small = [i for i in range(n) if sup[i] is not None]
+    size = {i: len(sup[i]) for i in small}  # type: ignore[arg-type]
+    index: dict[int, list[int]] = {}
+    for i in small:
+        for v in sorted(sup[i]):  # type: ignore[arg-type]
+            index.setdefault(v, []).append(i)
+    # the bits a free place of room r takes, best first: a LUT that goes away, then the most signals
+    by_room = [sorted((i for i in small if size[i] <= r), key=lambda i: (-gain[i], -size[i], i))
+               for r in range(lut_size + 1)]
+
+    def near(vs: frozenset[int], skip: tuple[int, ...]) -> list[int]:
+        return sorted({j for v in vs for j in index.get(v, ()) if j not in skip})[:PACK_NEIGHBOURS]
+
+    # candidates: (bits, rooms of the places left to fill with any free bit of at most that many signals)
+    cands: set[tuple[tuple[int, ...], tuple[int, ...]]] = set()
+    if len(small) <= PACK_EXACT:  # every triple that fits, as well
+        rank = {x: r for r, x in enumerate(small)}
+        for a, x in enumerate(small):
+            for y in small[a + 1:]:
+                u = sup[x] | sup[y]  # type: ignore[operator]
+                if len(u) > lut_size:
+                    continue
+                # a third bit adds at most lut_size - |u| signals; where none, it reads signals of u
+                zs = small[rank[y] + 1:] if len(u) < lut_size else sorted(
+                    {j for v in u for j in index[v] if rank[j] > rank[y]})
+                for z in zs:
+                    if len(u | sup[z]) <= lut_size:  # type: ignore[operator]
+                        cands.add(((x, y, z), ()))
+    for x in (small if len(small) > PACK_EXACT else ()):  # else the exact triples above (measured better)
+        sx = sup[x]
+        assert sx is not None
+        room = lut_size - size[x]
+        if room >= 2:
+            cands.add(((x,), (room - 1, 1)))
+        for y in near(sx, (x,)):
+            u = sx | sup[y]  # type: ignore[operator]
+            if len(u) > lut_size:
+                continue
+            if len(u) < lut_size:
+                cands.add((tuple(sorted((x, y))), (lut_size - len(u),)))
+            for z in near(u, (x, y)):
+                if len(u | sup[z]) <= lut_size:  # type: ignore[operator]
+                    cands.add((tuple(sorted((x, y, z))), ()))
+    free = [True] * n
+
+    def fill(members: tuple[int, ...], rooms: tuple[int, ...]) -> list[int] | None:
+        got: list[int] = []
+        for r in rooms:  # the larger room first (rooms are listed so)
+            i = next((i for i in by_room[r] if free[i] and i not in members and i not in got), None)
+            if i is None:
+                return None
+            got.append(i)
+        return got
+
+    heap = [(-(sum(gain[i] for i in m) + len(r)), m, r) for m, r in sorted(cands)]
+    heapq.heapify(heap)
+    triples: list[tuple[int, ...]] = []
+    while heap and len(triples) < n_triples:
+        neg, m, r = heapq.heappop(heap)
+        if not all(free[i] for i in m):
+            continue
+        got = fill(m, r)
+        if got is None:
+            continue
+        s = sum(gain[i] for i in (*m, *got))
+        if s <= 0:
+            continue
+        if s < -neg:  # the free bits left fill it less well than when it was queued
+            heapq.heappush(heap, (-s, m, r))
+            continue
+        for i in (*m, *got):
+            free[i] = False
+        triples.append((*m, *got))
+    rest = [i for i in range(n) if free[i]]
+    # network inputs first at the single positions (no LUT of their own there), then LUTs that stay anyway
+    rest.sort(key=lambda i: (bits[i][1], bits[i][2], i))
+    order = [-1] * n
+    for pos, i in zip(singles, rest):
+        order[pos] = i
+    packed = iter(triples)
+    fill_bits = iter(rest[len(singles):])
+    for leaf in leaves:
+        t = next(packed, None) if len(leaf) == 3 else None
+        for pos, i in zip(leaf, t if t is not None else fill_bits):
+            order[pos] = i
+    assert sorted(order) == list(range(n))
+    return order
 
 
 def class_popcounts(n_outputs: int, classes: int, family: Family,
@@ -316,7 +491,7 @@ def fuse_head(net: Netlist, family: Family, out_bits: bool = False) -> Netlist:
         return net
     classes = int(net.group_sum.classes)
     g = group_size(net.n_outputs, classes)
-    groups = head_groups(net)
+    groups = head_groups(net, family)
     by_k: dict[int, tuple[list[list[int]], list[int]]] = {}
     order: list[tuple[int, int]] = []  # (k, index in its layer) of every head input, in layout order
     for c, pc in enumerate(class_popcounts(net.n_outputs, classes, family, groups)):

@@ -317,7 +317,7 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, le
     # of two- or three-number adders, or one bit heap, which has leaves only where they fuse with the
     # fabric: rtl/popcount.py:head_family): the plan whose heap the design names
     base = family if family is not None else Family("generic", lut_size)
-    groups = head_groups(net)  # the bits each class's tree counts (those not proved constant 0)
+    groups = head_groups(net, family)  # the bits each class's tree counts (not proved constant 0), in its order
     variants = []  # per leaf size: each class's plan and the group bits its inputs are
     for leaf in ((Family.popcount_leaf, 1) if heap else (Family.popcount_leaf,)):
         fam = dataclasses.replace(base, lut_size=lut_size, popcount_leaf=leaf)

@@ -103,3 +103,25 @@ def test_random_simulation_agrees_after_the_rewrite_and_catches_a_control() -> N
         assert mismatches(gold, gate, words=4) == 0
         gate["cells"]["cin_gate_gate"]["connections"]["CI"][0] = "1" if init == AND12 else "0"
         assert mismatches(gold, gate, words=4) > 0
+
+
+def test_baked_packed_order_is_the_heads_own() -> None:
+    """bench/ice40_cin_gates.py builds with packing off from the packed order baked into the outputs: the fused
+    network (the head's inputs, in order) is then the one lut2rtl's own build fuses. Control: the network
+    without the baked order fuses to different head inputs."""
+    import dataclasses
+
+    import numpy as np
+
+    from bench.ice40_cin_gates import bake_packed_order
+    from lut2rtl.evaluate import evaluate
+    from lut2rtl.families import FAMILIES
+    from lut2rtl.netgen import random_netlist
+    from lut2rtl.rtl.popcount import fuse_head
+
+    net = random_netlist(4, 16, [60, 90], 2, classes=3)
+    off = dataclasses.replace(FAMILIES["ice40"], popcount_pack=False)
+    x = np.random.default_rng(0).integers(0, 2, (256, net.n_inputs)).astype(bool)
+    own = evaluate(fuse_head(net, FAMILIES["ice40"]), x).out_bits
+    assert np.array_equal(evaluate(fuse_head(bake_packed_order(net), off), x).out_bits, own)
+    assert not np.array_equal(evaluate(fuse_head(net, off), x).out_bits, own)

@@ -325,9 +325,10 @@ PACK_EXACT = 160
 
 def _bit_supports(net: Netlist, lut_size: int) -> list[tuple[frozenset[int] | None, bool, bool]]:
     """Per output: the signals a leaf LUT would read to compute it (its network inputs where they are at
-    most ``lut_size``, else the signals its LUT reads where those are; ``None``: neither), whether it is a
-    LUT (not a network input), and whether that LUT has no other reader (so that a leaf reading its
-    inputs instead saves it). Inputs a LUT's table ignores are not counted."""
+    most ``lut_size``, else the signals its LUT reads where those are; ``None``: neither; none for a
+    constant), whether it is a LUT (not a network input or constant), and whether that LUT has no other
+    reader (so that a leaf reading its inputs instead saves it). Inputs a LUT's table ignores are not
+    counted."""
     n_sig = net.n_signals
     fanout = np.zeros(n_sig, dtype=np.int64)
     sup: list[frozenset[int] | None] = [frozenset((i,)) for i in range(net.n_inputs)]
@@ -349,9 +350,12 @@ def _bit_supports(net: Netlist, lut_size: int) -> list[tuple[frozenset[int] | No
                     break
             sup.append(acc)
     outs = np.asarray(net.outputs, dtype=np.int64)
-    np.add.at(fanout, outs, 1)
-    res = []
+    np.add.at(fanout, outs[outs >= 0], 1)
+    res: list[tuple[frozenset[int] | None, bool, bool]] = []
     for o in outs.tolist():
+        if o < 0:  # a constant (CONST0 / CONST1): reads nothing, costs nothing
+            res.append((frozenset(), False, False))
+            continue
         is_lut = o >= net.n_inputs
         s = sup[o]
         if s is None and is_lut:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -86,13 +87,18 @@ def formal_check(design: BuildFolder, *, timeout: float | None = 600.0,
     timing, ``out_valid`` by BMC, function with registers as wires).
     """
     man = design.manifest
+    family = man.family
+    if family is not None and family.popcount_pack and man.options.get("head_order") != "packed":
+        # the head counted its group bits in index order (compile: registers inside the fabric, or a build
+        # folder from before the packing order): the reference's cut points must follow the same order
+        family = dataclasses.replace(family, popcount_pack=False)
     try:
         with tool_progress(progress):  # each Yosys run of the proof reports while it runs
             if man.latency == 0:
-                return (prove_equivalence(design.netlist, design.verilog, man.top, family=man.family,
+                return (prove_equivalence(design.netlist, design.verilog, man.top, family=family,
                                           out_bits=man.out_bits, timeout=timeout), "this design (combinational)")
             ports = {n: w for n, (_, w) in man.ports.items()}
-            proof = prove_pipelined(design.netlist, design.verilog, man.top, family=man.family, ports=ports,
+            proof = prove_pipelined(design.netlist, design.verilog, man.top, family=family, ports=ports,
                                     latency=man.latency, out_bits=man.out_bits, timeout=timeout, progress=progress)
     except ToolError as e:
         # a step's own limit is what was left of the whole proof's: name the whole limit instead

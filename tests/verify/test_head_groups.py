@@ -9,6 +9,7 @@ import pytest
 
 from lut2rtl.buildfolder import read_build_folder
 from lut2rtl.compile import compile_netlist
+from lut2rtl.families import FAMILIES
 from lut2rtl.netgen import random_netlist
 from lut2rtl.netlist import Layer, Netlist
 from lut2rtl.passes.const import constant_outputs
@@ -47,3 +48,30 @@ def test_head_without_constant_zero_bits_proved_with_cuts(tmp_path: Path, target
     assert head_groups(wrong) == head_groups(net)
     torch.save(netlist_to_dict(wrong), out / read_build_folder(out).manifest.files["netlist"])
     assert not formal_check(read_build_folder(out))[0].proved
+
+
+@pytest.mark.yosys
+def test_head_order_follows_the_registers_and_the_proof_follows_the_build(tmp_path: Path) -> None:
+    """iCE40 packs the head's group bits (popcount_pack) unless registers sit inside the fabric (a packed leaf
+    would pass through a register of its own: a logic cell per bit); ECP5, whose flip-flops are a resource
+    of their own, packs at any clock. The build folder records the order, and the formal proof cuts along
+    it. Control: the same index-order build labelled 'packed' loses its cut points (the proof falls back to
+    the uncut miter, still correct)."""
+    import json
+
+    net = random_netlist(5, 24, [60, 60, 60, 90], 2, classes=3)
+    built = {}
+    for tag, target, kw in (("p0", "ice40", {}), ("c200", "ice40", {"clock_mhz": 200, "device": "hx8k"}),
+                            ("e250", "ecp5", {"clock_mhz": 250, "device": "ecp5-25k"})):
+        built[tag] = compile_netlist(net, tmp_path / tag, target=target, name="core", **kw).out_dir
+    order = {t: read_build_folder(d).manifest.options["head_order"] for t, d in built.items()}
+    assert order == {"p0": "packed", "c200": "index", "e250": "packed"}
+    assert head_groups(net, FAMILIES["ice40"]) != head_groups(net)  # packing changes this network's order
+    proof = formal_check(read_build_folder(built["c200"]))[0]
+    assert proof.proved and "yosys expose -cut" in proof.method, proof
+    man = built["c200"] / "core.json"
+    data = json.loads(man.read_text())
+    data["options"]["head_order"] = "packed"
+    man.write_text(json.dumps(data))
+    wrong = formal_check(read_build_folder(built["c200"]))[0]
+    assert wrong.proved and "yosys expose -cut" not in wrong.method, wrong

@@ -373,10 +373,12 @@ def pack_order(bits: Sequence[tuple[frozenset[int] | None, bool, bool]], leaves:
 
     ``bits`` are :func:`_bit_supports`' entries. A leaf counter's two LUTs read its three bits; where the
     three bits' logic together reads at most ``lut_size`` signals, each LUT can read those signals instead,
-    and the LUTs of the bits that have no other reader go away. So the leaves are filled greedily with the
-    triples that save the most such LUTs. Candidates are bits that share signals (found through an index
-    of the signals), completed by any free bit small enough for the room left (``lut_size`` minus the
-    signals already read), bits whose LUT goes away first. Network inputs left over go to the single
+    and the LUTs of the bits that have no other reader go away. The same holds for part of a triple: a bit
+    read as it is (its LUT kept) is one signal, so a 2-input gate beside two such bits also fits a LUT4.
+    So the leaves are filled greedily with the triples that save the most such LUTs. Candidates are bits
+    that share signals (found through an index of the signals), completed by any free bit small enough for
+    the room left (``lut_size`` minus the signals already read), bits whose LUT goes away first, else any
+    bit read as it is (one that saves nothing elsewhere first). Network inputs left over go to the single
     positions, where a bit needs no LUT of its own; every other bit goes where room is left, in index
     order."""
     n = len(bits)
@@ -412,6 +414,10 @@ def pack_order(bits: Sequence[tuple[frozenset[int] | None, bool, bool]], leaves:
                 for z in zs:
                     if len(u | sup[z]) <= lut_size:  # type: ignore[operator]
                         cands.add(((x, y, z), ()))
+                if len(u) < lut_size and (gain[x] or gain[y]):  # and a bit read as it is
+                    cands.add(((x, y), (lut_size - len(u),)))
+            if size[x] <= lut_size - 2 and gain[x]:  # with two bits read as they are
+                cands.add(((x,), (lut_size - size[x] - 1, 1)))
     for x in (small if len(small) > PACK_EXACT else ()):  # else the exact triples above (measured better)
         sx = sup[x]
         assert sx is not None
@@ -428,11 +434,16 @@ def pack_order(bits: Sequence[tuple[frozenset[int] | None, bool, bool]], leaves:
                 if len(u | sup[z]) <= lut_size:  # type: ignore[operator]
                     cands.add((tuple(sorted((x, y, z))), ()))
     free = [True] * n
+    # bits a room takes where no bit whose LUT goes away fits: read as they are (one signal each), those that
+    # save nothing elsewhere first, then the widest
+    closed = sorted(range(n), key=lambda i: (gain[i] and sup[i] is not None, -(size.get(i, lut_size + 1)), i))
 
     def fill(members: tuple[int, ...], rooms: tuple[int, ...]) -> list[int] | None:
         got: list[int] = []
         for r in rooms:  # the larger room first (rooms are listed so)
-            i = next((i for i in by_room[r] if free[i] and i not in members and i not in got), None)
+            i = next((i for i in by_room[r] if free[i] and gain[i] and i not in members and i not in got), None)
+            if i is None:
+                i = next((i for i in closed if free[i] and i not in members and i not in got), None)
             if i is None:
                 return None
             got.append(i)

@@ -106,3 +106,32 @@ def test_packed_head_counts_what_the_network_counts(seed: int, widths: list[int]
         col += len(raw)
         assert np.array_equal(total, src[:, c * g:(c + 1) * g].sum(axis=1))
         assert len(set(pos)) == len(pos) and set(pos) <= set(range(g))
+
+
+def _partial_net() -> Netlist:
+    """One class of 12 bits: 3 AND gates of their own input pairs (positions 0-2), then 9 LUTs of four
+    inputs each, none shared (positions 3-11). No three bits fit one LUT4 together; an AND and two bits
+    read as they are do (2 + 1 + 1 signals)."""
+    k = 4
+    ins = [[2 * j, 2 * j + 1, 2 * j, 2 * j] for j in range(3)] + [[6 + 4 * j + i for i in range(4)] for j in range(9)]
+    tabs = [_table(lambda a, b, c, d: a & b, k)] * 3 + [_table(lambda a, b, c, d: (a ^ b) | (c & d), k)] * 9
+    layer = Layer(k=k, inputs=np.array(ins, dtype=np.int64), tables=np.array(tabs, dtype=np.uint64))
+    return Netlist(n_inputs=42, layers=(layer,), outputs=np.arange(42, 54, dtype=np.int64),
+                   group_sum=GroupSum(classes=1, tau=1.0))
+
+
+def _luts(net: Netlist) -> int:
+    return sum(len(layer.inputs) for layer in optimize(net, 2, lut_size=4).layers)
+
+
+def test_pack_order_absorbs_a_small_gate_beside_two_bits_read_as_they_are() -> None:
+    net = _partial_net()
+    packed = head_groups(net, ICE40)
+    assert packed is not None
+    leaves = [packed[0][a:a + 3] for a in (0, 3, 6)]
+    # each leaf gets one AND: its LUT goes away, the other two bits are read as they are
+    assert sorted(sum(i < 3 for i in leaf) for leaf in leaves) == [1, 1, 1]
+    # the control: in index order one leaf reads all three ANDs (six signals), so only one goes away
+    plain = dataclasses.replace(ICE40, popcount_pack=False)
+    assert head_groups(net, plain) is None
+    assert _luts(fuse_head(net, ICE40)) == _luts(fuse_head(net, plain)) - 2

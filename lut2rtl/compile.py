@@ -39,7 +39,7 @@ from .families import DEFAULT_FAMILY, DEVICES, Family, get_family
 from .fileio import check_output_dir
 from .netlist import Netlist, check_netlist
 from .passes import OPT_LEVELS, optimize
-from .rtl.groupsum import fuse_head, head_family
+from .rtl.groupsum import HEAD_GROUPS, fuse_head, head_family
 from .rtl.network import LutNetwork, check_plan_options, check_ports, device_delay_scale, plan_network
 from .tools._run import tool_progress
 
@@ -210,9 +210,14 @@ def _compile(net: Netlist, out_dir: str | Path, *, target: str | Family, pipelin
 
     manifest = _manifest(net, opt_net, core, name=name, opt=opt, fabric=fabric, sha=sha,
                          n_vectors=int(vectors["in_bits"].shape[0]))
-    # the order of each class's group bits in the head (formal recomputes it: lut2rtl.verify.check)
+    # the order of each class's group bits in the head, and the bits each class's tree counts (null: every
+    # bit, in index order): the formal proof names the design's partial sums from them
+    # (lut2rtl.verify.check), so a later lut2rtl whose order differs still proves this design with cuts
     head_order = "packed" if tgt.popcount_pack and net.group_sum is not None else "index"
-    manifest = replace(manifest, options={**manifest.options, "device": device, "head_order": head_order})
+    recorded = hw_net.metadata.get(HEAD_GROUPS)
+    manifest = replace(manifest, options={**manifest.options, "device": device, "head_order": head_order,
+                                          "head_groups": None if recorded is None else
+                                          [[int(i) for i in g] for g in recorded]})
     if device is not None:
         manifest = replace(manifest, estimate={**manifest.estimate, "device_fill": device_fill(manifest.estimate,
                                                                                               device)})

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..buildfolder import BuildFolder, read_build_folder
 from ..errors import BuildFolderError, ToolError, VerificationError
+from ..netlist import Netlist
 from ..tools._run import tool_progress
 from .compare import format_mismatches
 from .formal import FormalResult, prove_equivalence
@@ -76,6 +77,29 @@ class VerifyReport:
         return d
 
 
+def recorded_head_groups(options: dict[str, Any], net: Netlist, where: object) -> list[list[int]] | None:
+    """The bits each class's popcount tree counts, in the design's order, as ``compile`` recorded them in
+    the manifest (``options.head_groups``; null: every bit in index order); None where the folder records
+    none (an older lut2rtl: the proof computes the order again). Raises :class:`BuildFolderError` when the
+    record does not fit the netlist."""
+    if "head_groups" not in options or net.group_sum is None:
+        return None
+    rec = options["head_groups"]
+    classes = int(net.group_sum.classes)
+    g = net.n_outputs // classes
+    if rec is None:
+        return [list(range(g)) for _ in range(classes)]
+
+    def fits(x: Any) -> bool:
+        return (isinstance(x, list) and all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < g
+                                            for i in x) and len(set(x)) == len(x))
+
+    if not isinstance(rec, list) or len(rec) != classes or not all(fits(x) for x in rec):
+        raise BuildFolderError(f"{where}: the manifest's options.head_groups is not {classes} lists of distinct "
+                               f"bit positions below {g}")
+    return rec
+
+
 def formal_check(design: BuildFolder, *, timeout: float | None = 600.0,
                  progress: Callable[[str], None] | None = None) -> tuple[FormalResult, str]:
     """Prove the design equal to its ``netlist.pt``; returns the result and what was proved.
@@ -92,14 +116,16 @@ def formal_check(design: BuildFolder, *, timeout: float | None = 600.0,
         # the head counted its group bits in index order (compile: registers inside the fabric, or a build
         # folder from before the packing order): the reference's cut points must follow the same order
         family = dataclasses.replace(family, popcount_pack=False)
+    net = design.netlist
+    groups = recorded_head_groups(man.options, net, design.path)
     try:
         with tool_progress(progress):  # each Yosys run of the proof reports while it runs
             if man.latency == 0:
-                return (prove_equivalence(design.netlist, design.verilog, man.top, family=family,
-                                          out_bits=man.out_bits, timeout=timeout), "this design (combinational)")
+                return (prove_equivalence(net, design.verilog, man.top, family=family, out_bits=man.out_bits,
+                                          timeout=timeout, groups=groups), "this design (combinational)")
             ports = {n: w for n, (_, w) in man.ports.items()}
-            proof = prove_pipelined(design.netlist, design.verilog, man.top, family=family, ports=ports,
-                                    latency=man.latency, out_bits=man.out_bits, timeout=timeout, progress=progress)
+            proof = prove_pipelined(net, design.verilog, man.top, family=family, ports=ports, latency=man.latency,
+                                    out_bits=man.out_bits, timeout=timeout, progress=progress, groups=groups)
     except ToolError as e:
         # a step's own limit is what was left of the whole proof's: name the whole limit instead
         if timeout is not None and "timed out" in str(e):

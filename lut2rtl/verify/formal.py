@@ -100,6 +100,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,7 +153,7 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: Fa
                       lut_size: int | None = None,
                       strategies: tuple[str, ...] = ("cut", "miter"),
                       registers_as_wires: bool = False, lut_cuts: bool | None = None,
-                      ) -> FormalResult:
+                      groups: Sequence[Sequence[int]] | None = None) -> FormalResult:
     """Prove that module ``top`` of ``verilog`` (combinational) computes ``net``.
 
     ``out_bits`` says whether the design has the ``out_bits`` port next to its
@@ -164,7 +165,9 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: Fa
     ``registers_as_wires`` proves the design with every D flip-flop replaced
     by a wire (see :mod:`.pipelined` for what that proves); ``lut_cuts``
     adds cut points at the design's LUTs paired with source LUTs
-    (:mod:`.cutpoints`; default: from :data:`LUT_CUTS_FROM` LUTs on). Returns a
+    (:mod:`.cutpoints`; default: from :data:`LUT_CUTS_FROM` LUTs on); ``groups`` are the bits each
+    class's tree counts, in the design's order (the build folder records them; default: computed by
+    :func:`~lut2rtl.rtl.popcount.head_groups` for ``family``, as the compiler does). Returns a
     :class:`FormalResult` (``proved=False`` with a counterexample when they
     differ); raises :class:`ToolError` when Yosys fails for another reason
     (unreadable Verilog, port mismatch, timeout), or when no strategy decides.
@@ -198,7 +201,7 @@ def prove_equivalence(net: Netlist, verilog: str | Path, top: str, *, family: Fa
             for with_luts, leaves in attempts:
                 ok, why = _prove_cut(net, top, out_bits, size, work, time_left(t0, timeout),
                                      family=family if with_luts else None, arity=arity, leaves=leaves, heap=heap,
-                                     chained=chained, head=family)
+                                     chained=chained, head=family, groups=groups)
                 what = ("LUT and popcount cut points" if with_luts else "popcount cut points") + (
                     "" if leaves else ", leaf counters uncut")
                 if ok:
@@ -290,7 +293,8 @@ def _suffixes(wires: list[str]) -> dict[str, str | None]:
 
 
 def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, leaves: bool = True,
-               heap: bool = False, chained: bool = False, family: Family | None = None) -> NameHint:
+               heap: bool = False, chained: bool = False, family: Family | None = None,
+               groups: Sequence[Sequence[int]] | None = None) -> NameHint:
     """Names of the design's popcount partial sums, for the reference to use.
 
     The root of each tree is left unnamed: in the design it is the same net
@@ -306,8 +310,9 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, le
     sample of the network is taken for a constant: at worst a cut is lost).
 
     Each class's tree counts the bits :func:`~lut2rtl.rtl.popcount.head_groups` names, in its order (the
-    compiler leaves out the bits constant propagation proves 0): the reference adds the bits left out
-    to the tree's root, so its count is still the popcount of the whole group."""
+    compiler leaves out the bits constant propagation proves 0), or ``groups`` where given (the order the
+    build folder records): the reference adds the bits left out to the tree's root, so its count is still
+    the popcount of the whole group."""
     by_suffix = _suffixes(wires)
     if net.group_sum is None:
         return NameHint()
@@ -317,7 +322,8 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, le
     # of two- or three-number adders, or one bit heap, which has leaves only where they fuse with the
     # fabric: rtl/popcount.py:head_family): the plan whose heap the design names
     base = family if family is not None else Family("generic", lut_size)
-    groups = head_groups(net, family)  # the bits each class's tree counts (not proved constant 0), in its order
+    if groups is None:  # the bits each class's tree counts (not proved constant 0), in its order
+        groups = head_groups(net, family)
     variants = []  # per leaf size: each class's plan and the group bits its inputs are
     for leaf in ((Family.popcount_leaf, 1) if heap else (Family.popcount_leaf,)):
         fam = dataclasses.replace(base, lut_size=lut_size, popcount_leaf=leaf)
@@ -511,14 +517,14 @@ def _miter_sat(top: str, show: str = "") -> list[str]:
 def _prove_cut(net: Netlist, top: str, out_bits: bool, lut_size: int, work: Path,
                timeout: float | None, family: Family | None = None, arity: int = 2,
                leaves: bool = True, heap: bool = False, chained: bool = False,
-               head: Family | None = None) -> tuple[bool, str]:
+               head: Family | None = None, groups: Sequence[Sequence[int]] | None = None) -> tuple[bool, str]:
     """(True, "") when SAT proves the cut miter; else (False, why). With
     ``family``, the design's LUTs paired with source LUTs are cut too; ``head``
     is the family the design's head was planned for."""
     wires = _read(work / "wires.txt").split()
     signals = lut_cut_names(net, top, family, work, timeout=timeout) if family is not None else {}
     try:
-        hint = dataclasses.replace(_name_hint(net, lut_size, wires, arity, leaves, heap, chained, head),
+        hint = dataclasses.replace(_name_hint(net, lut_size, wires, arity, leaves, heap, chained, head, groups),
                                    signals=signals)
         text = emit_reference_verilog(net, REF_TOP, out_bits=out_bits, hint=hint)
     except ValueError as e:  # a hint that does not fit: cut nothing

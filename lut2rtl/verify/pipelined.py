@@ -58,7 +58,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -324,11 +324,14 @@ def _prove_valid(top: str, ports: dict[str, int], latency: int, family: Family |
 
 def prove_pipelined(net: Netlist, verilog: str | Path, top: str, *, family: Family | None,
                     ports: dict[str, int], latency: int, out_bits: bool, timeout: float | None = 600.0,
-                    keep_dir: Path | None = None, progress: Callable[[str], None] | None = None) -> FormalResult:
+                    keep_dir: Path | None = None, progress: Callable[[str], None] | None = None,
+                    groups: Sequence[Sequence[int]] | None = None) -> FormalResult:
     """Prove the registered design ``top`` of ``verilog`` equal to ``net`` delayed by
     ``latency`` cycles (see the module docstring for what exactly is proved).
 
-    Returns a :class:`~lut2rtl.verify.formal.FormalResult` whose ``detail``
+    ``groups``: the head's bits per class in the design's order (see
+    :func:`~lut2rtl.verify.formal.prove_equivalence`). Returns a
+    :class:`~lut2rtl.verify.formal.FormalResult` whose ``detail``
     names the part that failed; raises :class:`ToolError` when a tool cannot
     run or the proof does not finish within ``timeout``."""
     if latency < 1:
@@ -350,7 +353,7 @@ def prove_pipelined(net: Netlist, verilog: str | Path, top: str, *, family: Fami
 
         def function() -> FormalResult:
             return prove_equivalence(net, comb / "wrapped.v", WRAP, family=family, out_bits=out_bits,
-                                     timeout=left(), keep_dir=comb, registers_as_wires=True)
+                                     timeout=left(), keep_dir=comb, registers_as_wires=True, groups=groups)
 
         # on a large design the function proof (the long part) runs beside the timing and valid checks,
         # in a Yosys process of its own; a failed check still waits for it (a tool run is not interrupted)

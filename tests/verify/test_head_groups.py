@@ -55,8 +55,9 @@ def test_head_order_follows_the_registers_and_the_proof_follows_the_build(tmp_pa
     """iCE40 packs the head's group bits (popcount_pack) unless registers sit inside the fabric (a packed leaf
     would pass through a register of its own: a logic cell per bit); ECP5, whose flip-flops are a resource
     of their own, packs at any clock. The build folder records the order, and the formal proof cuts along
-    it. Control: the same index-order build labelled 'packed' loses its cut points (the proof falls back to
-    the uncut miter, still correct)."""
+    it. Control: the same index-order build labelled 'packed', without its recorded groups (a folder from
+    before compile recorded them), loses its cut points (the proof falls back to the uncut miter, still
+    correct)."""
     import json
 
     net = random_netlist(5, 24, [60, 60, 60, 90], 2, classes=3)
@@ -71,7 +72,42 @@ def test_head_order_follows_the_registers_and_the_proof_follows_the_build(tmp_pa
     assert proof.proved and "yosys expose -cut" in proof.method, proof
     man = built["c200"] / "core.json"
     data = json.loads(man.read_text())
+    plain = head_groups(net)  # index order, without the bits proved 0
+    assert data["options"]["head_groups"] == (None if plain is None else [list(g) for g in plain])
     data["options"]["head_order"] = "packed"
+    del data["options"]["head_groups"]
     man.write_text(json.dumps(data))
     wrong = formal_check(read_build_folder(built["c200"]))[0]
     assert wrong.proved and "yosys expose -cut" not in wrong.method, wrong
+
+
+@pytest.mark.yosys
+def test_the_proof_follows_the_recorded_head_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """compile records the bits each class's tree counts, in the design's order (options.head_groups); the
+    proof reads them there, so a later lut2rtl whose packing order differs (here: each group reversed) still
+    cuts a folder built before. Control: without the record it recomputes the order and loses its cut
+    points. A record that does not fit the netlist is refused in one line."""
+    import json
+
+    import lut2rtl.verify.formal as formal
+    from lut2rtl.errors import BuildFolderError
+
+    net = random_netlist(5, 24, [60, 60, 60, 90], 2, classes=3)
+    out = compile_netlist(net, tmp_path / "p0", target="ice40", name="core").out_dir
+    packed = head_groups(net, FAMILIES["ice40"])
+    assert packed is not None and read_build_folder(out).manifest.options["head_groups"] == [list(g) for g in packed]
+    real = formal.head_groups
+    monkeypatch.setattr(formal, "head_groups", lambda n, f=None: tuple(tuple(reversed(g)) for g in real(n, f)))
+    proof = formal_check(read_build_folder(out))[0]
+    assert proof.proved and "yosys expose -cut" in proof.method, proof
+    man = out / "core.json"
+    data = json.loads(man.read_text())
+    del data["options"]["head_groups"]
+    man.write_text(json.dumps(data))
+    old = formal_check(read_build_folder(out))[0]
+    assert old.proved and "yosys expose -cut" not in old.method, old
+    for bad in ([[0, 0]] * 3, [[0]], "x", [[0, 1.5]] * 3, [[-1]] * 3):
+        data["options"]["head_groups"] = bad
+        man.write_text(json.dumps(data))
+        with pytest.raises(BuildFolderError, match="options.head_groups"):
+            formal_check(read_build_folder(out))

@@ -339,8 +339,13 @@ def _name_hint(net: Netlist, lut_size: int, wires: list[str], arity: int = 2, le
     # another leaf or of a group bit, or the complement of one: a bit that is always the inverse of its own
     # leaf's other bit is built as an inverter of it, and a cut there leaves the inverter reading a free
     # value) stays uncut: the merged net has two sum names, or none
-    seen = {samples[:, i].tobytes() for i in range(samples.shape[1])}
-    seen |= {(~samples[:, i]).tobytes() for i in range(samples.shape[1])}
+    # ... or with a network input or a signal inside the fabric: a leaf may count to a function the fabric
+    # also computes (a leaf of a gate of p and q and two bits read as they are can carry p itself), and
+    # the optimizer then gives both one net, which the fabric reads on
+    inner = _signal_samples(net)
+    seen = {inner[:, i].tobytes() for i in range(inner.shape[1])}
+    seen |= {(~inner[:, i]).tobytes() for i in range(inner.shape[1])}
+    del inner
     leaf_bits: dict[bytes, int] = {}
     leaf_sigs: dict[tuple[int, int], list[bytes]] = {}
     for c in range(classes):
@@ -490,6 +495,13 @@ def _output_samples(net: Netlist, samples: int = 512):  # type: ignore[no-untype
 
     x = np.random.default_rng(0).integers(0, 2, (samples, net.n_inputs)).astype(bool)
     return evaluate(net, x).out_bits.astype(bool)
+
+
+def _signal_samples(net: Netlist, samples: int = 512):  # type: ignore[no-untyped-def]
+    """Every signal of the netlist (its inputs, then every LUT) on the inputs of :func:`_output_samples`,
+    [samples, n_signals]."""
+    every = net.replace(outputs=np.arange(net.n_signals, dtype=np.int64), group_sum=None)
+    return _output_samples(every, samples)
 
 
 def _read_both(reference: str) -> list[str]:

@@ -111,3 +111,36 @@ def test_the_proof_follows_the_recorded_head_groups(tmp_path: Path, monkeypatch:
         man.write_text(json.dumps(data))
         with pytest.raises(BuildFolderError, match="options.head_groups"):
             formal_check(read_build_folder(out))
+
+
+@pytest.mark.yosys
+def test_a_leaf_that_counts_to_a_network_input_stays_uncut(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A leaf counter over p & q, p & ~q and p | q counts to 2p + (~p & q): its high bit is the network input
+    p, which the optimizer wires straight through, so a cut there would cut the fabric's input too. The
+    proof's name hint leaves such a leaf uncut (it compares leaf bits with every signal of the network,
+    not only the group bits) and still cuts the rest, the other leaves included. Control: comparing with
+    the group bits only, the first cut attempt fails and the proof falls back to leaving every leaf uncut."""
+    import numpy as np
+
+    import lut2rtl.verify.formal as formal
+    from lut2rtl.netlist import GroupSum, rows_to_table, truth_table_rows
+
+    def table(fn) -> int:  # type: ignore[no-untyped-def]
+        rows = truth_table_rows(2)
+        return int(rows_to_table(np.array([bool(fn(a, b)) for a, b in rows])[None, :])[0])
+
+    # two classes of 7 bits (two leaves and a carry-in): class 0 starts with the three gates over inputs 0
+    # and 1 (a leaf of their own: they read two signals together), then gates over pairs of other inputs
+    others = [lambda p, q: p ^ q, lambda p, q: 1 - (p & q), lambda p, q: p | (1 - q)]
+    fns = [lambda p, q: p & q, lambda p, q: p & (1 - q), lambda p, q: p | q] + [others[i % 3] for i in range(11)]
+    ins = [[0, 1]] * 3 + [[2 + i, 3 + i] for i in range(11)]
+    layer = Layer(k=2, inputs=np.array(ins, dtype=np.int64), tables=np.array([table(f) for f in fns], dtype=np.uint64))
+    net = Netlist(n_inputs=14, layers=(layer,), outputs=np.arange(14, 28, dtype=np.int64),
+                  group_sum=GroupSum(classes=2, tau=1.0))
+    out = compile_netlist(net, tmp_path / "b", target="ice40", name="core").out_dir
+    proof = formal_check(read_build_folder(out))[0]
+    assert proof.proved and "yosys expose -cut (popcount cut points)" in proof.method, proof
+    assert "leaf counters uncut" not in proof.method, proof
+    monkeypatch.setattr(formal, "_signal_samples", lambda n, samples=512: formal._output_samples(n, samples))
+    weak = formal_check(read_build_folder(out))[0]
+    assert weak.proved and "leaf counters uncut" in weak.method, weak

@@ -135,3 +135,34 @@ def test_pack_order_absorbs_a_small_gate_beside_two_bits_read_as_they_are() -> N
     plain = dataclasses.replace(ICE40, popcount_pack=False)
     assert head_groups(net, plain) is None
     assert _luts(fuse_head(net, ICE40)) == _luts(fuse_head(net, plain)) - 2
+
+
+
+@pytest.mark.parametrize("wide", [8, 160])  # every triple looked at / above PACK_EXACT small bits
+def test_pack_order_pairs_constant_bits_in_leaves(wide: int) -> None:
+    """Two constant bits make a leaf of its third bit alone (count c + 2: the low bit is the bit, the high
+    bit a constant), so constants go into leaves in pairs, beside a bit that nothing else absorbs: one class
+    of LUTs of four inputs of their own (no two fit a LUT4 together) with a constant 1 after every second
+    one. Every constant ends up in a leaf with another, and the fused, optimized head needs fewer LUTs than
+    in index order (the control: the constants spread there)."""
+    k = 4
+    n_const = wide // 2
+    ins = [[0, 1, 2, 3]] * n_const + [[4 * j + i for i in range(4)] for j in range(wide)]
+    tabs = [(1 << 16) - 1] * n_const + [_table(lambda a, b, c, d: (a ^ b) | (c & d), k)] * wide
+    layer = Layer(k=k, inputs=np.array(ins, dtype=np.int64), tables=np.array(tabs, dtype=np.uint64))
+    n_in = 4 * wide
+    order = []
+    for j in range(wide):  # w, w, c, w, w, c, ...
+        order.append(n_in + n_const + j)
+        if j % 2:
+            order.append(n_in + j // 2)
+    net = Netlist(n_inputs=n_in, layers=(layer,), outputs=np.array(order, dtype=np.int64),
+                  group_sum=GroupSum(classes=1, tau=1.0))
+    consts = {p for p, o in enumerate(order) if o < n_in + n_const}
+    packed = head_groups(net, ICE40)
+    assert packed is not None
+    leaves, _ = head_layout(family_popcount(len(order), ICE40))
+    in_leaves = [sum(packed[0][a] in consts for a in op.args) for op in leaves]
+    assert sum(in_leaves) == n_const and set(in_leaves) <= {0, 2}, in_leaves
+    plain = dataclasses.replace(ICE40, popcount_pack=False)
+    assert _luts(fuse_head(net, ICE40)) < _luts(fuse_head(net, plain))

@@ -35,3 +35,15 @@ def working(what: str, every: float = 30.0) -> Iterator[None]:
     finally:
         done.set()
         thread.join()
+
+
+def script_options(usage: str, doc: str | None) -> bool:
+    """For a bench script run as ``python bench/<script>.py``: True after printing ``usage`` and ``doc``
+    when the arguments ask for help (-h, --help); exit with one error line on any other option."""
+    if any(a in ("-h", "--help") for a in sys.argv[1:]):
+        print(f"usage: {usage}\n\n{doc or ''}")
+        return True
+    flags = [a for a in sys.argv[1:] if a.startswith("-")]
+    if flags:
+        sys.exit(f"error: unknown option {flags[0]!r} (usage: {usage})")
+    return False

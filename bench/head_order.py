@@ -53,13 +53,10 @@ def measure(net: Any, work: Path, model: str, family: str) -> list[dict[str, Any
 
 
 def main() -> None:
-    if any(a in ("-h", "--help") for a in sys.argv[1:]):
-        print(f"usage: python bench/head_order.py OUT MODELS[,...] [FAMILIES[,...]]\n\n{__doc__}")
+    from bench import script_options
+
+    if script_options("python bench/head_order.py OUT MODELS[,...] [FAMILIES[,...]]", __doc__):
         return
-    flags = [a for a in sys.argv[1:] if a.startswith("-")]
-    if flags:
-        sys.exit(f"error: unknown option {flags[0]!r} "
-                 "(usage: python bench/head_order.py OUT MODELS[,...] [FAMILIES[,...]])")
     if len(sys.argv) not in (3, 4):
         sys.exit("error: usage: python bench/head_order.py OUT MODELS[,...] [FAMILIES[,...]]")
     out = Path(sys.argv[1])

@@ -311,12 +311,11 @@ COLUMNS = ["design", "lc", "fmax_mhz", "absorbed", "absorbed_lc", "absorbed_fmax
 
 
 def main() -> None:
-    if any(a in ("-h", "--help") for a in sys.argv[1:]):
-        print(f"usage: python bench/ice40_cin_gates.py OUT [CHECKPOINT]\n\n{__doc__}")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bench import script_options
+
+    if script_options("python bench/ice40_cin_gates.py OUT [CHECKPOINT]", __doc__):
         return
-    flags = [a for a in sys.argv[1:] if a.startswith("-")]
-    if flags:
-        sys.exit(f"error: unknown option {flags[0]!r} (usage: python bench/ice40_cin_gates.py OUT [CHECKPOINT])")
     if len(sys.argv) not in (2, 3):
         sys.exit("error: usage: python bench/ice40_cin_gates.py OUT [CHECKPOINT]")
     from lut2rtl.checkpoint import load_checkpoint

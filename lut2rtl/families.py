@@ -21,8 +21,8 @@ from pathlib import Path
 
 from .errors import CompileError
 
-__all__ = ["DEFAULT_FAMILY", "DEVICES", "DEVICE_FAMILY", "FAMILIES", "CarryCell", "Device", "Family", "TernaryChain",
-           "get_family"]
+__all__ = ["DEFAULT_FAMILY", "DEVICES", "DEVICE_FAMILY", "FAMILIES", "CarryCell", "Device", "Family", "LutCarry",
+           "TernaryChain", "get_family"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,26 @@ class CarryCell:
     inject: tuple[str, ...]
     carry_in: str
     carry_out: str
+
+
+@dataclass(frozen=True)
+class LutCarry:
+    """A carry primitive that shares its logic cell with one LUT of the family (iCE40 ``SB_CARRY``), the
+    pair the argmax's comparators and the adders before them are built from (:mod:`lut2rtl.rtl.lutcarry`).
+
+    ``carry_out = maj(operands[0], operands[1], carry_in)``. The placer puts the pair in one cell only
+    where the LUT reads the carry's operands on its inputs ``lut_operands`` and the carry-in on
+    ``lut_carry_in`` (nextpnr-ice40 ``pack_carries``); input ``lut_free`` is the LUT's own. A carry-out
+    that one LUT reads on ``lut_carry_in`` and nothing else reads takes no cell of its own: that LUT sits at
+    the chain's top (nextpnr-ice40 ``chains.cc``); any other reader costs a pass-out cell."""
+
+    cell: str
+    operands: tuple[str, str]
+    carry_in: str
+    carry_out: str
+    lut_operands: tuple[int, int]
+    lut_carry_in: int
+    lut_free: int
 
 
 @dataclass(frozen=True)
@@ -126,6 +146,10 @@ class Family:
     # adders of one level in one chain of at most ``chain_halves`` halves; None: ``+``, mapped by Yosys
     chain_adder: CarryCell | None = None
     chain_halves: int = 0
+    # comparators of the argmax as explicit carry + LUT pairs, the winner's count mux in the comparator's
+    # own cells, and the left operand's complement straight from its producer (rtl/lutcarry.py); None:
+    # ``>`` and a mux, mapped by Yosys
+    lut_carry: LutCarry | None = None
     # LUTs inside one carry primitive that Yosys's ``stat`` does not count among the LUTs (ECP5: a CCU2C is
     # two LUT4s; an iCE40 SB_CARRY shares its logic cell with a counted SB_LUT4; a CARRY4 has no LUT)
     carry_luts: int = 0
@@ -174,6 +198,7 @@ _LUT4 = ("I0", "I1", "I2", "I3")
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("ice40", 4, "SB_LUT4", "LUT_INIT", _LUT4, "O", carry="SB_CARRY", popcount_pack=True,
+           lut_carry=LutCarry("SB_CARRY", ("I0", "I1"), "CI", "CO", (1, 2), 3, 0),
            sim_model="ice40/cells_sim.v",
            synth_command="synth_ice40", nextpnr="ice40", constraints_flag="--pcf", bitstream_flag="--asc",
            bitstream_suffix=".asc", packer=("board.bin", "yowasp-icepack"), logic_cell="ICESTORM_LC",

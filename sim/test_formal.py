@@ -259,35 +259,56 @@ def test_a_leaf_whose_bits_are_complements_stays_uncut(tmp_path: Path, third: in
 
 
 @pytest.mark.yosys
-def test_tournament_winners_are_cut_and_a_wrong_winner_fails(tmp_path: Path, sim_cache: Path) -> None:
+@pytest.mark.parametrize("cells", [True, False])
+def test_tournament_winners_are_cut_and_a_wrong_winner_fails(tmp_path: Path, sim_cache: Path,
+                                                            monkeypatch: pytest.MonkeyPatch, cells: bool) -> None:
     # the argmax tournament's winning counts are cut points (the reference then writes its argmax as a
     # tournament too): over hundreds of classes, proving the chain of compares equal to the tournament
     # was most of a proof's time. A match that keeps the smaller count fails every cut attempt, never
-    # passes, and the fallback miter gives a counterexample.
+    # passes, and the fallback miter gives a counterexample. Both comparator styles: iCE40's carry + LUT
+    # cells with the mux inside (rtl/lutcarry.py; the wrong winner: the mux LUTs' arms swapped) and ``>``
+    # with a mux (the wrong winner: the mux's arms swapped in the Verilog)
+    import dataclasses
     import re
+
+    import numpy as np
 
     from lut2rtl.buildfolder import read_build_folder
     from lut2rtl.errors import ToolError
     from lut2rtl.families import FAMILIES
+    from lut2rtl.rtl.lutcarry import lut_init
     from lut2rtl.verify.formal import prove_equivalence
     from lut2rtl.verify.simulate import simulate_design
     from lut2rtl.verify.vectors import expected_vectors, random_inputs
 
+    fam = FAMILIES["ice40"]
+    if not cells:
+        monkeypatch.setitem(FAMILIES, "ice40", dataclasses.replace(fam, lut_carry=None))
     net = random_netlist(7, 24, [60, 60], 2, classes=12, genuine=True)  # 5 bits per class: many ties
     out = compile_netlist(net, tmp_path / "b", target="ice40", pipeline=0, fabric="verilog", name="core").out_dir
     verilog = out / "core.v"
     text = verilog.read_text()
-    proof = prove_equivalence(net, verilog, "core", family=FAMILIES["ice40"], out_bits=False,
+    assert ("gs_r2_1_gt_lc" in text) == cells
+    proof = prove_equivalence(net, verilog, "core", family=fam, out_bits=False,
                               strategies=("cut",), keep_dir=tmp_path / "proof")
     assert proof.proved and proof.method == "yosys expose -cut (popcount cut points) + miter + sat", proof.method
     ref = (tmp_path / "proof" / "reference_cut.v").read_text()
     # 12 classes: 6 + 3 + 1 + 1 matches; the last winner's count is read by nothing and not named
     named = re.findall(r"wire \[\d+:0\] \\\S*(gs_r\d+_\d+_count) += tg", ref)
     assert len(named) == 10 and "gs_r1_0_count" in named, named
-    mux = re.search(r"assign gs_r2_1_count = (.+) \? (\S+) : (\S+);", text)
-    assert mux, "the second match of the second round"
-    verilog.write_text(text[:mux.start()] + f"assign gs_r2_1_count = {mux[1]} ? {mux[3]} : {mux[2]};"
-                       + text[mux.end():])
+    if cells:  # the second match of the second round: each mux LUT gives gt ? a : b (in its polarity)
+        right = {lut_init(fam, lambda r, inv=inv: np.where(r[:, 0], r[:, 1], ~r[:, 2]) ^ inv):
+                 lut_init(fam, lambda r, inv=inv: np.where(r[:, 0], ~r[:, 2], r[:, 1]) ^ inv) for inv in (False, True)}
+        luts = list(re.finditer(r"\.LUT_INIT\(16'h([0-9a-f]+)\)\s*\) gs_r2_1_gt_lc__tern_lut\d+ ", text))
+        assert len(luts) == 3 and all(int(x[1], 16) in right for x in luts), [x[1] for x in luts]
+        for x in reversed(luts):
+            text = text[:x.start(1)] + f"{right[int(x[1], 16)]:04x}" + text[x.end(1):]
+        verilog.write_text(text)
+    else:
+        mux = re.search(r"assign gs_r2_1_count = (.+) \? (\S+) : (\S+);", text)
+        assert mux, "the second match of the second round"
+        verilog.write_text(text[:mux.start()] + f"assign gs_r2_1_count = {mux[1]} ? {mux[3]} : {mux[2]};"
+                           + text[mux.end():])
     vectors = expected_vectors(net, random_inputs(net.n_inputs, 512, 5))
     assert not simulate_design(read_build_folder(out), vectors, cache_dir=sim_cache).ok  # the swap is observable
     with pytest.raises(ToolError, match="undecided"):

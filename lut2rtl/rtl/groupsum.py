@@ -65,7 +65,11 @@ the others are muxed; constant bits are never registered (a register of a
 constant with initial value 0 is a real flip-flop, and Yosys turns a mux with
 a constant arm in front of one into set/reset logic, a slow path on iCE40).
 A carry-chain comparator reads its inverted operand straight from a register
-where there is one (:func:`_left_operands`).
+where there is one (:func:`_left_operands`). On a family with ``lut_carry``
+(iCE40) a match with no register between comparison and mux is built as
+carry + LUT cells with the winner's mux inside the comparator's cells, its
+left operand's complement given by the LUTs that make it (:mod:`.lutcarry`,
+:func:`_lut_carry_matches`).
 
 Pipelining: level ``i`` (1-based) is the ``i``-th LUT level after the fabric;
 with ``i`` in ``register_after`` every value alive across the boundary after
@@ -94,6 +98,8 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value
 from ..families import Family
 from .carrychain import Shape, build_chain, chain_halves, group_chains
 from .heap import Chain, apply_stage
+from .lutcarry import adder as lut_carry_adder
+from .lutcarry import compare_mux
 from .popcount import (
     FUSED,
     HEAD_GROUPS,
@@ -448,6 +454,45 @@ def _left_operands(steps: list[_Step], outputs: tuple[_Read, ...], family: Famil
     return frozenset(inverted), frozenset(copies)
 
 
+def _lut_carry_matches(plan: GroupSumPlan) -> tuple[frozenset[int], frozenset[str]]:
+    """The matches (step indices) built as comparator cells with the winner's mux inside
+    (:func:`.lutcarry.compare_mux`), and the values whose producer gives their complement for them.
+
+    On a family with ``lut_carry``, a match qualifies where no register sits between its comparison and
+    its mux, and its left operand ``a`` comes without a register in between from a producer that gives
+    ``~a`` at no cost: an earlier such match (its mux LUT inverted), or, for a class count, the class's
+    last adder (:func:`.lutcarry.adder`, its sum LUTs inverted). Elsewhere ``~a`` would be an inverter of
+    its own, where it now shares the comparator's cell with nothing."""
+    if plan.family.lut_carry is None:
+        return frozenset(), frozenset()
+    made = {name: (i, st) for i, st in enumerate(plan.steps) for name in st.out}
+
+    def direct(name: str, level: int) -> bool:
+        return not any(plan.ready[name] <= b < level for b in plan.boundaries)
+
+    pairs: set[int] = set()
+    negated: set[str] = set()
+    for i, st in enumerate(plan.steps):
+        if st.kind != "pair" or not plan.widths[st.out[1]]:
+            continue
+        (a, lv_cmp) = st.reads[1]
+        if lv_cmp in plan.boundaries or not direct(a, lv_cmp):
+            continue
+        j, src = made.get(a, (-1, None))
+        if src is not None and src.kind == "alias" and src.reads:  # a class count: its last adder
+            root = src.reads[0][0]
+            src = made.get(root, (-1, None))[1]
+            if src is None or src.kind != "add" or src.link or not direct(root, lv_cmp):
+                continue
+            negated.add(root)
+        elif src is not None and src.kind == "pair" and j in pairs:
+            negated.add(a)
+        else:
+            continue
+        pairs.add(i)
+    return frozenset(pairs), frozenset(negated)
+
+
 def level_delays(plan: GroupSumPlan) -> list[float]:
     """Delay of each logic level of the head (ns, the family's model): the slowest
     operation of the level, a carry chain costing one LUT level plus its bits."""
@@ -562,12 +607,15 @@ def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = 
         if step.link:
             members[step.link[0]] = members.get(step.link[0], 0) + 1
     pending: dict[int, list[tuple[_Step, list[Value]]]] = {}
+    # matches built as comparator cells with the mux inside, and the values whose producer gives their
+    # complement for one (rtl/lutcarry.py)
+    cell_pairs, negated = _lut_carry_matches(plan)
     const_bits = const_bits or {}
     for name, i in plan.inputs.items():
         st.vals[name] = Const(const_bits[i], 1) if i in const_bits else bits[i]
     for name, c in plan.consts.items():
         st.vals[name] = Const(c, plan.widths[name])
-    for step in plan.steps:
+    for i_step, step in enumerate(plan.steps):
         if step.kind in ("ibit", "class"):
             sig = Signal(step.width, name=step.out[0])
             sel, *rest = (st.at(r) for r in step.reads)
@@ -577,6 +625,14 @@ def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = 
         if step.kind == "pair":
             gt, wc = (Signal(plan.widths[k], name=k) for k in step.out)
             st.vals.update(zip(step.out, (gt, wc)))
+            if i_step in cell_pairs:
+                # ~a through its named wire (formal's cut point); synthesis folds the two inverters, and the
+                # carry reads the complement that a's producer gives
+                inv = step.out[1] in negated
+                g, win = compare_mux(m, f"{step.out[0]}_lc", st.at(step.reads[0]), st.at(step.reads[1], invert=True),
+                                     plan.family, invert=inv)
+                m.d.comb += [gt.eq(g), wc.eq(~win if inv else win)]
+                continue
             if plan.family.comparator == "native":
                 m.d.comb += gt.eq(st.at(step.reads[0]) > st.at(step.reads[1]))
             elif plan.family.comparator == "sub":  # a - b < 0: the sign (borrow) bit of the (w + 1)-bit difference
@@ -612,6 +668,9 @@ def build_groupsum(m: Module, bits: Value, plan: GroupSumPlan, *, domain: str = 
             total = Cat(*(Const(known[j], 1) if j in known else bits[i] for j, i in enumerate(step.bits)))
         elif step.kind == "add3":  # the family's ternary adder, as primitives
             total = ternary_adder(m, step.out[0], args, plan.family)
+        elif step.kind == "add" and step.out[0] in negated:  # a class count whose complement a comparator reads
+            total = ~lut_carry_adder(m, f"{step.out[0]}_lc", args[0], args[1], args[2] if len(args) == 3 else None,
+                                     step.width, plan.family, invert=True)
         elif step.kind == "add":
             total = args[0]
             for a in args[1:]:

@@ -33,8 +33,9 @@ from ..netlist import rows_to_table, table_to_init, truth_table_rows
 
 __all__ = ["INTERNAL", "dual_chain", "ternary_adder", "ternary_init"]
 
-# in the names of an adder's instances and internal signals: the formal proof hides these names, so that
-# the adder's named sum (not a wire inside a primitive) is the one its readers use after flattening
+# in the names of an adder's instances and internal signals (here and in rtl/lutcarry.py): the formal proof
+# hides these names, so that the adder's named sum (not a wire inside a primitive) is the one its readers use
+# after flattening
 INTERNAL = "__tern_"
 
 

@@ -40,8 +40,10 @@ def _fam(lut_size: int, target: str = "generic"):  # type: ignore[no-untyped-def
 
 
 def _build(m: Module, bits, classes: int, *, lut_size: int = 4, target: str = "generic",  # type: ignore[no-untyped-def]
-           register_after=(), comparator: str | None = None):
+           register_after=(), comparator: str | None = None, cells: bool = True):
     fam = dataclasses.replace(FAMILIES[target], lut_size=lut_size)
+    if not cells:  # plain logic for Amaranth's simulator (the comparator cells are tested in test_lutcarry.py)
+        fam = dataclasses.replace(fam, lut_carry=None)
     if comparator is not None:
         fam = dataclasses.replace(fam, comparator=comparator)
     bits = Value.cast(bits)
@@ -65,7 +67,7 @@ def _simulate(samples: np.ndarray, classes: int, *, lut_size: int = 4, register_
               const_bits: dict[int, int] | None = None, target: str = "generic",
               comparator: str | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Stream ``samples`` through a GroupSum in Amaranth's simulator (every
-    target is plain Amaranth logic, so every target simulates); returns
+    target here is plain Amaranth logic, the iCE40 comparators too, so every target simulates); returns
     (counts, classes, stages) re-aligned by the latency.
     ``const_bits`` replaces those bit positions with constants."""
     n = samples.shape[1]
@@ -77,7 +79,7 @@ def _simulate(samples: np.ndarray, classes: int, *, lut_size: int = 4, register_
     for i in range(n):
         parts.append(Const(const_bits[i], 1) if i in const_bits else inp[live.index(i)])
     hw = _build(m, Cat(*parts), classes, lut_size=lut_size, target=target, register_after=register_after,
-                comparator=comparator)
+                comparator=comparator, cells=False)
     assert len(hw.counts) == classes
     assert all(len(c) == count_width(n // classes) for c in hw.counts)
     assert len(hw.cls) == class_width(classes)

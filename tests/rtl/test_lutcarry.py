@@ -29,22 +29,21 @@ ICE40 = FAMILIES["ice40"]
 CELLS = {"SB_LUT4", "SB_CARRY"}
 
 
-def _flip_one_init(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Negative control: every LUT these cells get has one INIT bit flipped."""
-    real = lutcarry.lut_init
-    monkeypatch.setattr(lutcarry, "lut_init", lambda fam, f: real(fam, f) ^ 1 << 6)
+@pytest.fixture(params=[False, True], ids=["cells", "flipped"])
+def flip(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """The negative control where True: every LUT these cells get has one INIT bit flipped."""
+    if request.param:
+        real = lutcarry.lut_init
+        monkeypatch.setattr(lutcarry, "lut_init", lambda fam, f: real(fam, f) ^ 1 << 6)
+    return bool(request.param)
 
 
 @pytest.mark.yosys
-@pytest.mark.parametrize("flip", [False, True])
-def test_cells_equal_their_function_for_every_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                    flip: bool) -> None:
+def test_cells_equal_their_function_for_every_input(tmp_path: Path, flip: bool) -> None:
     # adders of several shapes (carry-in or not, a sum of the operands' width or one more, a narrower operand,
     # a constant operand bit), plain and complemented, and comparators with the winner's mux in both
     # polarities: equal to x + y + c, b > a and gt ? b : a for every input (sat over Yosys's SB_LUT4 /
     # SB_CARRY models). Control: one INIT bit flipped in every LUT is refuted
-    if flip:
-        _flip_one_init(monkeypatch)
     m = Module()
     ports: list[Value] = []
     same: Value = C(1, 1)
@@ -145,14 +144,10 @@ def _head(m: Module, bits: Value, classes: int, register_after: tuple[int, ...] 
 
 
 @pytest.mark.yosys
-@pytest.mark.parametrize("flip", [False, True])
-def test_head_counts_and_argmax_for_every_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                flip: bool) -> None:
+def test_head_counts_and_argmax_for_every_input(tmp_path: Path, flip: bool) -> None:
     # a whole iCE40 head with the comparator cells (5 classes of 7 bits: leaves, carry-ins, complemented last
     # adders, three rounds) gives every class's popcount and the first class of the largest count, for all
     # 2**35 inputs (sat). Control: one flipped INIT bit in the cells is refuted
-    if flip:
-        _flip_one_init(monkeypatch)
     classes, g = 5, 7
     m = Module()
     bits = Signal(classes * g, name="bits")

@@ -57,6 +57,7 @@ at most two of them, so it costs at least ``ceil((floor(N / 2**j) - 1) / 2)``.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import sys
@@ -93,16 +94,18 @@ def lower_bound(n: int) -> int:
     return cells
 
 
-def legal_bound(n: int) -> int:
+def legal_bound(n: int, feed_in: float = 1.0, pass_out: float = 1.0) -> int:
     """Logic cells the cheapest weighted-bit compressor needs for an ``n``-bit popcount once nextpnr-ice40
     legalises its chains (module docstring: ``bound`` ignores the feed cells). An integer program over
     counts of operations (``scipy.optimize.milp``; scipy comes with scikit-learn): a LUT counter of at most
     four bits over at most three columns (one cell per output bit), or a chain over columns ``s..e`` whose
-    positions read one or two bits of their column, a carry-in bit at ``s`` (a feed-in cell) or none, and a
-    carry-out into column ``e + 1`` (a pass-out cell: every reader of a carry-out that is not the next
-    carry-in needs one; none past the top column, where the carry is 0). Every column ends with at most one
-    bit. The program ignores the order of the operations, so it is a lower bound; the head's searched trees
-    meet it (tests/rtl/test_groupsum.py)."""
+    positions read one or two bits of their column, a carry-in bit at ``s`` (a feed-in cell, ``feed_in``) or
+    none, and a carry-out into column ``e + 1`` (a pass-out cell, ``pass_out``: every reader of a carry-out
+    that is not the next carry-in needs one; none past the top column, where the carry is 0). Every column
+    ends with at most one bit. The program ignores the order of the operations, so it is a lower bound; the
+    head's searched trees come within 3 cells of it (tests/rtl/test_groupsum.py). With ``feed_in = pass_out
+    = 0.5`` it bounds ECP5's ``CCU2C`` chains in LUT4s: there one half passes a carry-out to logic and
+    takes a carry-in from it, so such a half serves at most one of each."""
     import itertools
 
     import numpy as np
@@ -110,7 +113,7 @@ def legal_bound(n: int) -> int:
 
     top = max(n.bit_length() - 1, 0)
     cols = top + 2
-    ops: list[tuple[int, list[int]]] = []  # (cells, change of each column's bit count)
+    ops: list[tuple[float, list[int]]] = []  # (cells, change of each column's bit count)
     for ins in itertools.product(range(5), repeat=3):  # LUT counters: bits read from columns j, j+1, j+2
         if not 2 <= sum(ins) <= 4:
             continue
@@ -138,7 +141,7 @@ def legal_bound(n: int) -> int:
                     out = s + length <= top
                     if out:
                         d[s + length] += 1
-                    ops.append((length + cin + out, d))
+                    ops.append((length + cin * feed_in + out * pass_out, d))
     a = np.array([d for _, d in ops], dtype=float).T
     start = np.zeros(cols)
     start[0] = n
@@ -147,7 +150,7 @@ def legal_bound(n: int) -> int:
                integrality=np.ones(len(ops)), bounds=Bounds(0, np.inf))
     if not res.success:
         raise RuntimeError(f"the integer program for {n} bits has no solution: {res.message}")
-    return int(round(res.fun))
+    return math.ceil(res.fun - 1e-6)
 
 
 class _Writer:

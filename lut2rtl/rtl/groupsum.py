@@ -459,10 +459,13 @@ def _lut_carry_matches(plan: GroupSumPlan) -> tuple[frozenset[int], frozenset[st
     (:func:`.lutcarry.compare_mux`), and the values whose producer gives their complement for them.
 
     On a family with ``lut_carry``, a match qualifies where no register sits between its comparison and
-    its mux, and its left operand ``a`` comes without a register in between from a producer that gives
-    ``~a`` at no cost: an earlier such match (its mux LUT inverted), or, for a class count, the class's
-    last adder (:func:`.lutcarry.adder`, its sum LUTs inverted). Elsewhere ``~a`` would be an inverter of
-    its own, where it now shares the comparator's cell with nothing."""
+    its mux, and ``~a`` (its left operand's complement) costs nothing: it comes from a register that
+    stores it (:func:`_left_operands`: the register's own cell or its producer's LUT inverts), or without
+    a register in between from a producer that gives it: an earlier such match (its mux LUT inverted), or,
+    for a class count, the class's last adder (:func:`.lutcarry.adder`, its sum LUTs inverted). Elsewhere
+    ``~a`` would be an inverter of its own, where it now shares the comparator's cell with nothing. A
+    winner that a later match reads as its left operand is made as its complement, straight or into
+    the register that stores it."""
     if plan.family.lut_carry is None:
         return frozenset(), frozenset()
     made = {name: (i, st) for i, st in enumerate(plan.steps) for name in st.out}
@@ -476,10 +479,15 @@ def _lut_carry_matches(plan: GroupSumPlan) -> tuple[frozenset[int], frozenset[st
         if st.kind != "pair" or not plan.widths[st.out[1]]:
             continue
         (a, lv_cmp) = st.reads[1]
-        if lv_cmp in plan.boundaries or not direct(a, lv_cmp):
+        if lv_cmp in plan.boundaries:
             continue
         j, src = made.get(a, (-1, None))
-        if src is not None and src.kind == "alias" and src.reads:  # a class count: its last adder
+        if not direct(a, lv_cmp):  # through registers: they store ~a where _left_operands says so
+            if a not in plan.inverted and a not in plan.copies:
+                continue
+            if src is not None and src.kind == "pair" and j in pairs:
+                negated.add(a)
+        elif src is not None and src.kind == "alias" and src.reads:  # a class count: its last adder
             root = src.reads[0][0]
             src = made.get(root, (-1, None))[1]
             if src is None or src.kind != "add" or src.link or not direct(root, lv_cmp):

@@ -124,6 +124,12 @@ def test_which_matches_get_cells() -> None:
     levels = groupsum_levels(1000, 10, ICE40)
     every = plan_groupsum(1000, 10, ICE40, range(1, levels + 1))
     assert _lut_carry_matches(every)[0] == frozenset()
+    # a register between the counts and the first round: its complement copies give ~a, so every match still
+    # qualifies, and no last adder is complemented
+    depth = next(st.reads[0][1] for st in plan.steps if st.kind == "alias")
+    after = plan_groupsum(1000, 10, ICE40, (depth,))
+    pairs, negated = _lut_carry_matches(after)
+    assert len(pairs) == 9 and after.copies and not {alias[r] for r in roots} & negated
 
 
 def _head(m: Module, bits: Value, classes: int, register_after: tuple[int, ...] = ()) -> tuple[Value, list[Value]]:

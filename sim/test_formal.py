@@ -271,12 +271,9 @@ def test_tournament_winners_are_cut_and_a_wrong_winner_fails(tmp_path: Path, sim
     import dataclasses
     import re
 
-    import numpy as np
-
     from lut2rtl.buildfolder import read_build_folder
     from lut2rtl.errors import ToolError
     from lut2rtl.families import FAMILIES
-    from lut2rtl.rtl.lutcarry import lut_init
     from lut2rtl.verify.formal import prove_equivalence
     from lut2rtl.verify.simulate import simulate_design
     from lut2rtl.verify.vectors import expected_vectors, random_inputs
@@ -297,13 +294,7 @@ def test_tournament_winners_are_cut_and_a_wrong_winner_fails(tmp_path: Path, sim
     named = re.findall(r"wire \[\d+:0\] \\\S*(gs_r\d+_\d+_count) += tg", ref)
     assert len(named) == 10 and "gs_r1_0_count" in named, named
     if cells:  # the second match of the second round: each mux LUT gives gt ? a : b (in its polarity)
-        right = {lut_init(fam, lambda r, inv=inv: np.where(r[:, 0], r[:, 1], ~r[:, 2]) ^ inv):
-                 lut_init(fam, lambda r, inv=inv: np.where(r[:, 0], ~r[:, 2], r[:, 1]) ^ inv) for inv in (False, True)}
-        luts = list(re.finditer(r"\.LUT_INIT\(16'h([0-9a-f]+)\)\s*\) gs_r2_1_gt_lc__tern_lut\d+ ", text))
-        assert len(luts) == 3 and all(int(x[1], 16) in right for x in luts), [x[1] for x in luts]
-        for x in reversed(luts):
-            text = text[:x.start(1)] + f"{right[int(x[1], 16)]:04x}" + text[x.end(1):]
-        verilog.write_text(text)
+        verilog.write_text(_swap_cell_mux_arms(text, "gs_r2_1", 3))
     else:
         mux = re.search(r"assign gs_r2_1_count = (.+) \? (\S+) : (\S+);", text)
         assert mux, "the second match of the second round"
@@ -315,6 +306,49 @@ def test_tournament_winners_are_cut_and_a_wrong_winner_fails(tmp_path: Path, sim
         prove_equivalence(net, verilog, "core", family=FAMILIES["ice40"], out_bits=False, strategies=("cut",))
     bad = verify_build(out, formal=True, simulate=False)
     assert bad.formal is not None and not bad.formal.proved and "in_bits" in bad.formal.detail  # an input
+
+
+def _swap_cell_mux_arms(text: str, match: str, width: int) -> str:
+    """The Verilog with match ``match``'s comparator-cell mux LUTs (rtl/lutcarry.py) giving ``gt ? a : b``
+    instead of ``gt ? b : a``, each in its polarity: a match that keeps the smaller count."""
+    import re
+
+    import numpy as np
+
+    from lut2rtl.families import FAMILIES
+    from lut2rtl.rtl.lutcarry import lut_init
+
+    fam = FAMILIES["ice40"]
+    right = {lut_init(fam, lambda r, inv=inv: np.where(r[:, 0], r[:, 1], ~r[:, 2]) ^ inv):
+             lut_init(fam, lambda r, inv=inv: np.where(r[:, 0], ~r[:, 2], r[:, 1]) ^ inv) for inv in (False, True)}
+    luts = list(re.finditer(rf"\.LUT_INIT\(16'h([0-9a-f]+)\)\s*\) {match}_gt_lc__tern_lut\d+ ", text))
+    assert len(luts) == width and all(int(x[1], 16) in right for x in luts), [x[1] for x in luts]
+    for x in reversed(luts):
+        text = text[:x.start(1)] + f"{right[int(x[1], 16)]:04x}" + text[x.end(1):]
+    return text
+
+
+@pytest.mark.yosys
+@pytest.mark.verilator
+def test_registered_comparator_cells_and_a_wrong_winner(tmp_path: Path, sim_cache: Path) -> None:
+    # at --pipeline 1 the second round reads the first round's winners through registers that store their
+    # complement, and its comparators are carry + LUT cells fed by them (rtl/lutcarry.py, groupsum's
+    # _lut_carry_matches): the build simulates equal to the reference evaluator and proves. Control: the
+    # same build with one of those matches keeping the smaller count fails both
+    import re
+
+    net = random_netlist(7, 24, [60, 60], 2, classes=12, genuine=True)  # 5 bits per class: many ties
+    out = compile_netlist(net, tmp_path / "b", target="ice40", pipeline=1, fabric="verilog", name="core").out_dir
+    verilog = out / "core.v"
+    text = verilog.read_text()
+    assert re.search(r"gs_r1_0_count_n_q\d+", text) and "gs_r2_1_gt_lc__tern_lut" in text
+    good = verify_build(out, extra_vectors=512, formal=True, cache_dir=sim_cache)
+    assert good.ok and good.sim is not None and good.sim.ok and good.formal is not None and good.formal.proved
+    verilog.write_text(_swap_cell_mux_arms(text, "gs_r2_1", 3))
+    bad = verify_build(out, extra_vectors=512, formal=True, cache_dir=sim_cache)
+    assert not bad.ok and bad.sim is not None and not bad.sim.ok
+    bad = verify_build(out, formal=True, simulate=False)
+    assert bad.formal is not None and not bad.formal.proved
 
 
 @pytest.mark.yosys

@@ -17,17 +17,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..families import Family
 from ..netlist import CONST0, CONST1, table_to_init
 from .exprs import amaranth_expr, verilog_template
+from .lutcarry import feed, feed_init, feed_verilog
 from .mapping import MappedFabric
 from .pipeline import StagePlan
 
-__all__ = ["CHUNK", "Segment", "chunks", "segments", "build_segment", "write_fabric_verilog", "cell_inits"]
+# names[] key of the feed cell's carry-out for output position q: _FEED_BASE - q (below every reference)
+_FEED_BASE = -(1 << 40)
+
+__all__ = ["CHUNK", "Feed", "Segment", "chunks", "segments", "build_segment", "write_fabric_verilog", "cell_inits"]
 
 # Amaranth's netlist limits one value to 65535 bits: wide vectors between
 # segments travel as several ports/registers of at most CHUNK bits each
@@ -37,6 +41,15 @@ CHUNK = 1 << 15
 def chunks(width: int) -> list[int]:
     """Widths of the pieces a vector of ``width`` bits is split into (none for 0)."""
     return [min(CHUNK, width - lo) for lo in range(0, width, CHUNK)]
+
+
+class Feed(NamedTuple):
+    """A LUT moved into a feed cell (:func:`lut2rtl.rtl.lutcarry.feed`): the fabric output ``position``
+    whose bit its carry gives, as ``maj(bit, partner, carry_in)`` (``partner`` a reference)."""
+
+    position: int
+    partner: int
+    carry_in: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,8 +92,9 @@ def cell_inits(fab: MappedFabric, target: Family) -> np.ndarray:
 
 
 def _cell_lines(fab: MappedFabric, cells_arr: np.ndarray, target: Family, inits: np.ndarray | None,
-                names: dict[int, str]) -> list[str]:
-    """One line per cell: a primitive instance or an ``assign`` (generic)."""
+                names: dict[int, str], feeds: dict[int, Feed]) -> list[str]:
+    """One line per cell: a primitive instance or an ``assign`` (generic); a cell of ``feeds`` as its feed
+    cell, whose carry-out is then named in ``names`` under ``_FEED_BASE - position``."""
     n_in = fab.n_inputs
     cells = cells_arr.tolist()
     lines = []
@@ -100,6 +114,15 @@ def _cell_lines(fab: MappedFabric, cells_arr: np.ndarray, target: Family, inits:
     par, outp = target.init_param, target.output_port
     tie = "1'b0"
     for c, k, row, init in zip(cells, ks, ins, ivals):
+        if c in feeds:  # moved into the feed cell of a head carry-in (rtl/lutcarry.py)
+            f = feeds[c]
+            co, text = feed_verilog(f"l{n_in + c}", names[int(fab.outputs[f.position])], names[f.partner],
+                                    f.carry_in, [names[p] for p in row[:k]],
+                                    feed_init(target, int(fab.cell_tables[c]), k), f"n{n_in + c}", target)
+            lines.append(f"  wire {co};")
+            lines += text
+            names[_FEED_BASE - f.position] = co
+            continue
         if target.per_k:
             width, prim, used = 1 << k, target.primitive_name(k), k
         else:
@@ -111,7 +134,8 @@ def _cell_lines(fab: MappedFabric, cells_arr: np.ndarray, target: Family, inits:
 
 
 def write_fabric_verilog(module: str, fab: MappedFabric, segs: list[Segment], target: Family,
-                         inits: np.ndarray | None, progress: Callable[[str], None] | None = None) -> str:
+                         inits: np.ndarray | None, progress: Callable[[str], None] | None = None,
+                         feeds: dict[int, Feed] | None = None) -> str:
     """The whole pipelined fabric as one structural Verilog module.
 
     Ports: ``clk`` (only when there are fabric registers), inputs ``i0, i1,
@@ -119,7 +143,10 @@ def write_fabric_verilog(module: str, fab: MappedFabric, segs: list[Segment], ta
     (the netlist outputs). Boundary ``b`` is held in registers ``r<b>_<c>``
     (no reset, initial value 0, like Amaranth's ``reset_less`` signals).
     Amaranth limits an ``Instance``'s outputs to 65535 bits in all, so the
-    wide vectors between segments stay inside this module.
+    wide vectors between segments stay inside this module. ``feeds`` (the
+    last segment's cells moved into feed cells, see
+    :func:`lut2rtl.rtl.network.plan_feeds`) drive those outputs from the feed
+    cells' carry-outs.
     """
     n_in = fab.n_inputs
     n_out = segs[-1].out_refs.size
@@ -142,10 +169,12 @@ def write_fabric_verilog(module: str, fab: MappedFabric, segs: list[Segment], ta
         names[CONST0] = "1'b0"
         names[CONST1] = "1'b1"
         lines.append(f"  // segment {seg.index}")
-        lines += _cell_lines(fab, seg.cells, target, inits, names)
+        last = seg is segs[-1]
+        lines += _cell_lines(fab, seg.cells, target, inits, names, (feeds or {}) if last else {})
         refs = seg.out_refs.tolist()
-        if seg is segs[-1]:
-            lines += [f"  assign o{q // CHUNK}[{q % CHUNK}] = {names[r]};" for q, r in enumerate(refs)]
+        if last:
+            lines += [f"  assign o{q // CHUNK}[{q % CHUNK}] = {names.get(_FEED_BASE - q, names[r])};"
+                      for q, r in enumerate(refs)]
             continue
         dst = f"r{seg.index + 1}_"
         for c, w in enumerate(chunks(len(refs))):
@@ -159,8 +188,10 @@ def write_fabric_verilog(module: str, fab: MappedFabric, segs: list[Segment], ta
 
 
 def build_segment(m: Any, fab: MappedFabric, seg: Segment, target: Family, inits: np.ndarray | None,
-                  i: Any) -> Any:
-    """Elaborate a segment into Amaranth module ``m``; ``i`` is its input value. Returns ``o``."""
+                  i: Any, feeds: dict[int, Feed] | None = None) -> Any:
+    """Elaborate a segment into Amaranth module ``m``; ``i`` is its input value. Returns ``o``, whose bits
+    at the positions of ``feeds`` (the last segment's, see :func:`lut2rtl.rtl.network.plan_feeds`) come
+    from those cells' feed cells."""
     from amaranth.hdl import C, Cat, Const, Instance, Signal
 
     n_in = fab.n_inputs
@@ -180,12 +211,22 @@ def build_segment(m: Any, fab: MappedFabric, seg: Segment, target: Family, inits
         assert inits is not None
         ivals = inits[seg.cells].tolist()
         ports, L = target.input_ports, target.lut_size
+        feeds = feeds or {}
+        fed: dict[int, Any] = {}
         for c, k, row, init in zip(cells, ks, ins, ivals):
             s = Signal(name=f"n{n_in + c}")
+            if c in feeds:  # moved into the feed cell of a head carry-in (rtl/lutcarry.py)
+                f = feeds[c]
+                fed[f.position] = feed(m, f"l{n_in + c}", vals[int(seg.out_refs[f.position])], vals[f.partner],
+                                       f.carry_in, [vals[p] for p in row[:k]],
+                                       feed_init(target, int(fab.cell_tables[c]), k), s, target)
+                vals[n_in + c] = s
+                continue
             used = k if target.per_k else L
             kw: dict[str, Any] = {f"i_{ports[m_]}": (vals[row[m_]] if m_ < k else C(0, 1)) for m_ in range(used)}
             kw[f"p_{target.init_param}"] = Const(init, 1 << used)
             kw[f"o_{target.output_port}"] = s
             m.submodules[f"l{n_in + c}"] = Instance(target.primitive_name(k), **kw)
             vals[n_in + c] = s
+        return Cat(*(fed[q] if q in fed else vals[r] for q, r in enumerate(seg.out_refs.tolist())))
     return Cat(*(vals[r] for r in seg.out_refs.tolist()))

@@ -231,17 +231,44 @@ class GroupSumPlan:
     def stages(self) -> int:
         return len(self.boundaries)
 
+    def _last_reads(self) -> dict[str, int]:
+        last: dict[str, int] = {}
+        for r in (*(r for st in self.steps for r in st.reads), *self.outputs):
+            last[r[0]] = max(last.get(r[0], 0), r[1])
+        return last
+
     def input_registers(self, positions: Container[int]) -> int:
         """Flip-flops ``ffs`` counts for the head's input bits at ``positions`` (raw group bits and leaf counter
         bits, each registered at every boundary between level 0 and its last reader); :func:`build_groupsum`
         builds none for a constant bit."""
-        last: dict[str, int] = {}
-        for r in (*(r for st in self.steps for r in st.reads), *self.outputs):
-            last[r[0]] = max(last.get(r[0], 0), r[1])
+        last = self._last_reads()
         bits = {n: int(i in positions) for n, i in self.inputs.items()}
         bits.update((st.out[0], sum(1 for i in st.bits if i in positions)) for st in self.steps if st.kind == "leaf")
         return sum(k * sum(1 for b in self.boundaries if self.ready[n] <= b < last.get(n, 0))
                    for n, k in bits.items() if k)
+
+    def feed_positions(self) -> tuple[tuple[int, ...], frozenset[int]]:
+        """For feed cells (:func:`.lutcarry.feed`): the positions in the head's input vector of the group bits
+        that one ``add`` reads as its carry-in, with no register in between, and that nothing else reads;
+        and the positions of the input bits that a register holds (a LUT driving one should keep its cell,
+        which the flip-flop packs into)."""
+        last = self._last_reads()
+        held = {i for n, i in self.inputs.items() if any(0 <= b < last.get(n, 0) for b in self.boundaries)}
+        held.update(i for st in self.steps if st.kind == "leaf" and any(
+            0 <= b < last.get(st.out[0], 0) for b in self.boundaries) for i in st.bits)
+        if self.family.lut_carry is None:
+            return (), frozenset(held)
+        readers: dict[str, int] = {}
+        for r in (*(r for st in self.steps for r in st.reads), *self.outputs):
+            readers[r[0]] = readers.get(r[0], 0) + 1
+        cins = []
+        for st in self.steps:
+            if st.kind == "add" and not st.link and len(st.reads) == 3:
+                name, level = st.reads[2]
+                if (name in self.inputs and readers[name] == 1 and self.widths.get(name, 1) == 1
+                        and not any(0 <= b < level for b in self.boundaries)):
+                    cins.append(self.inputs[name])
+        return tuple(sorted(cins)), frozenset(held)
 
 
 def plan_groupsum(n_outputs: int, classes: int, family: Family, register_after: Container[int] = (), *,

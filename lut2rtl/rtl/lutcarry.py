@@ -15,6 +15,16 @@ next match reads it as its left operand, and a class count's last adder gives it
 (:func:`adder`: the same chain as Yosys's ``+``, each sum LUT inverted, the carry-out read by one inverting
 LUT, which sits at the chain's top without a pass-out cell). The true count (an output of the core) is then
 an inverter of it, which packs with the flip-flop that registers it.
+
+The head's adders take one group bit each as their carry-in. From logic, nextpnr brings it into the chain
+through a *feed-in* cell of its own, whose LUT stays empty. :func:`feed` writes that cell out instead and
+puts a LUT of the fabric that reads two signals into it, on the two inputs the carry leaves free; the LUT's
+own cell goes away. The cell's carry has a constant carry-in ``k`` and gives ``maj(c, x, k)``: the bit ``c``
+where ``x`` is a signal that ``c`` implies (``k = 0``: ``c & x``) or that implies ``c`` (``k = 1``:
+``c | x``), such as an input of a LUT that computes an AND or an OR (:func:`lut2rtl.rtl.network.plan_feeds`
+finds them). nextpnr packs a carry with a constant carry-in with the one LUT that reads its operands on the
+operand inputs (``pack_carries``), so the pair needs no cell beyond the one the feed-in took. The operands
+are two nets: with ``c`` on both, nextpnr's router can circle for ever between the LUT's two pins.
 """
 
 from __future__ import annotations
@@ -25,10 +35,13 @@ import numpy as np
 from amaranth.hdl import Const, Instance, Module, Signal, Value
 
 from ..families import Family, LutCarry
-from ..netlist import rows_to_table, table_to_init, truth_table_rows
+from ..netlist import rows_to_table, table_to_init, table_to_rows, truth_table_rows
 from .ternary import INTERNAL
 
-__all__ = ["adder", "compare_mux", "lut_init"]
+__all__ = ["FEED_WIRE", "adder", "compare_mux", "feed", "feed_init", "feed_verilog", "lut_init"]
+
+# a feed cell's carry-out (the carry-in bit, as the chain reads it): an internal name, which formal hides
+FEED_WIRE = f"{INTERNAL}feed"
 
 
 def lut_init(family: Family, f: Callable[[np.ndarray], np.ndarray]) -> int:
@@ -109,3 +122,61 @@ def compare_mux(m: Module, name: str, b: Value, na: Value, family: Family, *,
     co = _chain(m, name, family, b, na, Const(0, 1), len(b), lambda i, c: (mux_init, {fr: gt}, win[i]))
     m.d.comb += gt.eq(co)
     return gt, win
+
+
+def feed_init(family: Family, table: int, k: int) -> int:
+    """The ``INIT`` of a fabric LUT of ``k <= 2`` inputs (``table`` in the netlist's encoding) moved into a
+    feed cell: its inputs on the LUT's free input and its carry input, in that order (module docstring)."""
+    lc = _spec(family)
+    if not 0 <= k <= 2:
+        raise ValueError(f"a feed cell holds a LUT of at most 2 inputs, not {k}")
+    out = table_to_rows(np.uint64(table), k)
+    pins = (lc.lut_free, lc.lut_carry_in)[:k]
+
+    def f(r: np.ndarray) -> np.ndarray:
+        j = np.zeros(len(r), dtype=np.int64)
+        for m, pin in enumerate(pins):
+            j |= r[:, pin].astype(np.int64) << (k - 1 - m)
+        return out[j]
+
+    return lut_init(family, f)
+
+
+def _feed_pins(family: Family, c: object, x: object, inputs: list[object], zero: object) -> dict[str, object]:
+    """The moved LUT's port connections: ``c`` and ``x`` on the carry's operand inputs, ``inputs`` on the
+    others."""
+    lc = _spec(family)
+    pins = {lc.lut_operands[0]: c, lc.lut_operands[1]: x}
+    pins.update(zip((lc.lut_free, lc.lut_carry_in), inputs))
+    return {family.input_ports[m]: pins.get(m, zero) for m in range(family.lut_size)}
+
+
+def feed(m: Module, name: str, c: Value, x: Value, carry_in: int, inputs: list[Value], init: int, out: Value,
+         family: Family) -> Value:
+    """A feed cell (module docstring): the carry-out ``maj(c, x, carry_in)``, which must equal ``c``, for a
+    chain's carry-in, and the LUT ``name`` (``INIT`` from :func:`feed_init`) of ``inputs`` driving ``out``."""
+    lc = _spec(family)
+    assert family.primitive is not None
+    co = Signal(name=f"{name}{FEED_WIRE}")
+    m.submodules[f"{name}{INTERNAL}feedc"] = Instance(
+        lc.cell, **{f"i_{lc.operands[0]}": c, f"i_{lc.operands[1]}": x, f"i_{lc.carry_in}": Const(carry_in, 1),
+                    f"o_{lc.carry_out}": co})
+    ports: dict[str, object] = {f"i_{p}": v for p, v in _feed_pins(family, c, x, inputs, Const(0, 1)).items()}
+    ports[f"p_{family.init_param}"] = Const(init, 2 ** family.lut_size)
+    ports[f"o_{family.output_port}"] = out
+    m.submodules[name] = Instance(family.primitive_name(family.lut_size), **ports)  # type: ignore[arg-type]
+    return co
+
+
+def feed_verilog(name: str, c: str, x: str, carry_in: int, inputs: list[str], init: int, out: str,
+                 family: Family) -> tuple[str, list[str]]:
+    """:func:`feed` as lines of structural Verilog (nets by name): the carry-out's net
+    (``<out>`` + :data:`FEED_WIRE`) and the two instances."""
+    lc = _spec(family)
+    co = f"{out}{FEED_WIRE}"
+    conns = ", ".join(f".{p}({v})" for p, v in _feed_pins(family, c, x, inputs, "1'b0").items())
+    width = 2 ** family.lut_size
+    return co, [f"  {family.primitive_name(family.lut_size)} #(.{family.init_param}({width}'h{init:0{width // 4}X})) "
+                f"{name} ({conns}, .{family.output_port}({out}));",
+                f"  {lc.cell} {name}{INTERNAL}feedc (.{lc.operands[0]}({c}), .{lc.operands[1]}({x}), "
+                f".{lc.carry_in}(1'b{carry_in}), .{lc.carry_out}({co}));"]

@@ -12,8 +12,9 @@ otherwise it uses the enclosing design's ``sync`` domain.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,14 +24,14 @@ from amaranth.lib.wiring import In, Out
 
 from ..errors import CompileError, OptionError
 from ..families import DEFAULT_FAMILY, Family, get_family
-from ..netlist import CONST0, CONST1, Netlist
+from ..netlist import CONST0, CONST1, Netlist, table_to_rows, truth_table_rows
 from . import groupsum as _gs
-from .fabric import CHUNK, Segment, build_segment, cell_inits, chunks, segments, write_fabric_verilog
+from .fabric import CHUNK, Feed, Segment, build_segment, cell_inits, chunks, segments, write_fabric_verilog
 from .mapping import MappedFabric, map_netlist
 from .pipeline import StagePlan, clock_cuts, plan_stages
 
 __all__ = ["AUTO_VERILOG_CELLS", "FABRICS", "MAX_PIPELINE", "LutNetwork", "NetworkPlan", "check_plan_options",
-           "check_ports", "plan_network"]
+           "check_ports", "plan_feeds", "plan_network"]
 
 FABRICS = ("auto", "amaranth", "verilog")
 # Above this many mapped cells ``fabric="auto"`` writes the LUT fabric as
@@ -59,6 +60,8 @@ class NetworkPlan:
     fabric_mode: str  # "amaranth" | "verilog"
     clock_mhz: float | None  # the clock the stages were placed for, if any
     period_ns: float  # the delay model's longest register-to-register stage
+    # LUTs of the last segment moved into feed cells (see plan_feeds)
+    feeds: dict[int, Feed] = field(default_factory=dict)
 
     @property
     def latency(self) -> int:
@@ -139,11 +142,116 @@ def plan_network(net: Netlist, target: str | Family = DEFAULT_FAMILY, pipeline: 
     mode = fabric
     if mode == "auto":
         mode = "verilog" if fab.n_cells > AUTO_VERILOG_CELLS else "amaranth"
+    segs = segments(fab, stages)
+    feeds: dict[int, Feed] = {}
+    if gs_plan is not None:
+        feeds, segs[-1] = plan_feeds(fab, segs[-1], gs_plan, out_bits)
     return NetworkPlan(
-        net=net, target=tgt, fabric=fab, stages=stages, segments=tuple(segments(fab, stages)),
+        net=net, target=tgt, fabric=fab, stages=stages, segments=tuple(segs),
         inits=None if tgt.primitive is None else cell_inits(fab, tgt), groupsum=gs_plan, fabric_mode=mode,
-        clock_mhz=clock_mhz, period_ns=period,
+        clock_mhz=clock_mhz, period_ns=period, feeds=feeds,
     )
+
+
+def plan_feeds(fab: MappedFabric, last: Segment, gs_plan: _gs.GroupSumPlan,
+               out_bits: bool) -> tuple[dict[int, Feed], Segment]:
+    """Fabric LUTs to move into feed cells (:func:`lut2rtl.rtl.lutcarry.feed`), as {cell: its :class:`Feed`},
+    and the last segment with its cells in an order that puts each moved LUT after the signals its feed
+    cell's carry reads; none unless the family has ``lut_carry``.
+
+    The carry-in bits are those :meth:`GroupSumPlan.feed_positions` names, each net once (with two feed
+    cells of one net nextpnr finds two LUTs to pair each carry with, and pairs none), whose driving LUT has
+    an input ``x`` that the bit implies or that implies it (an AND or an OR in it): the carry gives
+    ``maj(bit, x, k)``. The LUTs are the last segment's LUTs of two inputs, other than the bit and ``x``,
+    whose output no register holds (there the flip-flop packs into the LUT's cell; a LUT of one input, an
+    inverter, Yosys merges into its readers, and its feed cell would keep the carry alone). A moved LUT
+    reads the bit's net (a carry operand): it must not be in the bit's fan-in, or the design would have a
+    loop of connections (not of function). A LUT at a level no lower than the bit's is not; lower ones
+    are taken where a bounded search of the bit's fan-in does not find them. The bits are matched from
+    the highest level down, each with the first fitting LUT of the highest level."""
+    cins, held = gs_plan.feed_positions()
+    if not cins or last.cells.size == 0:
+        return {}, last
+    outs = np.asarray(fab.outputs).tolist()
+    if out_bits and gs_plan.stages:
+        held = held | set(range(gs_plan.width, len(outs)))
+    n_in, level = fab.n_inputs, fab.level
+    held_refs = {outs[q] for q in held}
+    cells = last.cells.tolist()
+    pos = {n_in + c: k for k, c in enumerate(cells)}
+    nets: dict[int, Feed] = {}
+    for q in cins:
+        r = outs[q]
+        if r not in pos or r in nets:  # (a bit from an earlier segment comes through a register)
+            continue
+        d = r - n_in
+        k = int(fab.cell_k[d])
+        out, rows = table_to_rows(fab.cell_tables[d], k), truth_table_rows(k)
+        for m_ in range(k):
+            x = int(fab.cell_inputs[d, m_])
+            if x < 0 or x == r:
+                continue
+            if not out[~rows[:, m_]].any():  # r implies x: r & x == r
+                nets[r] = Feed(q, x, 0)
+                break
+            if out[rows[:, m_]].all():  # x implies r: r | x == r
+                nets[r] = Feed(q, x, 1)
+                break
+    small = [c for c, k in zip(cells, (fab.cell_k[last.cells] == 2).tolist()) if k and n_in + c not in held_refs]
+    small.sort(key=lambda c: -int(level[n_in + c]))
+    feeds: dict[int, Feed] = {}
+    for r in sorted(nets, key=lambda r: -int(level[r])):
+        for c in small[:16]:
+            if {r, nets[r].partner} & set(fab.cell_inputs[c, :2].tolist()):
+                continue
+            if level[n_in + c] >= level[r] or not _reaches(fab, n_in + c, r):
+                feeds[c] = nets[r]
+                small.remove(c)
+                break
+    after = {c: [v for v in (outs[f.position], f.partner) if v in pos] for c, f in feeds.items()}
+    if all(pos[v] < pos[n_in + c] for c, vs in after.items() for v in vs):
+        return feeds, last
+    # a topological order with the moved LUTs' new connections (Kahn's algorithm over the segment)
+    readers: dict[int, list[int]] = {}
+    waiting = {}
+    for c in cells:
+        srcs = {int(x) for x in fab.cell_inputs[c, :fab.cell_k[c]].tolist() if int(x) in pos}
+        srcs.update(after.get(c, ()))
+        waiting[n_in + c] = len(srcs)
+        for x in srcs:
+            readers.setdefault(x, []).append(n_in + c)
+    ready = [x for x in (n_in + c for c in cells) if not waiting[x]]
+    order: list[int] = []
+    while ready:
+        x = ready.pop()
+        order.append(x - n_in)
+        for y in readers.get(x, ()):
+            waiting[y] -= 1
+            if not waiting[y]:
+                ready.append(y)
+    if len(order) != len(cells):
+        raise CompileError("internal error: the feed cells' LUTs close a loop in the fabric")
+    return feeds, dataclasses.replace(last, cells=np.asarray(order, dtype=last.cells.dtype))
+
+
+def _reaches(fab: MappedFabric, ref: int, target: int, budget: int = 256) -> bool:
+    """Whether ``ref`` may be in the fan-in of ``target``: found within ``budget`` cells of it, or not ruled
+    out by then."""
+    n_in, level = fab.n_inputs, fab.level
+    lv = level[ref]
+    stack, seen = [target], set()
+    while stack:
+        x = stack.pop()
+        if x == ref:
+            return True
+        if x < n_in or x in seen or level[x] <= lv:
+            continue
+        seen.add(x)
+        if len(seen) > budget:
+            return True
+        c = x - n_in
+        stack.extend(int(v) for v in fab.cell_inputs[c, :fab.cell_k[c]].tolist())
+    return False
 
 
 class LutNetwork(wiring.Component):
@@ -254,7 +362,7 @@ class LutNetwork(wiring.Component):
         if p.fabric_mode != "verilog":
             return ""
         return write_fabric_verilog(self.fabric_module_name, p.fabric, list(p.segments), p.target, p.inits,
-                                    progress)
+                                    progress, feeds=p.feeds)
 
     def to_verilog(self, name: str, progress: Callable[[str], None] | None = None) -> str:
         """All Verilog of this component as a top module ``name`` (Amaranth's
@@ -334,7 +442,8 @@ class LutNetwork(wiring.Component):
                     _assign_chunks(m, out, self._wiring(seg, _Pieces(cur)))
             else:
                 sub = Module()
-                _assign_chunks(sub, out, build_segment(sub, p.fabric, seg, p.target, p.inits, _Pieces(cur)))
+                _assign_chunks(sub, out, build_segment(sub, p.fabric, seg, p.target, p.inits, _Pieces(cur),
+                                                       p.feeds if seg is p.segments[-1] else None))
                 m.submodules[f"seg{seg.index}"] = sub
             if seg.index < p.stages.fabric_stages:
                 regs = [Signal(len(v), name=f"stage{seg.index + 1}_{c}", reset_less=True) for c, v in enumerate(out)]

@@ -28,6 +28,8 @@ import re
 from dataclasses import dataclass, field
 
 from ..rtl.fabric import CHUNK
+from ..rtl.lutcarry import FEED_WIRE
+from ..rtl.ternary import INTERNAL
 
 __all__ = ["PARTITION_LUTS", "PIECE_LUTS", "CutPort", "Partition", "PartitionError", "Piece", "partition_design",
            "split_modules"]
@@ -44,6 +46,9 @@ _ENDMODULE = re.compile(r"^endmodule\b.*$", re.M)
 _PORT_DECL = re.compile(r"^  (input|output) wire (?:\[(\d+):0\] )?(\w+);$")
 _WIRES = re.compile(r"^  wire (n\d+(?:, n\d+)*);$")
 _INSTANCE = re.compile(r"^  (\w+) #\(\.\w+\(\d+'h[0-9A-Fa-f]+\)\) l\d+ \((.*)\);$")
+# a feed cell's carry (rtl/lutcarry.py feed_verilog) and the wire of its carry-out
+_FEED_CARRY = re.compile(rf"^  (\w+) l\d+{re.escape(INTERNAL)}feedc \((.*)\);$")
+_FEED_WIRE = re.compile(rf"^  wire n\d+{re.escape(FEED_WIRE)};$")
 _CONN = re.compile(r"\.(\w+)\(([^()]*)\)")
 _ASSIGN = re.compile(r"^  assign (o\d+\[\d+\]) = ([^;]+);$")
 _REG = re.compile(r"^  reg \[(\d+):0\] (r\d+_\d+) = \d+'h0;$")
@@ -139,13 +144,13 @@ def _parse_fabric(text: str) -> tuple[dict[str, tuple[str, int]], list[_Item], i
             block.drives.append(m.group(1))
             block.reads.append(m.group(2))
             continue
-        if ln.startswith("  // segment") or _WIRES.match(ln):
+        if ln.startswith("  // segment") or _WIRES.match(ln) or _FEED_WIRE.match(ln):
             continue
         m = _PORT_DECL.match(ln)
         if m:
             ports[m.group(3)] = (m.group(1), int(m.group(2)) + 1 if m.group(2) is not None else 1)
             continue
-        m = _INSTANCE.match(ln)
+        m = _INSTANCE.match(ln) or _FEED_CARRY.match(ln)
         if m:
             conns = _CONN.findall(m.group(2))
             if not conns or any(not _REF.match(v) for _, v in conns) or "[" in conns[-1][1]:

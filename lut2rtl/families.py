@@ -71,7 +71,8 @@ class CarryCell:
 @dataclass(frozen=True)
 class LutCarry:
     """A carry primitive that shares its logic cell with one LUT of the family (iCE40 ``SB_CARRY``), the
-    pair the argmax's comparators and the adders before them are built from (:mod:`lut2rtl.rtl.lutcarry`).
+    pair the argmax's comparators, the adders before them and the feed cells that bring the adders'
+    carry-ins into their chains are built from (:mod:`lut2rtl.rtl.lutcarry`).
 
     ``carry_out = maj(operands[0], operands[1], carry_in)``. The placer puts the pair in one cell only
     where the LUT reads the carry's operands on its inputs ``lut_operands`` and the carry-in on

@@ -38,10 +38,12 @@ from ..families import Family, LutCarry
 from ..netlist import rows_to_table, table_to_init, table_to_rows, truth_table_rows
 from .ternary import INTERNAL
 
-__all__ = ["FEED_WIRE", "adder", "compare_mux", "feed", "feed_init", "feed_verilog", "lut_init"]
+__all__ = ["FEED_CARRY", "FEED_WIRE", "adder", "compare_mux", "feed", "feed_init", "feed_verilog", "lut_init"]
 
-# a feed cell's carry-out (the carry-in bit, as the chain reads it): an internal name, which formal hides
+# a feed cell's carry-out (the carry-in bit, as the chain reads it) and its carry instance, after the moved LUT's
+# name: internal names, which formal hides
 FEED_WIRE = f"{INTERNAL}feed"
+FEED_CARRY = f"{INTERNAL}feedc"
 
 
 def lut_init(family: Family, f: Callable[[np.ndarray], np.ndarray]) -> int:
@@ -158,7 +160,7 @@ def feed(m: Module, name: str, c: Value, x: Value, carry_in: int, inputs: list[V
     lc = _spec(family)
     assert family.primitive is not None
     co = Signal(name=f"{name}{FEED_WIRE}")
-    m.submodules[f"{name}{INTERNAL}feedc"] = Instance(
+    m.submodules[f"{name}{FEED_CARRY}"] = Instance(
         lc.cell, **{f"i_{lc.operands[0]}": c, f"i_{lc.operands[1]}": x, f"i_{lc.carry_in}": Const(carry_in, 1),
                     f"o_{lc.carry_out}": co})
     ports: dict[str, object] = {f"i_{p}": v for p, v in _feed_pins(family, c, x, inputs, Const(0, 1)).items()}
@@ -178,5 +180,5 @@ def feed_verilog(name: str, c: str, x: str, carry_in: int, inputs: list[str], in
     width = 2 ** family.lut_size
     return co, [f"  {family.primitive_name(family.lut_size)} #(.{family.init_param}({width}'h{init:0{width // 4}X})) "
                 f"{name} ({conns}, .{family.output_port}({out}));",
-                f"  {lc.cell} {name}{INTERNAL}feedc (.{lc.operands[0]}({c}), .{lc.operands[1]}({x}), "
+                f"  {lc.cell} {name}{FEED_CARRY} (.{lc.operands[0]}({c}), .{lc.operands[1]}({x}), "
                 f".{lc.carry_in}(1'b{carry_in}), .{lc.carry_out}({co}));"]

@@ -28,8 +28,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..rtl.fabric import CHUNK
-from ..rtl.lutcarry import FEED_WIRE
-from ..rtl.ternary import INTERNAL
+from ..rtl.lutcarry import FEED_CARRY, FEED_WIRE
 
 __all__ = ["PARTITION_LUTS", "PIECE_LUTS", "CutPort", "Partition", "PartitionError", "Piece", "partition_design",
            "split_modules"]
@@ -47,7 +46,7 @@ _PORT_DECL = re.compile(r"^  (input|output) wire (?:\[(\d+):0\] )?(\w+);$")
 _WIRES = re.compile(r"^  wire (n\d+(?:, n\d+)*);$")
 _INSTANCE = re.compile(r"^  (\w+) #\(\.\w+\(\d+'h[0-9A-Fa-f]+\)\) l\d+ \((.*)\);$")
 # a feed cell's carry (rtl/lutcarry.py feed_verilog) and the wire of its carry-out
-_FEED_CARRY = re.compile(rf"^  (\w+) l\d+{re.escape(INTERNAL)}feedc \((.*)\);$")
+_FEED_CARRY = re.compile(rf"^  (\w+) l\d+{re.escape(FEED_CARRY)} \((.*)\);$")
 _FEED_WIRE = re.compile(rf"^  wire n\d+{re.escape(FEED_WIRE)};$")
 _CONN = re.compile(r"\.(\w+)\(([^()]*)\)")
 _ASSIGN = re.compile(r"^  assign (o\d+\[\d+\]) = ([^;]+);$")

@@ -166,9 +166,11 @@ def plan_feeds(fab: MappedFabric, last: Segment, gs_plan: _gs.GroupSumPlan,
     whose output no register holds (there the flip-flop packs into the LUT's cell; a LUT of one input, an
     inverter, Yosys merges into its readers, and its feed cell would keep the carry alone). A moved LUT
     reads the bit's net (a carry operand): it must not be in the bit's fan-in, or the design would have a
-    loop of connections (not of function). A LUT at a level no lower than the bit's is not; lower ones
-    are taken where a bounded search of the bit's fan-in does not find them. The bits are matched from
-    the highest level down, each with the first fitting LUT of the highest level."""
+    loop of connections (not of function). A LUT after the bit in (level, topological position) is not,
+    and neither are such LUTs together, as every connection goes up in that order; a LUT before it is
+    taken where a bounded search of the bit's fan-in does not find it, unless such LUTs together close a
+    loop through each other's bits (then those of them that the loops reach stay where they are). The bits
+    are matched from the top of that order down, each with the first fitting LUT nearest the top."""
     cins, held = gs_plan.feed_positions()
     if not cins or last.cells.size == 0:
         return {}, last
@@ -198,20 +200,46 @@ def plan_feeds(fab: MappedFabric, last: Segment, gs_plan: _gs.GroupSumPlan,
                 nets[r] = Feed(q, x, 1)
                 break
     small = [c for c, k in zip(cells, (fab.cell_k[last.cells] == 2).tolist()) if k and n_in + c not in held_refs]
-    small.sort(key=lambda c: -int(level[n_in + c]))
+
+    def key(v: int) -> tuple[int, int]:  # every connection of the fabric goes up in it
+        return int(level[v]), pos.get(v, -1)
+
+    small.sort(key=lambda c: key(n_in + c), reverse=True)
     feeds: dict[int, Feed] = {}
-    for r in sorted(nets, key=lambda r: -int(level[r])):
+    below: set[int] = set()  # moved LUTs that come before their bit in key order
+    for r in sorted(nets, key=key, reverse=True):
         for c in small[:16]:
             if {r, nets[r].partner} & set(fab.cell_inputs[c, :2].tolist()):
                 continue
-            if level[n_in + c] >= level[r] or not _reaches(fab, n_in + c, r):
+            up = key(n_in + c) > key(r)
+            if up or not _reaches(fab, n_in + c, r):
                 feeds[c] = nets[r]
                 small.remove(c)
+                if not up:
+                    below.add(c)
                 break
-    after = {c: [v for v in (outs[f.position], f.partner) if v in pos] for c, f in feeds.items()}
-    if all(pos[v] < pos[n_in + c] for c, vs in after.items() for v in vs):
+    order, stuck = _feed_order(fab, cells, pos, feeds)
+    while order is None:  # LUTs below their bits closed loops through one another: those past a loop stay
+        drop = {c for c in feeds if c in below and n_in + c in stuck}
+        if not drop:
+            raise CompileError("internal error: the feed cells' LUTs close a loop in the fabric")
+        feeds = {c: f for c, f in feeds.items() if c not in drop}
+        order, stuck = _feed_order(fab, cells, pos, feeds)
+    if order == cells:
         return feeds, last
-    # a topological order with the moved LUTs' new connections (Kahn's algorithm over the segment)
+    return feeds, dataclasses.replace(last, cells=np.asarray(order, dtype=last.cells.dtype))
+
+
+def _feed_order(fab: MappedFabric, cells: list[int], pos: dict[int, int],
+                feeds: dict[int, Feed]) -> tuple[list[int] | None, set[int]]:
+    """The segment's ``cells`` in an order where every cell comes after its inputs and each moved LUT after its
+    feed cell's bit and partner (the given order where it is one; else Kahn's algorithm), or None and the
+    cells (as references) that no such order reaches: the loops and what they feed."""
+    n_in = fab.n_inputs
+    outs = fab.outputs
+    after = {c: [v for v in (int(outs[f.position]), f.partner) if v in pos] for c, f in feeds.items()}
+    if all(pos[v] < pos[n_in + c] for c, vs in after.items() for v in vs):
+        return cells, set()
     readers: dict[int, list[int]] = {}
     waiting = {}
     for c in cells:
@@ -229,9 +257,9 @@ def plan_feeds(fab: MappedFabric, last: Segment, gs_plan: _gs.GroupSumPlan,
             waiting[y] -= 1
             if not waiting[y]:
                 ready.append(y)
-    if len(order) != len(cells):
-        raise CompileError("internal error: the feed cells' LUTs close a loop in the fabric")
-    return feeds, dataclasses.replace(last, cells=np.asarray(order, dtype=last.cells.dtype))
+    if len(order) == len(cells):
+        return order, set()
+    return None, {x for x, k in waiting.items() if k}
 
 
 def _reaches(fab: MappedFabric, ref: int, target: int, budget: int = 256) -> bool:

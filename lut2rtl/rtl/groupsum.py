@@ -247,11 +247,14 @@ class GroupSumPlan:
         return sum(k * sum(1 for b in self.boundaries if self.ready[n] <= b < last.get(n, 0))
                    for n, k in bits.items() if k)
 
-    def feed_positions(self) -> tuple[tuple[int, ...], frozenset[int]]:
+    def feed_positions(self, consts: Container[int] = ()) -> tuple[tuple[int, ...], frozenset[int]]:
         """For feed cells (:func:`.lutcarry.feed`): the positions in the head's input vector of the group bits
         that one ``add`` reads as its carry-in, with no register in between, and that nothing else reads;
         and the positions of the input bits that a register holds (a LUT driving one should keep its cell,
-        which the flip-flop packs into)."""
+        which the flip-flop packs into). ``consts`` are the input bits that are constants: an adder whose
+        operands are one bit wide up to constant bits (a leaf that always counts 2 or 3 has a constant high
+        bit) is a sum of at most 2 bits once Yosys folds the constants, which it builds from LUTs
+        (``arith_map``: no carry chain under 3 bits), and its carry-in gets no feed cell."""
         last = self._last_reads()
         held = {i for n, i in self.inputs.items() if any(0 <= b < last.get(n, 0) for b in self.boundaries)}
         held.update(i for st in self.steps if st.kind == "leaf" and any(
@@ -261,12 +264,18 @@ class GroupSumPlan:
         readers: dict[str, int] = {}
         for r in (*(r for st in self.steps for r in st.reads), *self.outputs):
             readers[r[0]] = readers.get(r[0], 0) + 1
+        # widths up to the highest bit that is not a constant
+        wide: dict[str, int] = {n: int(i not in consts) for n, i in self.inputs.items()}
+        for st in self.steps:
+            if st.kind == "leaf":
+                wide[st.out[0]] = max((j + 1 for j, i in enumerate(st.bits) if i not in consts), default=0)
         cins = []
         for st in self.steps:
             if st.kind == "add" and not st.link and len(st.reads) == 3:
                 name, level = st.reads[2]
                 if (name in self.inputs and readers[name] == 1 and self.widths.get(name, 1) == 1
-                        and not any(0 <= b < level for b in self.boundaries)):
+                        and not any(0 <= b < level for b in self.boundaries)
+                        and max(wide.get(r[0], self.widths[r[0]]) for r in st.reads[:2]) >= 2):
                     cins.append(self.inputs[name])
         return tuple(sorted(cins)), frozenset(held)
 

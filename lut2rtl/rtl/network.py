@@ -171,10 +171,10 @@ def plan_feeds(fab: MappedFabric, last: Segment, gs_plan: _gs.GroupSumPlan,
     taken where a bounded search of the bit's fan-in does not find it, unless such LUTs together close a
     loop through each other's bits (then those of them that the loops reach stay where they are). The bits
     are matched from the top of that order down, each with the first fitting LUT nearest the top."""
-    cins, held = gs_plan.feed_positions()
+    outs = np.asarray(fab.outputs).tolist()
+    cins, held = gs_plan.feed_positions({q for q in range(gs_plan.width) if outs[q] < 0})
     if not cins or last.cells.size == 0:
         return {}, last
-    outs = np.asarray(fab.outputs).tolist()
     if out_bits and gs_plan.stages:
         held = held | set(range(gs_plan.width, len(outs)))
     n_in, level = fab.n_inputs, fab.level

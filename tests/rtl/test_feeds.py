@@ -181,3 +181,21 @@ def test_moved_luts_that_would_close_loops_stay(tmp_path: Path) -> None:
     for m in carries:
         for net in (m[1], m[2]):
             assert net not in driven or driven[net] < m.start(), net
+
+
+def test_no_feed_cell_for_an_adder_yosys_builds_from_luts() -> None:
+    # an adder whose operands are one bit wide up to constant group bits (such as a leaf that always counts 2
+    # or 3) is a sum of at most two bits once Yosys folds the constants, which it builds from LUTs: its
+    # carry-in gets no feed cell (the carry-out would need a pass-out cell there). One operand's high bits
+    # constant only keeps it
+    from lut2rtl.rtl.groupsum import plan_groupsum
+
+    plan = plan_groupsum(4 * 30, 4, ICE40)
+    leaves = {st.out[0]: st for st in plan.steps if st.kind == "leaf"}
+    add = next(st for st in plan.steps if st.kind == "add" and len(st.reads) == 3
+               and all(r[0] in leaves for r in st.reads[:2]))
+    cin = plan.inputs[add.reads[2][0]]
+    assert cin in plan.feed_positions()[0]
+    high = [[i for i in leaves[r[0]].bits[1:]] for r in add.reads[:2]]
+    assert cin in plan.feed_positions(high[0])[0]
+    assert cin not in plan.feed_positions(high[0] + high[1])[0]

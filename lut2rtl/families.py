@@ -87,6 +87,9 @@ class LutCarry:
     lut_operands: tuple[int, int]
     lut_carry_in: int
     lut_free: int
+    # Yosys maps a ``+`` onto the chain only for sums of at least this many bits (iCE40 ``arith_map``); a
+    # narrower one is LUTs, and a carry-in fed to it from a carry-out would need a pass-out cell
+    min_chain_sum: int = 3
 
 
 @dataclass(frozen=True)

@@ -254,7 +254,7 @@ class GroupSumPlan:
         which the flip-flop packs into). ``consts`` are the input bits that are constants: an adder whose
         operands are one bit wide up to constant bits (a leaf that always counts 2 or 3 has a constant high
         bit) is a sum of at most 2 bits once Yosys folds the constants, which it builds from LUTs
-        (``arith_map``: no carry chain under 3 bits), and its carry-in gets no feed cell."""
+        (``LutCarry.min_chain_sum``), and its carry-in gets no feed cell."""
         last = self._last_reads()
         held = {i for n, i in self.inputs.items() if any(0 <= b < last.get(n, 0) for b in self.boundaries)}
         held.update(i for st in self.steps if st.kind == "leaf" and any(
@@ -275,7 +275,8 @@ class GroupSumPlan:
                 name, level = st.reads[2]
                 if (name in self.inputs and readers[name] == 1 and self.widths.get(name, 1) == 1
                         and not any(0 <= b < level for b in self.boundaries)
-                        and max(wide.get(r[0], self.widths[r[0]]) for r in st.reads[:2]) >= 2):
+                        and max(wide.get(r[0], self.widths[r[0]]) for r in st.reads[:2]) + 1
+                        >= self.family.lut_carry.min_chain_sum):
                     cins.append(self.inputs[name])
         return tuple(sorted(cins)), frozenset(held)
 

@@ -84,11 +84,13 @@ def _channels(text: str) -> tuple[int, ...]:
               help="warp: training forward is the sigmoid, or the hard threshold with a straight-through gradient.")
 @click.option("--arch", type=click.Choice(["dense", "conv"]), default="dense", show_default=True,
               help="dense: --depth logic layers of --width; conv: logic convolutions and OR pooling first "
-                   "(--channels, --kernel-size, --tree-depth, --pool), then --depth dense layers of --width.")
+                   "(--channels, --kernel-size, --stride, --tree-depth, --pool), then --depth dense layers of --width.")
 @click.option("--channels", default="16", show_default=True,
               help="conv: output channels of each conv block, comma-separated (one block per entry).")
 @click.option("--kernel-size", type=int, default=3, show_default=True,
-              help="conv: receptive field kh = kw (padding kernel_size // 2, stride 1).")
+              help="conv: receptive field kh = kw (padding kernel_size // 2).")
+@click.option("--stride", type=int, default=1, show_default=True,
+              help="conv: step between the output positions of every convolution (2 halves the image).")
 @click.option("--tree-depth", type=int, default=2, show_default=True,
               help="conv: levels of each kernel's LUT tree; it reads k**tree_depth receptive-field bits "
                    "(--k 2 --tree-depth 2: LogicTreeNet's 3-gate kernel; --tree-depth 1: one k-input LUT).")
@@ -119,8 +121,8 @@ def _channels(text: str) -> tuple[int, ...]:
 def command(method: str, k: int, dataset: str, data_dir: str | None, width: int, depth: int, steps: int,
             tau: float | None, lr: float | None, batch_size: int, wiring: str, bits_per_feature: int, encoding: str,
             init: str, temperature: float | None, noise: bool, noise_source: str, forward_mode: str, arch: str,
-            channels: str,
-            kernel_size: int, tree_depth: int, pool: int, augment: int, val_fraction: float, keep_best: bool,
+            channels: str, kernel_size: int, stride: int, tree_depth: int, pool: int, augment: int,
+            val_fraction: float, keep_best: bool,
             lr_schedule: str, label_smoothing: float, seed: int, device: str,
             eval_every: int, threads: int,
             output: str | None, force: bool, quiet: bool, as_json: bool) -> None:
@@ -164,7 +166,8 @@ def command(method: str, k: int, dataset: str, data_dir: str | None, width: int,
                       seed=seed, device=device, eval_every=eval_every, init=None if init == "auto" else init,
                       temperature=temperature, noise=noise, noise_source=noise_source, hard=forward_mode == "hard",
                       arch=arch,
-                      channels=_channels(channels), kernel_size=kernel_size, tree_depth=tree_depth, pool=pool,
+                      channels=_channels(channels), kernel_size=kernel_size, stride=stride,
+                      tree_depth=tree_depth, pool=pool,
                       augment=augment, val_fraction=val_fraction, keep_best=keep_best, lr_schedule=lr_schedule,
                       label_smoothing=label_smoothing)
     cfg.check()

@@ -78,7 +78,8 @@ DEFAULT_LR = {"dlgn": 0.2, "gumbel": 0.5, "light": 0.2, "warp": 0.1, "mlp": 0.00
 _CONV_OPTIONS = ("arch", "channels", "kernel_size", "tree_depth", "pool", "augment")
 # options added later: left out of the training record while at their default, so a run that does not use
 # them writes the same checkpoint bytes as before they existed
-_LATER_OPTIONS = {"val_fraction": 0.0, "lr_schedule": "constant", "keep_best": False, "label_smoothing": 0.0}
+_LATER_OPTIONS = {"val_fraction": 0.0, "lr_schedule": "constant", "keep_best": False, "label_smoothing": 0.0,
+                  "stride": 1}
 # the validation rows do not depend on --seed: runs with different seeds are compared on the same rows
 VAL_SPLIT_SEED = 0
 
@@ -112,6 +113,7 @@ class TrainConfig:
     arch: str = "dense"
     channels: tuple[int, ...] = (16,)  # conv: output channels of each conv block
     kernel_size: int = 3  # conv: kh = kw; padding kernel_size // 2
+    stride: int = 1  # conv: step of every convolution between output positions
     tree_depth: int = 2  # conv: levels of each kernel's LUT tree (k**tree_depth receptive-field bits)
     pool: int = 2  # conv: OR pooling window after each conv block (1: none)
     augment: int = 0  # conv: shift each training image by up to this many pixels (zero fill); 0: none
@@ -172,7 +174,7 @@ class TrainConfig:
                 raise TrainingError(f"--channels {self.channels!r}: positive integers, one per conv block")
             if not isinstance(self.augment, int) or self.augment < 0:
                 raise TrainingError(f"--augment {self.augment!r}: a shift in pixels, >= 0")
-            for name in ("kernel_size", "tree_depth", "pool"):
+            for name in ("kernel_size", "stride", "tree_depth", "pool"):
                 v = getattr(self, name)
                 if not isinstance(v, int) or v < 1:
                     raise TrainingError(f"--{name.replace('_', '-')} {v!r}: must be a positive integer")
@@ -230,10 +232,10 @@ class TrainResult:
         config = asdict(self.config)
         if self.config.arch == "dense":
             # the conv options do not apply: a dense run records what it did before they existed
-            for key in _CONV_OPTIONS:
+            for key in (*_CONV_OPTIONS, "stride"):
                 config.pop(key)
         for key, default in _LATER_OPTIONS.items():
-            if config[key] == default:
+            if key in config and config[key] == default:
                 config.pop(key)
         return {
             "config": config,
@@ -373,7 +375,7 @@ def train(
                 model = build_conv_net(
                     config.method, (h, w, v * config.bits_per_feature), config.channels,
                     [config.width] * config.depth, classes=data.classes, tau=tau, kernel=config.kernel_size,
-                    k=config.k, depth=config.tree_depth, pool=config.pool, thresholds=thresholds,
+                    stride=config.stride, k=config.k, depth=config.tree_depth, pool=config.pool, thresholds=thresholds,
                     wiring=config.wiring, seed=config.seed, layer_options=layer_options,
                 )
             else:
@@ -492,6 +494,8 @@ def train(
         if isinstance(model, ConvLogicNet):
             metadata.update({"arch": "conv", "channels": list(config.channels), "kernel_size": config.kernel_size,
                              "tree_depth": config.tree_depth, "pool": config.pool})
+            if config.stride != 1:
+                metadata["stride"] = config.stride
         net = model.to_netlist(metadata)
         scored = score_dataset(net, data, "test")
         accuracy = float(scored["accuracy"])

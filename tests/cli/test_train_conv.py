@@ -76,3 +76,27 @@ def test_bad_conv_options_are_one_line_errors(tmp_path):
         lines = [ln for ln in r.output.splitlines() if ln.strip()]
         assert r.exit_code == 1 and len(lines) == 1 and re.fullmatch("error: " + pattern, lines[0]), r.output
         assert not (tmp_path / "x.pt").exists()
+
+
+def test_stride_halves_the_image_and_is_recorded(trained, tmp_path):
+    out = tmp_path / "s2.pt"
+    r = CliRunner().invoke(main, [*ARGS, "--stride", "2", "--pool", "1", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.output.strip().splitlines()[-1])
+    conv = load_conv_net(out)
+    stage = conv.stages[0]
+    # 8x8 input, 3x3 kernel, padding 1, stride 2: (8 + 2 - 3) // 2 + 1 = 4 positions a side
+    assert (stage.stride, stage.padding, stage.out_shape) == (2, 1, (4, 4, 4))
+    assert summary["luts"] == load_checkpoint(out).n_luts == 16 * 4 * 3 + 40
+    assert summary["torch_discrete_acc"] == pytest.approx(summary["accuracy"], abs=1e-6)
+    raw = torch.load(out, weights_only=True)
+    assert raw["training"]["config"]["stride"] == 2
+    # stride 1 (the default) is left out of the record: those checkpoints keep their bytes
+    assert "stride" not in torch.load(trained[0], weights_only=True)["training"]["config"]
+
+
+def test_stride_must_be_positive(tmp_path):
+    r = CliRunner().invoke(main, [*ARGS, "--stride", "0", "-o", str(tmp_path / "x.pt")])
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert r.exit_code == 1 and lines == ["error: --stride 0: must be a positive integer"], r.output
+    assert not (tmp_path / "x.pt").exists()

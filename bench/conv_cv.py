@@ -54,6 +54,12 @@ on each fold's rows and ``AFFINE_COPIES`` warped copies of them (:func:`affine_c
 and sub-pixel shifts of the raw image, bilinear), also not a ``lut2rtl train`` option; the scored rows are not
 warped.
 
+Two recipes (``nopool5b_k5_mix0.2``, ``nopool5b_k5_mix0.4``) train with mixup, also not a ``lut2rtl train``
+option: the augmentation hook replaces each batch by ``lam * x + (1 - lam) * x[perm]`` (one ``lam ~ Beta(a, a)``
+per batch, ``perm`` a permutation of its rows; the bits become probabilities, which every method's soft forward
+reads), and the loss is ``lam * CE(y) + (1 - lam) * CE(y[perm])`` (:func:`mixed_loss`). Two (``s2k5_5b_ch128``,
+``s2k3_5b_ch128``) use ``--stride 2``: 4x4 positions of 128 channels, the conv LUTs of ``nopool5b_k5``.
+
 Two recipes add a skip connection, an architecture that lut2rtl does not build: ``skip`` (and ``skip5b``, with 5
 thresholds per pixel) lets the dense layer read the encoded input bits beside the pooled conv features (one
 vector, random balanced wiring over both; the same LUT count as ``ref``). The run replaces
@@ -140,6 +146,10 @@ RECIPES: dict[str, tuple[dict, tuple[str, Any] | None]] = {
                          None),
     "nopool5b_k5_bs256": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "batch_size": 256}, None),
     "nopool5b_k5_d2": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "width": 2000, "depth": 2}, None),
+    "nopool5b_k5_mix0.2": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "augment": 1}, ("mixup", 0.2)),
+    "nopool5b_k5_mix0.4": ({"kernel_size": 5, "pool": 1, "bits_per_feature": 5, "augment": 1}, ("mixup", 0.4)),
+    "s2k5_5b_ch128": ({"kernel_size": 5, "stride": 2, "pool": 1, "bits_per_feature": 5, "channels": (128,)}, None),
+    "s2k3_5b_ch128": ({"kernel_size": 3, "stride": 2, "pool": 1, "bits_per_feature": 5, "channels": (128,)}, None),
     # not a conv recipe: examples/make_examples.py's recipe of digits_best.pt (dense, 3000 x 3000 LUT4s), scored
     # on the same folds for scale
     "dense_best": ({"arch": "dense", "k": 4, "width": 3000, "depth": 2, "steps": 600, "lr": 0.05,
@@ -171,6 +181,11 @@ def _noise(kind: str, p: float):  # type: ignore[no-untyped-def]
     import torch
 
     def apply(x, shape, _max_shift, gen):  # type: ignore[no-untyped-def]
+        if kind == "mixup":  # one weight per batch, the partner rows a permutation of the batch
+            lam = float(_MIX["rng"].beta(p, p))
+            perm = torch.randperm(x.shape[0], generator=gen)
+            _MIX.update(lam=lam, perm=perm)
+            return lam * x + (1 - lam) * x[perm]
         if kind == "flip":
             return torch.where(torch.rand(x.shape, generator=gen) < p, 1 - x, x)
         h, w, c = shape  # pixdrop
@@ -185,6 +200,17 @@ _ST = {"from": None, "step": 0}
 # distillation ("kd", a): the teacher, its weight a, and the current training batch's input bits
 _KD: dict = {"teacher": None, "alpha": 0.0, "xb": None}
 KD_T = 4.0
+# mixup ("mixup", a): the batch's weight lam ~ Beta(a, a) and partner permutation, drawn by the augmentation hook
+_MIX: dict = {"rng": None, "lam": None, "perm": None}
+
+
+def mixed_loss(ce, out, y, **kw):  # type: ignore[no-untyped-def]
+    """Mixup's loss for the batch the hook mixed last: ``ce`` against both rows' labels, weighted as their
+    inputs were; it uses the mix up, so a second loss without a new mix is an error."""
+    lam, perm = _MIX["lam"], _MIX["perm"]
+    assert lam is not None and perm.shape[0] == out.shape[0], "mixup: the batch was not mixed"
+    _MIX.update(lam=None, perm=None)
+    return lam * ce(out, y, **kw) + (1 - lam) * ce(out, y[perm], **kw)
 
 
 def _straight_through() -> None:
@@ -201,6 +227,8 @@ def _straight_through() -> None:
 
     def counting_ce(*a, **kw):  # type: ignore[no-untyped-def]
         _ST["step"] += 1  # one training loss per optimizer step
+        if _MIX["lam"] is not None:
+            return mixed_loss(ce, a[0], a[1], **kw)
         loss = ce(*a, **kw)
         if _KD["teacher"] is None:
             return loss
@@ -602,6 +630,8 @@ def work(tasks, out: str) -> None:  # type: ignore[no-untyped-def]
         torch.optim.Adam = _ema_adam(noise[1], {**BASE, **changes}["steps"]) if ema else adam
         steps = {**BASE, **changes}["steps"]
         _ST.update({"from": round(noise[1] * steps) if st else None, "step": 0})
+        _MIX.update(rng=np.random.default_rng(seed) if noise is not None and noise[0] == "mixup" else None,
+                    lam=None, perm=None)
         if fold is None:  # --seeds: the whole training split, scored on the test split
             data, n_scored = full, len(full.y_test)
         else:

@@ -78,3 +78,23 @@ def test_affine_copies_identity_and_warps() -> None:
     warped = affine_copies(x, 8, 1, 90.0, 0.0, 0.0, seed=1)  # rotations drawn from +-90 degrees
     assert warped.shape == x.shape and not np.allclose(warped, x)
     assert (warped >= 0).all() and (warped <= 16).all()  # bilinear weights: no value outside the inputs' range
+
+
+def test_mixup_mixes_rows_and_weights_both_labels() -> None:
+    import pytest
+    import torch
+
+    from bench import conv_cv
+    conv_cv._MIX.update(rng=np.random.default_rng(0), lam=None, perm=None)
+    x, gen = torch.rand(8, 5), torch.Generator().manual_seed(0)
+    mixed = conv_cv._noise("mixup", 0.4)(x, (1, 1, 5), 1, gen)
+    lam, perm = conv_cv._MIX["lam"], conv_cv._MIX["perm"]
+    assert 0 < lam < 1 and sorted(perm.tolist()) == list(range(8)) and perm.tolist() != list(range(8))
+    assert torch.allclose(mixed, lam * x + (1 - lam) * x[perm])
+    out, y = torch.randn(8, 10), torch.arange(8)
+    ce = torch.nn.functional.cross_entropy
+    want = lam * ce(out, y) + (1 - lam) * ce(out, y[perm])
+    loss = conv_cv.mixed_loss(ce, out, y)
+    assert torch.allclose(loss, want) and not torch.allclose(loss, ce(out, y))  # control: the unmixed loss
+    with pytest.raises(AssertionError, match="not mixed"):  # one loss per mix
+        conv_cv.mixed_loss(ce, out, y)

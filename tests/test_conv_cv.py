@@ -98,3 +98,22 @@ def test_mixup_mixes_rows_and_weights_both_labels() -> None:
     assert torch.allclose(loss, want) and not torch.allclose(loss, ce(out, y))  # control: the unmixed loss
     with pytest.raises(AssertionError, match="not mixed"):  # one loss per mix
         conv_cv.mixed_loss(ce, out, y)
+
+
+def test_splits_rows_compare_with_dense_on_the_same_split(tmp_path, capsys):
+    from bench.conv_cv import seeds_rows, splits_rows
+    rows = [("dense_best", 1, 440), ("dense_best", 2, 441), ("conv_example", 1, 443), ("conv_example", 2, 439),
+            ("conv_example", 3, 445)]  # split 3 has no dense run: no difference for it
+    with open(tmp_path / "results.jsonl", "w") as f:
+        for name, split, c in rows:
+            f.write(json.dumps({"name": name, "fold": None, "seed": 0, "split": split, "n": 450, "correct": c,
+                                "wall_s": 1.0}) + "\n")
+        # a --seeds run (split 0) is not a split row, and a split row is not a seeds row
+        f.write(json.dumps({"name": "conv_example", "fold": None, "seed": 0, "n": 450, "correct": 1,
+                            "wall_s": 1.0}) + "\n")
+    got = {r["recipe"]: r for r in splits_rows(str(tmp_path))}
+    assert got["conv_example"]["test_correct"] == "443, 439, 445"
+    assert got["conv_example"]["vs_dense_best"] == "+3, -2"
+    assert got["conv_example"]["at_least_98"] == 2  # 443 and 445 of 450 are >= 98.0 %, 439 is not
+    assert got["dense_best"]["vs_dense_best"] == "–"
+    assert [r["test_correct"] for r in seeds_rows(str(tmp_path))] == ["1"]

@@ -160,7 +160,8 @@ RECIPES: dict[str, tuple[dict, tuple[str, Any] | None]] = {
     # on the same folds for scale
     "dense_best": ({"arch": "dense", "k": 4, "width": 3000, "depth": 2, "steps": 600, "lr": 0.05,
                     "bits_per_feature": 4, "lr_schedule": "constant", "init": "random", "eval_every": 100}, None),
-    # the conv example's own recipe as make_examples.py runs it (constant lr, random init), beside dense_best
+    # the first conv example's recipe (until 2026-12-06) as make_examples.py ran it (constant lr, random init);
+    # the example is now nopool5b_k5
     "conv_example": ({"lr_schedule": "constant", "init": "random", "eval_every": 100}, None),
 }
 SKIP = ("skip", "skip5b")  # recipes built by build_skip
@@ -826,8 +827,9 @@ def splits_summary(out: str, write: bool = False, path: Path | None = None) -> N
              "`load_digits(split_seed=s)` (stratified, 1,347 training and 450 test rows like lut2rtl's own split, "
              "s = 0) and scored on that split's test rows (reference evaluator). `at_least_98`: splits at 98.0 % "
              "or more (441 rows); `vs_dense_best`: rows correct minus `dense_best`'s on the same split. "
-             "`dense_best` is `examples/digits_best.pt`'s recipe, `conv_example` `examples/digits_conv.pt`'s, "
-             "`nopool5b_k5` the conv recipe that leads the cross-validation (docs/conv.md). On split 0 (the seeds "
+             "`dense_best` is `examples/digits_best.pt`'s recipe, `nopool5b_k5` `examples/digits_conv.pt`'s (the "
+             "conv recipe that leads the cross-validation, docs/conv.md), `conv_example` the first conv example's "
+             "(until 2026-12-06: 3x3 fields, 2x2 OR pooling, 3 thresholds per pixel). On split 0 (the seeds "
              "section) seed 0 of these recipes scores 442, 439 and 438. A measurement, fixed before the runs: "
              "nothing is chosen from it. `wall_s`: half the sum of the runs' seconds (two at once on 2 cores).")
     _write_section(path or Path(__file__).resolve().parent / "results" / "conv_splits.json", SPLITS_TITLE,
@@ -855,9 +857,11 @@ def seeds_summary(out: str, write: bool = False, path: Path | None = None) -> No
          "--write` (a recipe already in the table is replaced, the others kept): each recipe trained on "
          "the whole training split with each seed and scored on the 450 test rows (reference "
          "evaluator). `dense_best`: `examples/digits_best.pt`'s recipe (dense, 2 x 3,000 LUT4s); "
-         "`conv_example`: `examples/digits_conv.pt`'s; the other rows are conv recipes of "
-         "`bench/conv_cv.py` (docs/conv.md). Seed 0 of the two example recipes reproduces each "
-         "checkpoint; their LUT counts are in the conv section. A measurement of the spread, fixed "
+         "`nopool5b_k5`: `examples/digits_conv.pt`'s; `conv_example`: the first conv example's (until "
+         "2026-12-06); the other rows are conv recipes of `bench/conv_cv.py` (docs/conv.md). Seed 0 of "
+         "`dense_best` and `nopool5b_k5` reproduces `digits_best.pt` and `digits_conv.pt` (and of "
+         "`conv_example` the first conv example); their LUT counts are in the conv section. A measurement "
+         "of the spread, fixed "
          "before the runs: nothing is selected from these rows. `train_s`: mean seconds per run, two "
          "runs at once on 2 cores; `wall_s` above: half their sum. `run`: the date of the row's "
          "`--seeds-summary --write` (the header's date is the latest)."))

@@ -13,7 +13,7 @@ from lut2rtl.evaluate import score_dataset
 from lut2rtl.lowering import ConvStage
 
 PATH = Path(__file__).resolve().parents[2] / "examples" / "digits_conv.pt"
-MIN_ACCURACY = 0.97  # what the example promises (measured 97.56 %; the 98.0 % target is not reached)
+MIN_ACCURACY = 0.97  # what the example promises (measured 97.33 %; the 98.0 % target is not reached)
 
 
 def test_conv_example():
@@ -23,7 +23,7 @@ def test_conv_example():
     raw = torch.load(PATH, weights_only=True)
     assert raw["version"] == 2
     conv = load_conv_net(PATH)
-    assert isinstance(conv.stages[0], ConvStage) and conv.stages[0].in_shape == (8, 8, 3)
+    assert isinstance(conv.stages[0], ConvStage) and conv.stages[0].in_shape == (8, 8, 5)
     net = load_checkpoint(PATH)
     meta = net.metadata
     assert meta["arch"] == "conv" and meta["dataset"] == "digits"

@@ -173,6 +173,10 @@ AFFINE_COPIES = 4  # warped copies of every training image (``affine`` recipes)
 FOLDS = 5
 
 
+def _lines(path: Path) -> int:
+    return sum(1 for _ in open(path)) if path.is_file() else 0
+
+
 def folds(y: np.ndarray, k: int = FOLDS, seed: int = 123) -> np.ndarray:
     """Fold number of every row: each class's rows shuffled, then dealt round-robin."""
     rng = np.random.default_rng(seed)
@@ -928,8 +932,16 @@ if __name__ == "__main__":
         for fold in range(FOLDS):
             for name in names:
                 tasks.put((name, fold, fold, 0))  # the training seed is the fold number
+    total = len(names) * (len(seeds) if by_seed else FOLDS)
+    results = Path(out) / "results.jsonl"
+    before = _lines(results)
     procs = [ctx.Process(target=work, args=(tasks, out)) for _ in range(n_workers)]
     for p in procs:
         p.start()
-    for p in procs:
-        p.join()
+    t_start = time.time()
+    while any(p.is_alive() for p in procs):  # a run takes minutes: say where the batch is every 10 s
+        for p in procs:
+            p.join(timeout=10 / len(procs))
+        if any(p.is_alive() for p in procs):
+            print(f"conv_cv: {_lines(results) - before} of {total} runs done, {time.time() - t_start:.0f} s",
+                  file=sys.stderr, flush=True)
